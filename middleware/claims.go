@@ -1,0 +1,262 @@
+package middleware
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"time"
+
+	"github.com/rsguard/rsguard/scopes"
+)
+
+// Claims are the verified claims of an access token, from a JWT (RFC 9068 §2.2)
+// or an introspection response (RFC 7662 §2.2), which share member names.
+//
+// A *Claims returned by the validator may be shared by concurrent requests that
+// present the same token: treat it as read-only.
+type Claims struct {
+	Issuer    string     // "iss"
+	Subject   string     // "sub"
+	Audience  []string   // "aud", a string or an array in the token
+	ExpiresAt time.Time  // "exp"; zero if absent
+	IssuedAt  time.Time  // "iat"; zero if absent
+	NotBefore time.Time  // "nbf"; zero if absent
+	ID        string     // "jti"
+	ClientID  string     // "client_id", falling back to "azp"
+	Username  string     // "username" (introspection)
+	TokenType string     // "token_type" (introspection)
+	Scopes    scopes.Set // from "scope" (space-delimited) or "scp" (string or array), or the configured claim
+
+	raw []byte // the whole JSON object
+}
+
+// Raw returns a copy of the claims' JSON object as received.
+func (c *Claims) Raw() json.RawMessage { return append(json.RawMessage(nil), c.raw...) }
+
+// Decode unmarshals the claims' JSON object into v, for claims rsguard does not
+// map (for example a user's own struct with custom claims).
+func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+
+// Claim decodes the single claim name into v and reports whether it is present.
+func (c *Claims) Claim(name string, v any) (bool, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(c.raw, &m); err != nil {
+		return false, err
+	}
+	raw, ok := m[name]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+// HasAudience reports whether the claims' audience contains any of auds.
+func (c *Claims) HasAudience(auds []string) bool {
+	for _, a := range c.Audience {
+		for _, want := range auds {
+			if a == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ParseClaims parses a JSON claims object — a JWT claims set or an RFC 7662
+// introspection response — into Claims, mapping the registered members and
+// reading scopes from scopeClaim (a space-delimited string or an array of
+// strings), or when scopeClaim is empty from "scope", else "scp". Registered
+// members of the wrong JSON type, duplicate registered members and invalid
+// JSON are errors matching ErrMalformed. data is copied.
+func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
+	c, sp, err := parseClaims(append([]byte(nil), data...))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.setScopes(sp, scopeClaim); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// claimSpans records where the scope members are, so that the scope claim can
+// be chosen after the issuer is known.
+type claimSpans struct {
+	scope, scp span
+}
+
+const (
+	seenIss = 1 << iota
+	seenSub
+	seenAud
+	seenExp
+	seenIat
+	seenNbf
+	seenJti
+	seenClientID
+	seenAzp
+	seenUsername
+	seenTokenType
+	seenScope
+	seenScp
+)
+
+// maxNumericDate is 9999-12-31T23:59:59Z.
+const maxNumericDate = 253402300799
+
+var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object"))
+
+// parseClaims parses buf, which it takes ownership of: the returned strings
+// alias it.
+func parseClaims(buf []byte) (*Claims, claimSpans, error) {
+	c := &Claims{raw: buf}
+	var sp claimSpans
+	var seen int
+	azp := ""
+	s := scanner{b: buf}
+	err := s.object(true, func(name string) error {
+		bit, dst := 0, (*string)(nil)
+		switch name {
+		case "iss":
+			bit, dst = seenIss, &c.Issuer
+		case "sub":
+			bit, dst = seenSub, &c.Subject
+		case "jti":
+			bit, dst = seenJti, &c.ID
+		case "client_id":
+			bit, dst = seenClientID, &c.ClientID
+		case "azp":
+			bit, dst = seenAzp, &azp
+		case "username":
+			bit, dst = seenUsername, &c.Username
+		case "token_type":
+			bit, dst = seenTokenType, &c.TokenType
+		case "aud":
+			if seen&seenAud != 0 {
+				return errJSON
+			}
+			seen |= seenAud
+			return s.strings(func(a string) error {
+				c.Audience = append(c.Audience, a)
+				return nil
+			})
+		case "exp":
+			return s.date(&seen, seenExp, &c.ExpiresAt)
+		case "iat":
+			return s.date(&seen, seenIat, &c.IssuedAt)
+		case "nbf":
+			return s.date(&seen, seenNbf, &c.NotBefore)
+		case "scope":
+			return s.span(&seen, seenScope, &sp.scope)
+		case "scp":
+			return s.span(&seen, seenScp, &sp.scp)
+		default:
+			return s.skip(1)
+		}
+		if seen&bit != 0 {
+			return errJSON
+		}
+		seen |= bit
+		v, err := s.str()
+		*dst = v
+		return err
+	})
+	if err != nil {
+		return nil, sp, errClaims
+	}
+	if c.ClientID == "" {
+		c.ClientID = azp
+	}
+	return c, sp, nil
+}
+
+func (s *scanner) date(seen *int, bit int, dst *time.Time) error {
+	if *seen&bit != 0 {
+		return errJSON
+	}
+	*seen |= bit
+	f, err := s.number()
+	if err != nil || f < 0 || f > maxNumericDate {
+		return errJSON
+	}
+	sec := math.Floor(f)
+	*dst = time.Unix(int64(sec), int64((f-sec)*1e9))
+	return nil
+}
+
+func (s *scanner) span(seen *int, bit int, dst *span) error {
+	if *seen&bit != 0 {
+		return errJSON
+	}
+	*seen |= bit
+	v, err := s.value()
+	*dst = v
+	return err
+}
+
+var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array"))
+
+// setScopes fills c.Scopes from the configured claim, or from "scope" then
+// "scp".
+func (c *Claims) setScopes(sp claimSpans, claim string) error {
+	var v span
+	switch claim {
+	case "", "scope":
+		v = sp.scope
+		if v.end == 0 && claim == "" {
+			v = sp.scp
+		}
+	case "scp":
+		v = sp.scp
+	default:
+		var dup bool
+		if v, dup = findMember(c.raw, claim); dup {
+			return errScopeClaim
+		}
+	}
+	if v.end == 0 {
+		return nil
+	}
+	set, err := scopeValue(c.raw[v.start:v.end])
+	if err != nil {
+		return errScopeClaim
+	}
+	c.Scopes = set
+	return nil
+}
+
+// scopeValue parses a scope claim's JSON value: a space-delimited string or an
+// array of scope tokens.
+func scopeValue(b []byte) (scopes.Set, error) {
+	s := scanner{b: b}
+	if len(b) > 0 && b[0] == '"' {
+		v, err := s.str()
+		if err != nil {
+			return scopes.Set{}, err
+		}
+		return scopes.Parse(v)
+	}
+	var list []string
+	if err := s.strings(func(v string) error {
+		list = append(list, v)
+		return nil
+	}); err != nil {
+		return scopes.Set{}, err
+	}
+	return scopes.New(list...)
+}
+
+// findMember returns the span of the top-level member name's value in a
+// well-formed object, or a zero span, and whether the name occurs twice.
+func findMember(obj []byte, name string) (found span, dup bool) {
+	s := scanner{b: obj}
+	_ = s.object(true, func(n string) error {
+		v, err := s.value()
+		if n == name {
+			dup = dup || found.end != 0
+			found = v
+		}
+		return err
+	})
+	return found, dup
+}

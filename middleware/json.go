@@ -1,0 +1,349 @@
+package middleware
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// A strict, allocation-light JSON scanner for JOSE headers and claim sets.
+//
+// It accepts a subset of what encoding/json accepts (the fuzz tests check this):
+// the input must be one JSON object; strings must be valid UTF-8 without lone
+// surrogate escapes; nesting is limited to maxDepth. Strings it returns point
+// into the scanned buffer, which the caller must therefore never modify.
+
+const maxDepth = 32
+
+var errJSON = errors.New("invalid JSON")
+
+type scanner struct {
+	b []byte
+	i int
+}
+
+// span is a value's [start, end) in the buffer.
+type span struct{ start, end int }
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// expect consumes c after white space.
+func (s *scanner) expect(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// object scans one object, calling member for each member with the member's
+// name; member must consume the value. After the object only white space may
+// follow when top is set.
+func (s *scanner) object(top bool, member func(name string) error) error {
+	if !s.expect('{') {
+		return errJSON
+	}
+	if s.expect('}') {
+		return s.end(top)
+	}
+	for {
+		s.ws()
+		name, err := s.str()
+		if err != nil {
+			return err
+		}
+		if !s.expect(':') {
+			return errJSON
+		}
+		s.ws()
+		if err := member(name); err != nil {
+			return err
+		}
+		if s.expect(',') {
+			continue
+		}
+		if s.expect('}') {
+			return s.end(top)
+		}
+		return errJSON
+	}
+}
+
+func (s *scanner) end(top bool) error {
+	if top {
+		s.ws()
+		if s.i != len(s.b) {
+			return errJSON
+		}
+	}
+	return nil
+}
+
+// str scans a string at s.i and returns its value. Without escapes the value
+// aliases the buffer; with escapes it is a new string.
+func (s *scanner) str() (string, error) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return "", errJSON
+	}
+	s.i++
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			v := s.b[start:s.i]
+			s.i++
+			return unsafe.String(unsafe.SliceData(v), len(v)), nil
+		case c == '\\':
+			return s.strEscaped(start)
+		case c < 0x20:
+			return "", errJSON
+		case c < utf8.RuneSelf:
+			s.i++
+		default:
+			r, n := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && n <= 1 {
+				return "", errJSON
+			}
+			s.i += n
+		}
+	}
+	return "", errJSON
+}
+
+// strEscaped continues str from the first backslash, decoding into a new buffer.
+func (s *scanner) strEscaped(start int) (string, error) {
+	buf := make([]byte, 0, s.i-start+16)
+	buf = append(buf, s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return string(buf), nil
+		case c == '\\':
+			if s.i+1 >= len(s.b) {
+				return "", errJSON
+			}
+			esc := s.b[s.i+1]
+			s.i += 2
+			switch esc {
+			case '"', '\\', '/':
+				buf = append(buf, esc)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := s.hex4()
+				if !ok {
+					return "", errJSON
+				}
+				if utf16.IsSurrogate(r) {
+					if r >= 0xdc00 || s.i+1 >= len(s.b) || s.b[s.i] != '\\' || s.b[s.i+1] != 'u' {
+						return "", errJSON // lone surrogate
+					}
+					s.i += 2
+					r2, ok := s.hex4()
+					if !ok {
+						return "", errJSON
+					}
+					r = utf16.DecodeRune(r, r2)
+					if r == utf8.RuneError {
+						return "", errJSON
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", errJSON
+			}
+		case c < 0x20:
+			return "", errJSON
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			s.i++
+		default:
+			r, n := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && n <= 1 {
+				return "", errJSON
+			}
+			buf = append(buf, s.b[s.i:s.i+n]...)
+			s.i += n
+		}
+	}
+	return "", errJSON
+}
+
+func (s *scanner) hex4() (rune, bool) {
+	if s.i+4 > len(s.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[s.i : s.i+4] {
+		r <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			r |= rune(c - '0')
+		case 'a' <= c && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	s.i += 4
+	return r, true
+}
+
+// number scans a JSON number and returns its value.
+func (s *scanner) number() (float64, error) {
+	start := s.i
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == '0':
+		s.i++
+	case s.i < len(s.b) && '1' <= s.b[s.i] && s.b[s.i] <= '9':
+		s.digits()
+	default:
+		return 0, errJSON
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return 0, errJSON
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return 0, errJSON
+		}
+	}
+	v := s.b[start:s.i]
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(v), len(v)), 64)
+	if err != nil {
+		return 0, errJSON
+	}
+	return f, nil
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
+}
+
+// strings scans a string or an array of strings, calling each for every
+// string.
+func (s *scanner) strings(each func(string) error) error {
+	if s.i < len(s.b) && s.b[s.i] == '"' {
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		return each(v)
+	}
+	if !s.expect('[') {
+		return errJSON
+	}
+	if s.expect(']') {
+		return nil
+	}
+	for {
+		s.ws()
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		if err := each(v); err != nil {
+			return err
+		}
+		if s.expect(',') {
+			continue
+		}
+		if s.expect(']') {
+			return nil
+		}
+		return errJSON
+	}
+}
+
+// skip scans any value, checking its grammar.
+func (s *scanner) skip(depth int) error {
+	if depth > maxDepth {
+		return errJSON
+	}
+	if s.i >= len(s.b) {
+		return errJSON
+	}
+	switch c := s.b[s.i]; {
+	case c == '"':
+		_, err := s.str()
+		return err
+	case c == '{':
+		return s.object(false, func(string) error { return s.skip(depth + 1) })
+	case c == '[':
+		s.i++
+		if s.expect(']') {
+			return nil
+		}
+		for {
+			s.ws()
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+			if s.expect(',') {
+				continue
+			}
+			if s.expect(']') {
+				return nil
+			}
+			return errJSON
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		_, err := s.number()
+		return err
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+				s.i += len(lit)
+				return nil
+			}
+		}
+		return errJSON
+	}
+}
+
+// value skips a value and returns its span.
+func (s *scanner) value() (span, error) {
+	start := s.i
+	err := s.skip(1)
+	return span{start, s.i}, err
+}

@@ -1,0 +1,312 @@
+package middleware
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+)
+
+// MinRSABits is the smallest RSA modulus accepted for a verification key
+// (RFC 7518 §3.3 requires 2048 bits).
+const MinRSABits = 2048
+
+// ErrUnusableKey is returned by [NewKey] and key parsers for a key that cannot
+// verify any allowed JWS algorithm (wrong type, unsupported curve, RSA modulus
+// under [MinRSABits], "use" other than "sig").
+var ErrUnusableKey = errors.New("middleware: unusable key")
+
+// Key is one verification key, converted to its Go form once when the key set
+// loads. A Key is immutable except for its retired flag, and safe for
+// concurrent use.
+type Key struct {
+	id     string
+	alg    string           // the JWK "alg", or "" when the key does not name one
+	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or []byte (HMAC)
+	family string           // "RSA", "EC-P256", "EC-P384", "EC-P521", "OKP-Ed25519", "oct"
+
+	retired atomic.Bool
+}
+
+// NewKey returns a verification key for an *rsa.PublicKey (at least
+// [MinRSABits]), an *ecdsa.PublicKey on P-256, P-384 or P-521, or an
+// ed25519.PublicKey. id is the JWK "kid" (may be empty); alg, when not empty,
+// restricts the key to that JWS algorithm (RFC 7517 §4.4).
+func NewKey(id, alg string, public crypto.PublicKey) (*Key, error) {
+	k := &Key{id: id, alg: alg}
+	switch pub := public.(type) {
+	case *rsa.PublicKey:
+		if pub.N == nil || pub.N.BitLen() < MinRSABits {
+			return nil, fmt.Errorf("%w: RSA key shorter than %d bits", ErrUnusableKey, MinRSABits)
+		}
+		k.public, k.family = pub, "RSA"
+	case *ecdsa.PublicKey:
+		switch pub.Curve {
+		case elliptic.P256():
+			k.family = "EC-P256"
+		case elliptic.P384():
+			k.family = "EC-P384"
+		case elliptic.P521():
+			k.family = "EC-P521"
+		default:
+			return nil, fmt.Errorf("%w: unsupported elliptic curve", ErrUnusableKey)
+		}
+		k.public = pub
+	case ed25519.PublicKey:
+		if len(pub) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: bad Ed25519 key length", ErrUnusableKey)
+		}
+		k.public, k.family = pub, "OKP-Ed25519"
+	default:
+		return nil, fmt.Errorf("%w: unsupported key type %T", ErrUnusableKey, public)
+	}
+	if alg != "" && !k.fits(alg) {
+		return nil, fmt.Errorf("%w: key type does not fit its alg %q", ErrUnusableKey, alg)
+	}
+	return k, nil
+}
+
+// NewSymmetricKey returns an HMAC key for HS256, HS384 or HS512. Symmetric
+// keys are used only when configured explicitly, and the validator accepts HS
+// algorithms only when they are named in [Issuer.Algorithms]. The secret must be
+// at least as long as the hash (RFC 7518 §3.2): 32 bytes for HS256.
+func NewSymmetricKey(id, alg string, secret []byte) (*Key, error) {
+	if len(secret) < 32 {
+		return nil, fmt.Errorf("%w: HMAC secret shorter than 32 bytes", ErrUnusableKey)
+	}
+	k := &Key{id: id, alg: alg, public: append([]byte(nil), secret...), family: "oct"}
+	if alg != "" && !k.fits(alg) {
+		return nil, fmt.Errorf("%w: key type does not fit its alg %q", ErrUnusableKey, alg)
+	}
+	return k, nil
+}
+
+// ID returns the key's "kid".
+func (k *Key) ID() string { return k.id }
+
+// Algorithm returns the key's own "alg", or "" if it names none.
+func (k *Key) Algorithm() string { return k.alg }
+
+// Public returns the Go public key (or, for an HMAC key, nil: the secret is
+// never handed out).
+func (k *Key) Public() crypto.PublicKey {
+	if k.family == "oct" {
+		return nil
+	}
+	return k.public
+}
+
+// Retire marks the key as withdrawn from its key set. Key sources call it when a
+// refresh drops the key; the validator then stops using tokens it cached after
+// verifying them with this key.
+func (k *Key) Retire() { k.retired.Store(true) }
+
+// Retired reports whether [Key.Retire] was called.
+func (k *Key) Retired() bool { return k.retired.Load() }
+
+// fits reports whether the key's type fits the JWS algorithm's family
+// (RFC 7518 §3.1).
+func (k *Key) fits(alg string) bool {
+	switch alg {
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		return k.family == "RSA"
+	case "ES256":
+		return k.family == "EC-P256"
+	case "ES384":
+		return k.family == "EC-P384"
+	case "ES512":
+		return k.family == "EC-P521"
+	case "EdDSA", "Ed25519":
+		return k.family == "OKP-Ed25519"
+	case "HS256", "HS384", "HS512":
+		return k.family == "oct"
+	}
+	return false
+}
+
+// KeySource supplies verification keys to a [Validator]. Implementations must
+// be safe for concurrent use; LookupKey is on every uncached request's path and
+// must not block on I/O when it already knows the key.
+type KeySource interface {
+	// LookupKey returns the key whose "kid" is kid. When kid is empty it returns
+	// the set's only key, if the set has exactly one. A key it does not know is
+	// an error matching ErrUnknownKey (see [InvalidToken]); keys that cannot be
+	// obtained at all are an error matching ErrUnavailable (see [Unavailable]).
+	LookupKey(ctx context.Context, kid string) (*Key, error)
+}
+
+// StaticKeys is a fixed [KeySource], for tests and air-gapped deployments.
+type StaticKeys struct {
+	byID map[string]*Key
+	only *Key // the single key, when the set has exactly one
+}
+
+// NewStaticKeys returns a key source holding keys. Key IDs must be unique.
+func NewStaticKeys(keys ...*Key) (*StaticKeys, error) {
+	s := &StaticKeys{byID: make(map[string]*Key, len(keys))}
+	for _, k := range keys {
+		if k == nil {
+			return nil, fmt.Errorf("%w: nil key", ErrUnusableKey)
+		}
+		if _, dup := s.byID[k.id]; dup {
+			return nil, fmt.Errorf("middleware: duplicate key id %q", k.id)
+		}
+		s.byID[k.id] = k
+	}
+	if len(keys) == 1 {
+		s.only = keys[0]
+	}
+	return s, nil
+}
+
+// LookupKey implements [KeySource].
+func (s *StaticKeys) LookupKey(_ context.Context, kid string) (*Key, error) {
+	if kid == "" {
+		if s.only != nil {
+			return s.only, nil
+		}
+		return nil, errUnknownKey
+	}
+	if k, ok := s.byID[kid]; ok {
+		return k, nil
+	}
+	return nil, errUnknownKey
+}
+
+// Keys returns the keys in the set.
+func (s *StaticKeys) Keys() []*Key {
+	out := make([]*Key, 0, len(s.byID))
+	for _, k := range s.byID {
+		out = append(out, k)
+	}
+	return out
+}
+
+var errUnknownKey = invalid(ErrUnknownKey)
+
+// ParseJWKS parses a JWK Set document (RFC 7517 §5) into verification keys.
+// Keys the library cannot use — unknown "kty", unsupported curve, bad
+// parameters, "use" other than "sig", private or symmetric material — are
+// skipped, as RFC 7517 §5 asks, and reported in skipped. An error is returned
+// only when the document itself is not a JWK Set.
+func ParseJWKS(data []byte) (keys []*Key, skipped []error, err error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, nil, fmt.Errorf("middleware: JWKS is not a JSON object with \"keys\": %w", err)
+	}
+	if doc.Keys == nil {
+		return nil, nil, errors.New("middleware: JWKS has no \"keys\" member")
+	}
+	seen := make(map[string]bool, len(doc.Keys))
+	for i, raw := range doc.Keys {
+		k, err := keyFromJWK(raw)
+		if err != nil {
+			skipped = append(skipped, fmt.Errorf("key %d: %w", i, err))
+			continue
+		}
+		if seen[k.id] {
+			skipped = append(skipped, fmt.Errorf("key %d: %w: duplicate kid %q", i, ErrUnusableKey, k.id))
+			continue
+		}
+		seen[k.id] = true
+		keys = append(keys, k)
+	}
+	return keys, skipped, nil
+}
+
+// NewStaticJWKS returns a static key source from a JWK Set document.
+func NewStaticJWKS(data []byte) (*StaticKeys, error) {
+	keys, _, err := ParseJWKS(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("middleware: JWKS has no usable key")
+	}
+	return NewStaticKeys(keys...)
+}
+
+func keyFromJWK(raw []byte) (*Key, error) {
+	jk, err := jwk.ParseKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnusableKey, err)
+	}
+	if use, ok := jk.KeyUsage(); ok && use != "sig" {
+		return nil, fmt.Errorf("%w: \"use\" is %q", ErrUnusableKey, use)
+	}
+	if priv, err := jwk.IsPrivateKey(jk); err == nil && priv {
+		return nil, fmt.Errorf("%w: private key in a public key set", ErrUnusableKey)
+	}
+	var pub any
+	if err := jwk.Export(jk, &pub); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnusableKey, err)
+	}
+	kid, _ := jk.KeyID()
+	alg := ""
+	if a, ok := jk.Algorithm(); ok {
+		alg = a.String()
+	}
+	if p, ok := pub.(*ed25519.PublicKey); ok {
+		pub = *p
+	}
+	return NewKey(kid, alg, pub)
+}
+
+// ParsePEMKeys parses PEM blocks of "PUBLIC KEY" (PKIX), "RSA PUBLIC KEY"
+// (PKCS #1) or "CERTIFICATE" into verification keys with the given key IDs, in
+// order (an empty list, or fewer IDs than blocks, leaves the rest without kid).
+func ParsePEMKeys(data []byte, ids ...string) ([]*Key, error) {
+	var keys []*Key
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		pub, err := pemPublicKey(block)
+		if err != nil {
+			return nil, err
+		}
+		id := ""
+		if len(keys) < len(ids) {
+			id = ids[len(keys)]
+		}
+		k, err := NewKey(id, "", pub)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("middleware: no PEM public key found")
+	}
+	return keys, nil
+}
+
+func pemPublicKey(block *pem.Block) (crypto.PublicKey, error) {
+	switch block.Type {
+	case "PUBLIC KEY":
+		return x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		return x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		return cert.PublicKey, nil
+	}
+	return nil, fmt.Errorf("middleware: unsupported PEM block %q", block.Type)
+}

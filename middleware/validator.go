@@ -1,0 +1,405 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Defaults for [Config] fields left zero.
+const (
+	DefaultClockSkew    = 30 * time.Second
+	DefaultMaxTokenSize = 16 << 10 // bytes
+	DefaultCacheSize    = 10_000   // verified tokens
+)
+
+// DefaultAlgorithms are the JWS algorithms accepted when [Issuer.Algorithms] is
+// empty: the asymmetric algorithms of RFC 7518 §3.1 and EdDSA (RFC 8037).
+// "none" is never accepted; HS256/384/512 only when named explicitly.
+var DefaultAlgorithms = []string{
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA",
+}
+
+// DefaultTypes are the accepted "typ" header values when [Issuer.Types] is
+// empty: the RFC 9068 §4 access-token type.
+var DefaultTypes = []string{"at+jwt"}
+
+// CompatTypes accepts RFC 9068 tokens and also tokens typed "JWT" or untyped,
+// as issued by authorization servers that predate RFC 9068 (Keycloak, Microsoft
+// Entra ID, Amazon Cognito, Auth0 and Okta access tokens are of this kind; Okta
+// org authorization servers use "application/okta-internal-at+jwt", which must
+// be named).
+var CompatTypes = []string{"at+jwt", "JWT", ""}
+
+// Introspector resolves opaque access tokens through RFC 7662 introspection.
+// It returns the claims of an active token, an error matching ErrInvalidToken
+// (reason ErrInactive) for an inactive one, and an error matching
+// ErrUnavailable when the authorization server cannot give an answer.
+// Implementations must be safe for concurrent use.
+type Introspector interface {
+	Introspect(ctx context.Context, token string) (*Claims, error)
+}
+
+// Issuer is one trusted authorization server.
+type Issuer struct {
+	// URL is the issuer identifier, compared with "iss" exactly (RFC 9068 §4).
+	URL string
+	// Audiences lists the audiences this API answers to; a token's "aud" must
+	// contain one of them. Required.
+	Audiences []string
+	// Keys verifies the issuer's JWT access tokens. A token from this issuer is
+	// refused when Keys is nil, unless Introspector is set.
+	Keys KeySource
+	// Introspector, when set, resolves opaque tokens (and this issuer's JWTs
+	// when Keys is nil). At most one issuer of a validator may have one.
+	Introspector Introspector
+	// Algorithms is the JWS algorithm allow-list. Default: [DefaultAlgorithms].
+	// HS256/HS384/HS512 are accepted only when listed here, and only with keys
+	// from [NewSymmetricKey].
+	Algorithms []string
+	// Types lists the accepted "typ" header values, compared case-insensitively
+	// with the "application/" prefix optional (RFC 7515 §4.1.9); "" accepts a
+	// token without "typ". Default: [DefaultTypes]. See [CompatTypes].
+	Types []string
+	// ScopeClaim names the claim that holds scopes. Default: "scope", else
+	// "scp". Some issuers use another (Auth0 RBAC: "permissions").
+	ScopeClaim string
+}
+
+// Config holds the optional settings of a [Validator]. The zero value is the
+// safe default.
+type Config struct {
+	// ClockSkew is the leeway for "exp", "nbf" and "iat". Default
+	// [DefaultClockSkew] (30s); a negative value means none.
+	ClockSkew time.Duration
+	// MaxTokenSize is the largest token accepted, in bytes. Default
+	// [DefaultMaxTokenSize] (16 KiB).
+	MaxTokenSize int
+	// CacheSize bounds the verified-token cache. Default [DefaultCacheSize];
+	// a negative value turns the cache off.
+	CacheSize int
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Hooks, when set, receives every outcome.
+	Hooks *Hooks
+}
+
+// Validator validates access tokens for one or more trusted issuers. It is
+// safe for concurrent use.
+type Validator struct {
+	issuers      []*issuer
+	single       *issuer // issuers[0] when there is only one
+	byURL        map[string]*issuer
+	introspector *issuer // the issuer with an Introspector, if any
+	anyAlg       map[string]bool
+	skew         time.Duration
+	maxSize      int
+	now          func() time.Time
+	hooks        *Hooks
+	cache        *tokenCache
+}
+
+type issuer struct {
+	Issuer
+	algs  map[string]bool
+	types []string // normalized
+}
+
+// NewValidator returns a validator for tokens from one issuer.
+func NewValidator(iss Issuer, cfg *Config) (*Validator, error) {
+	return NewMultiIssuerValidator([]Issuer{iss}, cfg)
+}
+
+// NewMultiIssuerValidator returns a validator that trusts several issuers
+// (multi-tenant). A token's "iss" picks its issuer from this list only: a token
+// from any other issuer is refused before any key lookup or network call.
+func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) {
+	if len(issuers) == 0 {
+		return nil, errors.New("middleware: no issuer configured")
+	}
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	v := &Validator{
+		byURL:   make(map[string]*issuer, len(issuers)),
+		anyAlg:  make(map[string]bool),
+		skew:    cfg.ClockSkew,
+		maxSize: cfg.MaxTokenSize,
+		now:     cfg.Now,
+		hooks:   cfg.Hooks,
+	}
+	for i := range issuers {
+		is, err := newIssuer(issuers[i])
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := v.byURL[is.URL]; dup {
+			return nil, fmt.Errorf("middleware: issuer %q configured twice", is.URL)
+		}
+		if is.Introspector != nil {
+			if v.introspector != nil {
+				return nil, errors.New("middleware: at most one issuer may have an Introspector")
+			}
+			v.introspector = is
+		}
+		v.byURL[is.URL] = is
+		v.issuers = append(v.issuers, is)
+		for a := range is.algs {
+			v.anyAlg[a] = true
+		}
+	}
+	if len(v.issuers) == 1 {
+		v.single = v.issuers[0]
+	}
+	if v.skew == 0 {
+		v.skew = DefaultClockSkew
+	} else if v.skew < 0 {
+		v.skew = 0
+	}
+	if v.maxSize <= 0 {
+		v.maxSize = DefaultMaxTokenSize
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if cfg.CacheSize >= 0 {
+		size := cfg.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
+		}
+		v.cache = newTokenCache(size)
+	}
+	return v, nil
+}
+
+func newIssuer(cfg Issuer) (*issuer, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("middleware: issuer URL is empty")
+	}
+	if len(cfg.Audiences) == 0 || slices.Contains(cfg.Audiences, "") {
+		return nil, fmt.Errorf("middleware: issuer %q: at least one non-empty audience is required", cfg.URL)
+	}
+	if cfg.Keys == nil && cfg.Introspector == nil {
+		return nil, fmt.Errorf("middleware: issuer %q: neither Keys nor Introspector set", cfg.URL)
+	}
+	is := &issuer{Issuer: cfg, algs: make(map[string]bool)}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = DefaultAlgorithms
+	}
+	for _, a := range algs {
+		if !knownAlg(a) {
+			return nil, fmt.Errorf("middleware: issuer %q: unsupported algorithm %q", cfg.URL, a)
+		}
+		is.algs[a] = true
+	}
+	types := cfg.Types
+	if len(types) == 0 {
+		types = DefaultTypes
+	}
+	for _, t := range types {
+		is.types = append(is.types, normalizeType(t))
+	}
+	return is, nil
+}
+
+// normalizeType drops the optional "application/" prefix of a "typ" value
+// (RFC 7515 §4.1.9).
+func normalizeType(t string) string {
+	if len(t) > len("application/") && strings.EqualFold(t[:len("application/")], "application/") {
+		return t[len("application/"):]
+	}
+	return t
+}
+
+func (is *issuer) typeAllowed(typ string, present bool) bool {
+	if !present {
+		return slices.Contains(is.types, "")
+	}
+	typ = normalizeType(typ)
+	for _, t := range is.types {
+		if t != "" && strings.EqualFold(t, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate validates a raw access token and returns its claims. A refusal is an
+// [*Error] matching ErrInvalidToken (or ErrMissingToken for an empty token);
+// when keys or introspection are unavailable it matches ErrUnavailable. Scope
+// requirements are not checked here (see the scopes package).
+func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	if v.hooks == nil || v.hooks.Validated == nil {
+		c, _, _, err := v.validate(ctx, token)
+		return c, err
+	}
+	start := time.Now()
+	c, is, hit, err := v.validate(ctx, token)
+	ev := ValidationEvent{CacheHit: hit, Err: err, Duration: time.Since(start)}
+	if c != nil {
+		ev.Issuer = c.Issuer
+	} else if is != nil {
+		ev.Issuer = is.URL
+	}
+	v.hooks.validated(ctx, ev)
+	return c, err
+}
+
+var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
+
+func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
+	if token == "" {
+		return nil, nil, false, errMissing
+	}
+	if len(token) > v.maxSize {
+		return nil, nil, false, invalid(ErrTokenTooLarge)
+	}
+	now := v.now()
+	if v.cache != nil {
+		if c := v.cache.get(token, now.UnixNano()); c != nil {
+			return c, nil, true, nil
+		}
+	}
+	jws, err := splitJWS(token)
+	if err == errNotJWS && v.introspector != nil {
+		c, err := v.introspect(ctx, v.introspector, token, now)
+		return c, v.introspector, false, err
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return v.validateJWS(ctx, token, jws, now)
+}
+
+func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now time.Time) (*Claims, *issuer, bool, error) {
+	if !v.anyAlg[jws.alg] {
+		return nil, nil, false, invalid(ErrDisallowedAlg)
+	}
+	c, sp, err := jws.claims()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	is, err := v.issuerOf(c)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !is.algs[jws.alg] {
+		return nil, is, false, invalid(ErrDisallowedAlg)
+	}
+	if !is.typeAllowed(jws.typ, jws.hasTyp) {
+		return nil, is, false, invalid(ErrWrongType)
+	}
+	if is.Keys == nil {
+		c, err := v.introspect(ctx, is, token, now)
+		return c, is, false, err
+	}
+	key, err := is.Keys.LookupKey(ctx, jws.kid)
+	if err != nil {
+		return nil, is, false, AsError(err)
+	}
+	if (key.alg != "" && key.alg != jws.alg) || !key.fits(jws.alg) {
+		return nil, is, false, invalid(ErrKeyMismatch)
+	}
+	if !jws.verify(key) {
+		return nil, is, false, invalid(ErrBadSignature)
+	}
+	if err := v.checkClaims(c, is, now, true); err != nil {
+		return nil, is, false, err
+	}
+	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
+		return nil, is, false, err
+	}
+	if v.cache != nil {
+		v.cache.put(token, c, key, c.ExpiresAt.Add(v.skew).UnixNano(), c.NotBefore.Add(-v.skew).UnixNano(), now.UnixNano())
+	}
+	return c, is, false, nil
+}
+
+var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim"))
+
+// issuerOf picks the token's issuer from the configured list by its "iss".
+func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
+	if c.Issuer == "" {
+		return nil, errNoIssuer
+	}
+	if v.single != nil {
+		if c.Issuer == v.single.URL {
+			return v.single, nil
+		}
+	} else if is, ok := v.byURL[c.Issuer]; ok {
+		return is, nil
+	}
+	return nil, invalid(ErrIssuerMismatch)
+}
+
+// checkClaims checks the time claims, "iss" and "aud". requireExp is false for
+// introspection results, where "exp" is optional (RFC 7662 §2.2).
+func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp bool) error {
+	if c.ExpiresAt.IsZero() {
+		if requireExp {
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim"))
+		}
+	} else if !now.Before(c.ExpiresAt.Add(v.skew)) {
+		return invalid(ErrExpired)
+	}
+	if !c.NotBefore.IsZero() && now.Before(c.NotBefore.Add(-v.skew)) {
+		return invalid(ErrNotYetValid)
+	}
+	if !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-v.skew)) {
+		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future"))
+	}
+	if c.Issuer != is.URL {
+		return invalid(ErrIssuerMismatch)
+	}
+	if len(c.Audience) == 0 {
+		if requireExp {
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim"))
+		}
+	} else if !c.HasAudience(is.Audiences) {
+		return invalid(ErrAudienceMismatch)
+	}
+	return nil
+}
+
+// introspect resolves a token through the issuer's introspector and checks the
+// claims it returns like a JWT's where present (RFC 7662 §4).
+func (v *Validator) introspect(ctx context.Context, is *issuer, token string, now time.Time) (*Claims, error) {
+	c, err := is.Introspector.Introspect(ctx, token)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	if c.Issuer == "" {
+		// RFC 7662 makes "iss" optional; the introspection endpoint is the
+		// issuer's own, so an absent "iss" is read as this issuer.
+		cc := *c
+		cc.Issuer = is.URL
+		c = &cc
+	}
+	if !accessTokenType(c.TokenType) {
+		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token"))
+	}
+	if err := v.checkClaims(c, is, now, false); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// accessTokenType reports whether an introspection "token_type" names an
+// access token: absent, "Bearer" (RFC 6750), "access_token", or the RFC 8693
+// access-token URI. Refresh and ID tokens, and sender-constrained types such
+// as DPoP that this library cannot verify, are refused.
+func accessTokenType(t string) bool {
+	switch {
+	case t == "", strings.EqualFold(t, "bearer"), t == "access_token",
+		t == "urn:ietf:params:oauth:token-type:access_token":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,80 @@
+// Package scopes parses OAuth 2.0 scope strings (RFC 6749 §3.3) and expresses
+// the scope requirements of handlers and gRPC methods.
+package scopes
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+// ErrSyntax is returned (wrapped) for a scope string outside RFC 6749 §3.3.
+var ErrSyntax = errors.New("scopes: invalid scope syntax")
+
+// Set is an immutable set of scope tokens. The zero Set is empty and ready to
+// use. Matching is exact and case-sensitive (RFC 6749 §3.3).
+type Set struct {
+	list []string // unique, in first-seen order
+}
+
+// Parse parses a space-delimited scope string (RFC 6749 §3.3:
+// scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces).
+// An empty string is the empty set. Duplicates are kept once.
+func Parse(s string) (Set, error) {
+	if s == "" {
+		return Set{}, nil
+	}
+	n := strings.Count(s, " ") + 1
+	list := make([]string, 0, n)
+	for tok := range strings.SplitSeq(s, " ") {
+		if !ValidToken(tok) {
+			return Set{}, ErrSyntax
+		}
+		if !slices.Contains(list, tok) {
+			list = append(list, tok)
+		}
+	}
+	return Set{list: list}, nil
+}
+
+// New returns the set of the given scope tokens, each of which must satisfy
+// [ValidToken]. Duplicates are kept once.
+func New(tokens ...string) (Set, error) {
+	list := make([]string, 0, len(tokens))
+	for _, tok := range tokens {
+		if !ValidToken(tok) {
+			return Set{}, ErrSyntax
+		}
+		if !slices.Contains(list, tok) {
+			list = append(list, tok)
+		}
+	}
+	return Set{list: list}, nil
+}
+
+// ValidToken reports whether tok is a non-empty RFC 6749 §3.3 scope-token.
+func ValidToken(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// Has reports whether the set contains scope.
+func (s Set) Has(scope string) bool { return slices.Contains(s.list, scope) }
+
+// Len returns the number of scopes in the set.
+func (s Set) Len() int { return len(s.list) }
+
+// List returns the scopes in the order first seen. The caller may modify the
+// returned slice.
+func (s Set) List() []string { return slices.Clone(s.list) }
+
+// String returns the scopes space-delimited, in the order first seen.
+func (s Set) String() string { return strings.Join(s.list, " ") }
