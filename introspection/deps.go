@@ -1,0 +1,3 @@
+package introspection
+
+import _ "golang.org/x/sync/singleflight"
