@@ -1,0 +1,15 @@
+// Package oauthtest provides an in-process OAuth 2.0 authorization server for
+// tests, shaped like net/http/httptest. It is for tests only: its keys,
+// clients and tokens live in memory, it approves every authorization request
+// without asking anyone, and it serves plain HTTP on 127.0.0.1.
+//
+// A [Server] publishes discovery metadata (OpenID Connect Discovery 1.0 and
+// RFC 8414), a JWK Set (RFC 7517), mints RFC 9068 JWT access tokens and opaque
+// tokens, answers RFC 7662 introspection, and runs a token endpoint for the
+// client credentials grant and the authorization code grant with PKCE
+// (RFC 7636, S256 only). Faults — error statuses, delays, garbage bodies,
+// Cache-Control headers — can be injected per endpoint with [Server.SetFault]
+// to test how a resource server copes with a misbehaving authorization server.
+//
+// Every method of a Server is safe for concurrent use.
+package oauthtest

@@ -1,0 +1,73 @@
+package oauthtest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzIntrospect checks that no input makes introspection panic or answer
+// active for a token the server did not mint: signatures cannot be forged by
+// mutation (EdDSA and strict base64url leave no malleability).
+func FuzzIntrospect(f *testing.F) {
+	s := NewServer(&Config{Algorithm: "EdDSA"})
+	defer s.Close()
+	minted := map[string]bool{}
+	for _, tok := range []string{
+		s.Token(TokenOptions{}), s.OpaqueToken(TokenOptions{}), s.Token(TokenOptions{Header: map[string]any{"alg": "none"}}),
+	} {
+		minted[tok] = true
+		f.Add(tok)
+	}
+	f.Add("a.b.c")
+	f.Add("eyJhbGciOiJFZERTQSJ9.e30.")
+	f.Fuzz(func(t *testing.T, tok string) {
+		if got := s.Introspect(tok)["active"]; got == true && !minted[tok] {
+			t.Errorf("Introspect(%q) active, want inactive for a token never minted", tok)
+		}
+	})
+}
+
+// FuzzTokenEndpoint sends arbitrary Authorization headers and bodies to the
+// token and introspection endpoints: every answer is 200, 400 or 401, and an
+// error answer carries an RFC 6749 §5.2 error code.
+func FuzzTokenEndpoint(f *testing.F) {
+	s0, err := generateKey("EdDSA")
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := NewServer(&Config{Algorithm: "EdDSA", Clients: []Client{
+		{ID: "c", Secret: "s", Scopes: []string{"read"}},
+		{ID: "p", AuthMethod: AuthNone, RedirectURIs: []string{"https://a.test/cb"}},
+		{ID: "k", AuthMethod: AuthPrivateKeyJWT, PublicKey: s0.Public()},
+		{ID: "rs", AuthMethod: AuthBearer, BearerToken: "t"},
+	}})
+	defer s.Close()
+	f.Add(basic("c", "s"), "grant_type=client_credentials&scope=read")
+	f.Add("", "grant_type=authorization_code&client_id=p&code=x&code_verifier="+strings.Repeat("a", 43))
+	f.Add("Bearer t", "token=abc")
+	f.Add("", "client_assertion_type="+assertionType+"&client_assertion=a.b.c&token=x")
+	f.Add("Basic Yzpz", "grant_type=client_credentials&scope=%zz")
+	codes := map[string]bool{"invalid_request": true, "invalid_client": true, "invalid_grant": true,
+		"invalid_scope": true, "unauthorized_client": true, "unsupported_grant_type": true}
+	f.Fuzz(func(t *testing.T, auth, body string) {
+		for _, u := range []string{s.TokenURL(), s.IntrospectionURL()} {
+			req := httptest.NewRequest(http.MethodPost, u, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", auth)
+			rec := httptest.NewRecorder()
+			s.serveHTTP(rec, req)
+			r := response{rec.Code, rec.Header(), rec.Body.Bytes()}
+			switch r.status {
+			case 200:
+			case 400, 401:
+				if code, _ := r.object(t)["error"].(string); !codes[code] {
+					t.Errorf("POST %s: error %q, want an RFC 6749 code", u, code)
+				}
+			default:
+				t.Errorf("POST %s: status %d, want 200, 400 or 401", u, r.status)
+			}
+		}
+	})
+}
