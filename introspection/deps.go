@@ -1,3 +1,0 @@
-package introspection
-
-import _ "golang.org/x/sync/singleflight"

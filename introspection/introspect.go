@@ -1,0 +1,181 @@
+package introspection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rsguard/rsguard/internal/httpx"
+	"github.com/rsguard/rsguard/middleware"
+)
+
+// StatusError is the cause of the [middleware.ErrUnavailable] error returned
+// when the endpoint answers with a status other than 200 OK (RFC 7662 §2.2).
+// The response body is never kept: it might echo the token.
+type StatusError struct {
+	StatusCode int
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("introspection: endpoint answered HTTP %d", e.StatusCode)
+}
+
+// ErrResponseTooLarge is the cause of the [middleware.ErrUnavailable] error
+// returned when the response exceeds [Config.MaxResponseSize].
+var ErrResponseTooLarge = errors.New("introspection: response too large")
+
+var errInactive = middleware.InvalidToken(middleware.ErrInactive, nil)
+
+// Introspect returns the claims of token if the endpoint reports it active
+// (RFC 7662 §2.2). An inactive token is an error matching
+// [middleware.ErrInvalidToken] and [middleware.ErrInactive]. When the endpoint
+// fails, times out or answers with anything but a well-formed response, or ctx
+// ends first, the error matches [middleware.ErrUnavailable] and
+// [middleware.ErrIntrospectionError].
+//
+// Results come from the cache while they are fresh, and concurrent calls for
+// the same uncached token share one request. The claims are not checked here:
+// the [middleware.Validator] checks "iss", "aud", "exp", "nbf" and
+// "token_type", and the caller the scopes, on every request. The returned
+// *Claims may be shared by concurrent callers: treat it as read-only.
+func (in *Introspector) Introspect(ctx context.Context, token string) (*middleware.Claims, error) {
+	if err := in.checkToken(token); err != nil {
+		return nil, err
+	}
+	key := hashKey(in.endpoint, token)
+	if in.cache != nil {
+		if c, hit, err := in.cached(key); hit {
+			return c, err
+		}
+	}
+	return in.wait(ctx, token, key)
+}
+
+// wait joins or starts the request for key and waits for its result or for
+// ctx to end. (A separate function, so that a cache hit does not move key to
+// the heap for the closure.)
+func (in *Introspector) wait(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
+	ch := in.group.DoChan(string(key[:]), func() (any, error) {
+		return in.fetch(context.WithoutCancel(ctx), token, key)
+	})
+	if in.afterJoin != nil {
+		in.afterJoin()
+	}
+	select {
+	case r := <-ch:
+		c, _ := r.Val.(*middleware.Claims)
+		return c, r.Err
+	case <-ctx.Done():
+		return nil, middleware.Unavailable(middleware.ErrIntrospectionError, fmt.Errorf("introspection: %w", ctx.Err()))
+	}
+}
+
+// cached looks key up in the cache and reports a hit to the hooks.
+func (in *Introspector) cached(key cacheKey) (*middleware.Claims, bool, error) {
+	if in.hooks == nil || in.hooks.Introspected == nil {
+		return in.lookup(key)
+	}
+	start := time.Now()
+	c, hit, err := in.lookup(key)
+	if hit {
+		in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
+			Endpoint: in.endpoint, CacheHit: true, Active: err == nil, Err: err, Duration: time.Since(start),
+		})
+	}
+	return c, hit, err
+}
+
+func (in *Introspector) lookup(key cacheKey) (*middleware.Claims, bool, error) {
+	c, active, hit := in.cache.get(key, in.now().UnixNano())
+	switch {
+	case !hit:
+		return nil, false, nil
+	case active:
+		return c, true, nil
+	}
+	return nil, true, errInactive
+}
+
+// fetch runs once per coalesced group of callers. It looks in the cache again,
+// since a request for the same token may have completed after the caller's
+// lookup, then asks the endpoint and caches the answer. The context carries no
+// cancellation: the request belongs to every caller of the group, and the HTTP
+// client's timeout bounds it.
+func (in *Introspector) fetch(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
+	if in.cache != nil {
+		if c, hit, err := in.lookup(key); hit {
+			return c, err
+		}
+	}
+	start := time.Now()
+	c, err := in.request(ctx, token)
+	in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
+		Endpoint: in.endpoint, Active: err == nil, Err: err, Duration: time.Since(start),
+	})
+	if in.cache != nil {
+		switch {
+		case err == nil:
+			in.cache.putActive(key, c, in.now())
+		case errors.Is(err, middleware.ErrInactive):
+			in.cache.putInactive(key, in.now())
+		}
+	}
+	return c, err
+}
+
+// request sends one RFC 7662 §2.1 request and parses the answer.
+func (in *Introspector) request(ctx context.Context, token string) (*middleware.Claims, error) {
+	form := formValues(token)
+	header := make(http.Header)
+	if err := in.auth.Authenticate(ctx, in.endpoint, form, header); err != nil {
+		return nil, unavailable(fmt.Errorf("introspection: client authentication: %w", err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("introspection: %w", err))
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := in.client.Do(req)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("introspection: %w", err))
+	}
+	defer resp.Body.Close()
+	body, err := in.readBody(resp)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return parseResponse(body, in.scopeClaim)
+}
+
+// readBody returns the body of a 200 application/json response.
+func (in *Introspector) readBody(resp *http.Response) ([]byte, error) {
+	if resp.StatusCode != http.StatusOK {
+		// Drain a little so that the connection can be reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, in.maxSize))
+		return nil, &StatusError{StatusCode: resp.StatusCode}
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "" && mt != "application/json" {
+		return nil, fmt.Errorf("%w: content type %q", ErrMalformedResponse, mt)
+	}
+	body, err := httpx.ReadBody(resp.Body, in.maxSize)
+	switch {
+	case errors.Is(err, httpx.ErrTooLarge):
+		return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, in.maxSize)
+	case err != nil:
+		return nil, fmt.Errorf("introspection: reading response: %w", err)
+	}
+	return body, nil
+}
+
+func unavailable(cause error) error {
+	return middleware.Unavailable(middleware.ErrIntrospectionError, cause)
+}
