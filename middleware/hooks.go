@@ -37,7 +37,7 @@ type KeyFetchEvent struct {
 	Skipped  int   // keys skipped as unusable
 	Err      error // nil on success
 	Duration time.Duration
-	Reason   string // "initial", "scheduled", "unknown-kid", "retry"
+	Reason   string // "initial", "scheduled", "unknown-kid", "retry", "manual"
 }
 
 // IntrospectionEvent describes one introspection lookup.
