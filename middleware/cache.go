@@ -3,25 +3,28 @@ package middleware
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"sync"
+	"time"
 )
 
 // tokenCache holds successfully verified JWTs, keyed by a seeded hash of the
 // token. A hit needs the whole token to match (compared in constant time), the
 // verifying key to be still in its set, and the time claims to hold again; an
-// entry never outlives the token's "exp". The cache is bounded: a full shard
-// evicts an expired, retired or arbitrary entry.
+// entry never outlives the token's "exp". The cache holds at most its size: a
+// full shard evicts an expired, retired or arbitrary entry.
 type tokenCache struct {
-	seed     maphash.Seed
-	perShard int
-	shards   [cacheShards]cacheShard
+	seed   maphash.Seed
+	n      uint64 // shards in use: min(cacheShards, size)
+	shards [cacheShards]cacheShard
 }
 
 const cacheShards = 16
 
 type cacheShard struct {
-	mu sync.RWMutex
-	m  map[uint64]*cacheEntry
+	mu  sync.RWMutex
+	m   map[uint64]*cacheEntry
+	cap int // entries this shard may hold; the caps add up to the size
 }
 
 type cacheEntry struct {
@@ -29,21 +32,42 @@ type cacheEntry struct {
 	claims   *Claims
 	key      *Key
 	notAfter int64 // exp + skew, Unix ns
-	notFrom  int64 // nbf - skew, Unix ns
+	notFrom  int64 // max(nbf, iat) - skew, Unix ns
 }
 
+// newTokenCache returns a cache of at most size (> 0) entries.
 func newTokenCache(size int) *tokenCache {
-	c := &tokenCache{seed: maphash.MakeSeed(), perShard: max(1, (size+cacheShards-1)/cacheShards)}
-	for i := range c.shards {
-		c.shards[i].m = make(map[uint64]*cacheEntry)
+	c := &tokenCache{seed: maphash.MakeSeed(), n: uint64(min(cacheShards, size))}
+	for i := range c.n {
+		sh := &c.shards[i]
+		sh.cap = size / int(c.n)
+		if int(i) < size%int(c.n) {
+			sh.cap++
+		}
+		sh.m = make(map[uint64]*cacheEntry)
 	}
 	return c
+}
+
+func (c *tokenCache) shard(h uint64) *cacheShard { return &c.shards[h%c.n] }
+
+// unixNano is t in Unix nanoseconds, clamped to the int64 range (t.UnixNano
+// is undefined before 1678 and after 2262: a zero NotBefore, an "exp" in 9999).
+func unixNano(t time.Time) int64 {
+	const maxSec = math.MaxInt64/int64(time.Second) - 1
+	switch s := t.Unix(); {
+	case s > maxSec:
+		return math.MaxInt64
+	case s < -maxSec:
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // get returns the cached claims of token if they are still valid at now.
 func (c *tokenCache) get(token string, now int64) *Claims {
 	h := maphash.String(c.seed, token)
-	sh := &c.shards[h%cacheShards]
+	sh := c.shard(h)
 	sh.mu.RLock()
 	e := sh.m[h]
 	sh.mu.RUnlock()
@@ -64,14 +88,16 @@ func (c *tokenCache) get(token string, now int64) *Claims {
 	return e.claims
 }
 
-func (c *tokenCache) put(token string, claims *Claims, key *Key, notAfter, notFrom, now int64) {
+// put caches the claims of token, verified by key, for use from notFrom until
+// before notAfter.
+func (c *tokenCache) put(token string, claims *Claims, key *Key, notFrom, notAfter, now time.Time) {
 	h := maphash.String(c.seed, token)
-	sh := &c.shards[h%cacheShards]
-	e := &cacheEntry{token: token, claims: claims, key: key, notAfter: notAfter, notFrom: notFrom}
+	sh := c.shard(h)
+	e := &cacheEntry{token: token, claims: claims, key: key, notAfter: unixNano(notAfter), notFrom: unixNano(notFrom)}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if _, ok := sh.m[h]; !ok && len(sh.m) >= c.perShard {
-		sh.evict(now)
+	if _, ok := sh.m[h]; !ok && len(sh.m) >= sh.cap {
+		sh.evict(now.UnixNano())
 	}
 	sh.m[h] = e
 }

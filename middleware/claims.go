@@ -27,7 +27,8 @@ type Claims struct {
 	TokenType string     // "token_type" (introspection)
 	Scopes    scopes.Set // from "scope" (space-delimited) or "scp" (string or array), or the configured claim
 
-	raw []byte // the whole JSON object
+	raw  []byte    // the whole JSON object
+	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
 }
 
 // Raw returns a copy of the claims' JSON object as received.
@@ -137,6 +138,11 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 			}
 			seen |= seenAud
 			return s.strings(func(a string) error {
+				if c.Audience == nil {
+					c.aud1[0] = a
+					c.Audience = c.aud1[:1:1]
+					return nil
+				}
 				c.Audience = append(c.Audience, a)
 				return nil
 			})

@@ -60,7 +60,9 @@ var (
 // sentinels), a description safe to send to the client, and for
 // insufficient_scope the scopes that would satisfy the requirement.
 //
-// Neither Description nor Error ever contains the token or key material.
+// Neither Description nor Error ever contains the token or key material. The
+// validator may return the same *Error to several callers: treat it as
+// read-only.
 type Error struct {
 	Kind        error  // category sentinel
 	Reason      error  // reason sentinel; may equal Kind

@@ -91,6 +91,15 @@ func (s *scanner) end(top bool) error {
 	return nil
 }
 
+// plainASCII marks the bytes that stand for themselves in a JSON string:
+// printable ASCII other than '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str scans a string at s.i and returns its value. Without escapes the value
 // aliases the buffer; with escapes it is a new string.
 func (s *scanner) str() (string, error) {
@@ -101,6 +110,10 @@ func (s *scanner) str() (string, error) {
 	start := s.i
 	for s.i < len(s.b) {
 		c := s.b[s.i]
+		if plainASCII[c] {
+			s.i++
+			continue
+		}
 		switch {
 		case c == '"':
 			v := s.b[start:s.i]
@@ -108,10 +121,8 @@ func (s *scanner) str() (string, error) {
 			return unsafe.String(unsafe.SliceData(v), len(v)), nil
 		case c == '\\':
 			return s.strEscaped(start)
-		case c < 0x20:
-			return "", errJSON
 		case c < utf8.RuneSelf:
-			s.i++
+			return "", errJSON // a control character
 		default:
 			r, n := utf8.DecodeRune(s.b[s.i:])
 			if r == utf8.RuneError && n <= 1 {
@@ -244,11 +255,29 @@ func (s *scanner) number() (float64, error) {
 		}
 	}
 	v := s.b[start:s.i]
+	if len(v) <= 15 && isDigits(v) {
+		// Fast path: a non-negative integer of at most 15 digits is exact
+		// in a float64, as ParseFloat would return it.
+		var u uint64
+		for _, c := range v {
+			u = u*10 + uint64(c-'0')
+		}
+		return float64(u), nil
+	}
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(v), len(v)), 64)
 	if err != nil {
 		return 0, errJSON
 	}
 	return f, nil
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *scanner) digits() int {

@@ -79,7 +79,9 @@ func NewKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 // NewSymmetricKey returns an HMAC key for HS256, HS384 or HS512. Symmetric
 // keys are used only when configured explicitly, and the validator accepts HS
 // algorithms only when they are named in [Issuer.Algorithms]. The secret must be
-// at least as long as the hash (RFC 7518 §3.2): 32 bytes for HS256.
+// at least as long as the hash (RFC 7518 §3.2): 32 bytes for HS256, 48 for
+// HS384, 64 for HS512; a key without alg verifies only the algorithms its
+// length allows.
 func NewSymmetricKey(id, alg string, secret []byte) (*Key, error) {
 	if len(secret) < 32 {
 		return nil, fmt.Errorf("%w: HMAC secret shorter than 32 bytes", ErrUnusableKey)
@@ -128,10 +130,24 @@ func (k *Key) fits(alg string) bool {
 		return k.family == "EC-P521"
 	case "EdDSA", "Ed25519":
 		return k.family == "OKP-Ed25519"
-	case "HS256", "HS384", "HS512":
+	case "HS256":
 		return k.family == "oct"
+	case "HS384", "HS512":
+		// RFC 7518 §3.2: a key at least as long as the hash output.
+		return k.family == "oct" && len(k.public.([]byte)) >= hashSize(alg)
 	}
 	return false
+}
+
+// hashSize is the output size of an HS algorithm's hash, in bytes.
+func hashSize(alg string) int {
+	switch alg {
+	case "HS384":
+		return 48
+	case "HS512":
+		return 64
+	}
+	return 32
 }
 
 // KeySource supplies verification keys to a [Validator]. Implementations must

@@ -267,7 +267,8 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issue
 			return c, nil, true, nil
 		}
 	}
-	jws, err := splitJWS(token)
+	var jws jws
+	err := splitJWS(token, &jws)
 	if err == errNotJWS && v.introspector != nil {
 		c, err := v.introspect(ctx, v.introspector, token, now)
 		return c, v.introspector, false, err
@@ -275,7 +276,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issue
 	if err != nil {
 		return nil, nil, false, err
 	}
-	return v.validateJWS(ctx, token, jws, now)
+	return v.validateJWS(ctx, token, &jws, now)
 }
 
 func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now time.Time) (*Claims, *issuer, bool, error) {
@@ -317,9 +318,22 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 		return nil, is, false, err
 	}
 	if v.cache != nil {
-		v.cache.put(token, c, key, c.ExpiresAt.Add(v.skew).UnixNano(), c.NotBefore.Add(-v.skew).UnixNano(), now.UnixNano())
+		v.cache.put(token, c, key, v.validFrom(c), c.ExpiresAt.Add(v.skew), now)
 	}
 	return c, is, false, nil
+}
+
+// validFrom is the first instant at which checkClaims accepts c's "nbf"
+// and "iat": the later of the two, less the skew.
+func (v *Validator) validFrom(c *Claims) time.Time {
+	from := c.NotBefore
+	if c.IssuedAt.After(from) {
+		from = c.IssuedAt
+	}
+	if from.IsZero() {
+		return from
+	}
+	return from.Add(-v.skew)
 }
 
 var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim"))

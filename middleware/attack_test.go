@@ -1,0 +1,267 @@
+package middleware
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+// attack is one hostile token and the reason it must be refused for.
+type attack struct {
+	name   string
+	token  string
+	reason error
+}
+
+// hs256 signs header and claims with HMAC-SHA256 under secret, as an
+// attacker who takes a public key for a MAC secret would (RFC 8725 §2.1).
+func hs256(secret []byte, hdr, claims map[string]any) string {
+	k := &testKey{alg: "HS256", signer: secret}
+	return k.mintRaw(mustJSON(hdr), mustJSON(merge(baseClaims(), claims)))
+}
+
+// resign replaces the signature of tok by sig.
+func resign(tok string, sig []byte) string {
+	return tok[:strings.LastIndexByte(tok, '.')+1] + b64s(sig)
+}
+
+// sigOf returns the decoded signature of tok.
+func sigOf(tb testing.TB, tok string) []byte {
+	tb.Helper()
+	sig, err := base64.RawURLEncoding.DecodeString(tok[strings.LastIndexByte(tok, '.')+1:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sig
+}
+
+// algNoneAttacks are unsigned tokens claiming "none" in several casings.
+func algNoneAttacks() []attack {
+	var out []attack
+	claims := b64s(mustJSON(baseClaims()))
+	for _, alg := range []string{"none", "None", "NONE", "nOnE", `\u006eone`} {
+		hdr := b64s([]byte(`{"alg":"` + alg + `","typ":"at+jwt","kid":"kid-RS256"}`))
+		out = append(out,
+			attack{"alg " + alg + ", no signature", hdr + "." + claims + ".", ErrDisallowedAlg},
+			attack{"alg " + alg + ", a signature", hdr + "." + claims + ".c2ln", ErrDisallowedAlg})
+	}
+	return out
+}
+
+// keyConfusionAttacks sign HS256 tokens with the RSA public key's encodings
+// as the HMAC secret.
+func keyConfusionAttacks(tb testing.TB, rs *testKey) []attack {
+	pub := rs.key.Public().(*rsa.PublicKey)
+	pkix, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pkcs1 := x509.MarshalPKCS1PublicKey(pub)
+	secrets := map[string][]byte{
+		"PKIX PEM":  pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pkix}),
+		"PKCS1 PEM": pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: pkcs1}),
+		"PKIX DER":  pkix,
+		"PKCS1 DER": pkcs1,
+		"modulus":   pub.N.Bytes(),
+	}
+	var out []attack
+	for name, secret := range secrets {
+		hdr := map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": rs.key.ID()}
+		out = append(out, attack{"HS256 with the RSA key's " + name, hs256(secret, hdr, nil), ErrDisallowedAlg})
+	}
+	return out
+}
+
+// signatureAttacks forge or damage the signatures of k's tokens.
+func signatureAttacks(tb testing.TB, k *testKey) []attack {
+	tok := k.token()
+	sig := sigOf(tb, tok)
+	flipped := append([]byte(nil), sig...)
+	flipped[len(flipped)/2] ^= 0x01
+	out := []attack{
+		{k.alg + " stripped signature", tok[:strings.LastIndexByte(tok, '.')+1], ErrMalformed},
+		{k.alg + " truncated signature", resign(tok, sig[:len(sig)-1]), ErrBadSignature},
+		{k.alg + " signature with a flipped bit", resign(tok, flipped), ErrBadSignature},
+		{k.alg + " signature doubled", resign(tok, append(sig, sig...)), ErrBadSignature},
+		{k.alg + " signature of zeros", resign(tok, make([]byte, len(sig))), ErrBadSignature},
+		{k.alg + " signature of 0xff", resign(tok, []byte(strings.Repeat("\xff", len(sig)))), ErrBadSignature},
+		{k.alg + " one-byte signature", resign(tok, []byte{0}), ErrBadSignature},
+		{k.alg + " altered payload", resign(k.mint(nil, map[string]any{"sub": "admin"}), sig), ErrBadSignature},
+		{k.alg + " altered header", resign(k.mint(map[string]any{"typ": "application/at+jwt"}, nil), sig), ErrBadSignature},
+		{k.alg + " signature in standard base64", tok[:strings.LastIndexByte(tok, '.')+1] + base64.StdEncoding.EncodeToString(sig), ErrMalformed},
+	}
+	if len(b64s(sig))%4 != 0 { // the encoding has unused bits to set
+		out = append(out, attack{k.alg + " non-canonical signature",
+			tok[:strings.LastIndexByte(tok, '.')+1] + nonCanonical(tb, b64s(sig)), ErrMalformed})
+	}
+	if priv, ok := k.signer.(*ecdsa.PrivateKey); ok {
+		out = append(out, ecdsaAttacks(tb, k, tok, priv)...)
+	}
+	if priv, ok := k.signer.(*rsa.PrivateKey); ok {
+		n := priv.N.Bytes()
+		out = append(out,
+			attack{k.alg + " signature equal to the modulus", resign(tok, n), ErrBadSignature},
+			attack{k.alg + " signature of one", resign(tok, new(big.Int).SetInt64(1).FillBytes(make([]byte, len(n)))), ErrBadSignature})
+	}
+	return out
+}
+
+// ecdsaAttacks are the ECDSA-specific forgeries: R=S=0 ("psychic
+// signatures", CVE-2022-21449), R and S equal to the group order, and a
+// valid signature in DER rather than R||S.
+func ecdsaAttacks(tb testing.TB, k *testKey, tok string, priv *ecdsa.PrivateKey) []attack {
+	size := (priv.Curve.Params().BitSize + 7) / 8
+	order := priv.Curve.Params().N.FillBytes(make([]byte, size))
+	one := new(big.Int).SetInt64(1).FillBytes(make([]byte, size))
+	input := tok[:strings.LastIndexByte(tok, '.')]
+	h := hashOf(k.alg).New()
+	h.Write([]byte(input))
+	der, err := ecdsa.SignASN1(rand.Reader, priv, h.Sum(nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return []attack{
+		{k.alg + " R=S=0", resign(tok, make([]byte, 2*size)), ErrBadSignature},
+		{k.alg + " R=S=n", resign(tok, append(append([]byte(nil), order...), order...)), ErrBadSignature},
+		{k.alg + " R=S=1", resign(tok, append(append([]byte(nil), one...), one...)), ErrBadSignature},
+		{k.alg + " R=0, S valid", resign(tok, append(make([]byte, size), sigOf(tb, tok)[size:]...)), ErrBadSignature},
+		{k.alg + " DER signature", resign(tok, der), ErrBadSignature},
+	}
+}
+
+// claimAttacks are well-signed tokens whose claims or header must not pass.
+func claimAttacks(tb testing.TB, k *testKey, evil *testKey) []attack {
+	huge := strings.Repeat("A", 64<<10)
+	deep := b64s([]byte(`{"iss":"` + testIssuer + `","x":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`))
+	hdr := b64s(mustJSON(k.baseHeader()))
+	return []attack{
+		{"embedded jwk, no kid", evil.mint(map[string]any{"kid": nil, "jwk": jwkOf(evil)}, nil), ErrUnknownKey},
+		{"embedded jwk, victim's kid", evil.mint(map[string]any{"kid": k.key.ID(), "jwk": jwkOf(evil)}, nil), ErrBadSignature},
+		{"jku, no kid", evil.mint(map[string]any{"kid": nil, "jku": "https://evil.example.test/jwks"}, nil), ErrUnknownKey},
+		{"jku, victim's kid", evil.mint(map[string]any{"kid": k.key.ID(), "jku": "https://evil.example.test/jwks"}, nil), ErrBadSignature},
+		{"x5u and x5c", evil.mint(map[string]any{"kid": nil, "x5u": "https://evil.example.test/cert", "x5c": []string{"MIIB"}}, nil), ErrUnknownKey},
+		{"unknown kid", evil.mint(map[string]any{"kid": "evil"}, nil), ErrUnknownKey},
+		{"kid path traversal", evil.mint(map[string]any{"kid": "../../../../dev/null"}, nil), ErrUnknownKey},
+		{"kid injection", evil.mint(map[string]any{"kid": "x' OR '1'='1"}, nil), ErrUnknownKey},
+		{"unknown crit", k.mint(map[string]any{"crit": []string{"http://evil.example.test/ignore-exp"}}, nil), ErrUnknownCritical},
+		{"crit b64", k.mint(map[string]any{"crit": []string{"b64"}, "b64": false}, nil), ErrUnknownCritical},
+		{"duplicate alg", k.mintRaw([]byte(`{"alg":"`+k.alg+`","alg":"none","kid":"`+k.key.ID()+`","typ":"at+jwt"}`), mustJSON(baseClaims())), ErrMalformed},
+		{"duplicate kid", k.mintRaw([]byte(`{"alg":"`+k.alg+`","kid":"evil","kid":"`+k.key.ID()+`","typ":"at+jwt"}`), mustJSON(baseClaims())), ErrMalformed},
+		{"duplicate exp", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"exp":1,`, 1))), ErrMalformed},
+		{"duplicate iss", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"iss":"https://evil.example.test",`, 1))), ErrMalformed},
+		{"JWE", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a2V5.aXY.Y2lwaGVy.dGFn", ErrUnsupportedFormat},
+		{"JWE with dir", b64s([]byte(`{"alg":"dir","enc":"A128GCM"}`)) + "..aXY.Y2lwaGVy.dGFn", ErrUnsupportedFormat},
+		{"two parts", hdr + "." + b64s(mustJSON(baseClaims())), ErrMalformed},
+		{"four parts", k.token() + ".AAAA", ErrMalformed},
+		{"non-canonical header", nonCanonicalHeader(tb, k), ErrMalformed},
+		{"huge token", huge + "." + huge + "." + huge, ErrTokenTooLarge},
+		{"huge header", b64s([]byte(`{"alg":"`+huge+`"}`)) + ".e30.AA", ErrTokenTooLarge},
+		{"deeply nested claims", k.signParts(hdr, deep), ErrMalformed},
+		{"expired", k.mint(nil, map[string]any{"exp": testNow.Add(-time.Hour).Unix()}), ErrExpired},
+		{"expired a second ago", k.mint(nil, map[string]any{"exp": testNow.Add(-DefaultClockSkew - time.Second).Unix()}), ErrExpired},
+		{"no exp", k.mint(nil, map[string]any{"exp": nil}), ErrMissingClaim},
+		{"future nbf", k.mint(nil, map[string]any{"nbf": testNow.Add(time.Hour).Unix()}), ErrNotYetValid},
+		{"future iat", k.mint(nil, map[string]any{"iat": testNow.Add(time.Hour).Unix()}), ErrNotYetValid},
+		{"wrong iss", k.mint(nil, map[string]any{"iss": "https://evil.example.test"}), ErrIssuerMismatch},
+		{"no iss", k.mint(nil, map[string]any{"iss": nil}), ErrMissingClaim},
+		{"wrong aud", k.mint(nil, map[string]any{"aud": "https://evil.example.test"}), ErrAudienceMismatch},
+		{"no aud", k.mint(nil, map[string]any{"aud": nil}), ErrMissingClaim},
+		{"typ JWT", k.mint(map[string]any{"typ": "JWT"}, nil), ErrWrongType},
+		{"no typ", k.mint(map[string]any{"typ": nil}, nil), ErrWrongType},
+		{"ID token typ", k.mint(map[string]any{"typ": "id_token+jwt"}, nil), ErrWrongType},
+		{"logout token typ", k.mint(map[string]any{"typ": "logout+jwt"}, nil), ErrWrongType},
+	}
+}
+
+// nonCanonicalHeader signs k's claims under a header whose encoding has
+// non-zero unused bits.
+func nonCanonicalHeader(tb testing.TB, k *testKey) string {
+	for pad := ""; len(pad) < 3; pad += " " {
+		hdr := b64s([]byte(`{"alg":"` + k.alg + `","typ":"at+jwt","kid":"` + k.key.ID() + `"` + pad + `}`))
+		if len(hdr)%4 != 0 {
+			return k.signParts(nonCanonical(tb, hdr), b64s(mustJSON(baseClaims())))
+		}
+	}
+	tb.Fatal("no header length with unused bits")
+	return ""
+}
+
+// TestAttackTokens refuses every attack token with its intended reason, and
+// the refusal's text never contains any part of the token.
+func TestAttackTokens(t *testing.T) {
+	t.Parallel()
+	var keys []*testKey
+	for _, alg := range DefaultAlgorithms {
+		keys = append(keys, keyFor(t, alg))
+	}
+	// A second ES256 key makes "no kid" ambiguous, as in a real key set.
+	keys = append(keys, newTestKey(t, "kid-ES256-next", "ES256", "ES256"))
+	v := newTestValidator(t, keys, nil, nil)
+	rs := keyFor(t, "RS256")
+	attacks := append(algNoneAttacks(), keyConfusionAttacks(t, rs)...)
+	for _, k := range keys[:len(DefaultAlgorithms)] {
+		attacks = append(attacks, signatureAttacks(t, k)...)
+	}
+	attacks = append(attacks, claimAttacks(t, keyFor(t, "ES256"), attackerKey(t, "ES256", "evil"))...)
+	for _, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			_, err := validate(v, a.token)
+			wantRefused(t, a.token, err, a.reason)
+			// Asked twice: a refusal is never cached.
+			_, err = validate(v, a.token)
+			wantRefused(t, a.token, err, a.reason)
+		})
+	}
+	if n := v.cache.len(); n != 0 {
+		t.Errorf("after the attacks the cache holds %d entries, want 0", n)
+	}
+}
+
+// TestAttackKeyConfusionWithHMACAllowed: even when an issuer allows HS256, a
+// token signed with the RSA public key as a MAC secret names an RSA key,
+// which cannot verify HMAC.
+func TestAttackKeyConfusionWithHMACAllowed(t *testing.T) {
+	t.Parallel()
+	rs := keyFor(t, "RS256")
+	bare := mustTestKey(rs.key.ID(), "RS256", "", rs.signer) // JWK without "alg"
+	for _, k := range []*testKey{rs, bare} {
+		v := newTestValidator(t, []*testKey{k}, func(is *Issuer) { is.Algorithms = []string{"RS256", "HS256"} }, nil)
+		for _, a := range keyConfusionAttacks(t, k) {
+			_, err := validate(v, a.token)
+			wantRefused(t, a.token, err, ErrKeyMismatch)
+		}
+		if _, err := validate(v, k.token()); err != nil {
+			t.Errorf("Validate(RS256 token) = %v, want nil", err)
+		}
+	}
+}
+
+// TestAttackHMACSecretGuessing: an HS256 token signed with a wrong secret is
+// a bad signature, and so is one signed with the right secret truncated.
+func TestAttackHMACSecretGuessing(t *testing.T) {
+	t.Parallel()
+	k := keyFor(t, "HS256")
+	v := newTestValidator(t, []*testKey{k}, issuerFor("HS256"), nil)
+	secret := k.signer.([]byte)
+	for name, s := range map[string][]byte{
+		"other secret":     randomBytes(len(secret)),
+		"truncated secret": secret[:32],
+		"empty secret":     {},
+		"secret's digest":  func() []byte { d := sha256.Sum256(secret); return d[:] }(),
+	} {
+		tok := hs256(s, k.baseHeader(), nil)
+		_, err := validate(v, tok)
+		if err == nil {
+			t.Fatalf("Validate(HS256 token with %s) = nil, want %v", name, ErrBadSignature)
+		}
+		wantRefused(t, tok, err, ErrBadSignature)
+	}
+}

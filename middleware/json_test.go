@@ -1,0 +1,110 @@
+package middleware
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// scanObject runs the scanner over doc as a top-level object, skipping every
+// member's value.
+func scanObject(doc []byte) error {
+	s := scanner{b: doc}
+	return s.object(true, func(string) error { return s.skip(1) })
+}
+
+func TestScanner(t *testing.T) {
+	t.Parallel()
+	nest := func(n int) string { // a member value n arrays deep
+		return `{"a":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
+	}
+	tests := []struct {
+		doc string
+		ok  bool
+	}{
+		{`{}`, true},
+		{" \t\r\n{ } \n", true},
+		{`{"a":1}`, true},
+		{`{"a":-0.5e+10,"b":1E-3,"c":0,"d":-0}`, true},
+		{`{"a":[1,"x",{"b":null},true,false,[]],"c":{}}`, true},
+		{`{"a":"\u00e9\n\t\"\\\/\b\f\r"}`, true},
+		{`{"a":"\ud83d\ude00"}`, true},
+		{`{"a":"\u0000"}`, true},
+		{`{"a":"` + "caf\u00e9 \U0001F600" + `"}`, true},
+		{`{"a":"\uFFFD"}`, true},
+		{`{"a":1,"a":2}`, true}, // duplicates are the claims parser's business
+		{nest(maxDepth), true},
+		{nest(maxDepth + 1), false},
+		{`{"a":"\ud83d"}`, false},       // lone high surrogate
+		{`{"a":"\ude00"}`, false},       // lone low surrogate
+		{`{"a":"\ud83d\u0041"}`, false}, // high surrogate, then not a low one
+		{`{"a":"\ud83dx"}`, false},
+		{`{"a":"\u12"}`, false},
+		{`{"a":"\u12G4"}`, false},
+		{`{"a":"\x"}`, false},
+		{`{"a":"\'"}`, false},
+		{"{\"a\":\"x\x01\"}", false},
+		{"{\"a\":\"x\x7f\"}", true}, // DEL is allowed in JSON strings
+		{"{\"a\":\"\xff\"}", false},
+		{"{\"a\":\"\xc0\xaf\"}", false},     // overlong
+		{"{\"a\":\"\xed\xa0\x80\"}", false}, // a surrogate in UTF-8
+		{"{\"a\":\"\xe2\x82\"}", false},     // truncated sequence
+		{`{"a":01}`, false},
+		{`{"a":1.}`, false},
+		{`{"a":.5}`, false},
+		{`{"a":-}`, false},
+		{`{"a":+1}`, false},
+		{`{"a":1e}`, false},
+		{`{"a":1e+}`, false},
+		{`{"a":0x10}`, false},
+		{`{"a":NaN}`, false},
+		{`{"a":tru}`, false},
+		{`{"a":True}`, false},
+		{`{"a":nul}`, false},
+		{`{"a" 1}`, false},
+		{`{"a":1,}`, false},
+		{`{"a":[1,]}`, false},
+		{`{"a":[,1]}`, false},
+		{`{,}`, false},
+		{`{a:1}`, false},
+		{`{'a':1}`, false},
+		{`{"a":1}}`, false},
+		{`{"a":1} x`, false},
+		{`{"a":1}{}`, false},
+		{`{"a":"unterminated}`, false},
+		{`{"a":`, false},
+		{`{`, false},
+		{``, false},
+		{` `, false},
+		{`[1]`, false},
+		{`"s"`, false},
+		{`null`, false},
+	}
+	for _, tc := range tests {
+		err := scanObject([]byte(tc.doc))
+		if (err == nil) != tc.ok {
+			t.Errorf("scan(%q) = %v, want ok %v", tc.doc, err, tc.ok)
+		}
+		if err == nil && !json.Valid([]byte(tc.doc)) {
+			t.Errorf("scan(%q) accepted what encoding/json refuses", tc.doc)
+		}
+	}
+}
+
+func TestScannerStrings(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`"plain"`, `""`, `"esc\"aped\\"`, `"\u0041\u00e9\u4e2d\ud83d\ude00"`,
+		`"\/\b\f\n\r\t"`, "\"caf\u00e9\"", `"a\u0000b"`,
+	} {
+		s := scanner{b: []byte(in)}
+		got, err := s.str()
+		var want string
+		if jerr := json.Unmarshal([]byte(in), &want); jerr != nil {
+			t.Fatalf("json.Unmarshal(%q): %v", in, jerr)
+		}
+		if err != nil || got != want || s.i != len(in) {
+			t.Errorf("str(%q) = %q, %v (at %d), want %q", in, got, err, s.i, want)
+		}
+	}
+}
