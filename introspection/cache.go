@@ -80,17 +80,6 @@ func (c *resultCache) putInactive(key cacheKey, now time.Time) {
 	}
 }
 
-// len returns the number of entries in both caches, for tests.
-func (c *resultCache) len() int {
-	n := 0
-	for _, l := range []*lru{c.active, c.inactive} {
-		if l != nil {
-			n += l.len()
-		}
-	}
-	return n
-}
-
 // lru is a sharded, bounded least-recently-used map. Its total size never
 // exceeds the size it was made with.
 type lru struct {
