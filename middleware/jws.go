@@ -37,6 +37,11 @@ type jws struct {
 
 var errNotJWS = invalid(ErrMalformed)
 
+// errJWE is returned for a compact JWE. A resource server cannot decrypt it,
+// so it is as opaque as any other token: the validator sends it to its
+// introspector when it has one, and refuses it otherwise.
+var errJWE = invalid(ErrUnsupportedFormat)
+
 // b64url marks the base64url alphabet.
 var b64url = func() (t [256]bool) {
 	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
@@ -55,8 +60,8 @@ const (
 )
 
 // splitJWS splits a compact JWS into j and parses its header. A token of any
-// other shape is errNotJWS (so that it may go to introspection), except a
-// compact JWE (five parts), which is refused as an unsupported format.
+// other shape is errNotJWS (so that it may go to introspection), and a compact
+// JWE (five parts) is errJWE.
 //
 // The dots are found with IndexByte; the parts' alphabet is left to the
 // strict base64url decoder, which refuses everything outside it except CR and
@@ -108,7 +113,7 @@ func otherShape(token string) error {
 			return errNotJWS
 		}
 	}
-	return invalid(ErrUnsupportedFormat)
+	return errJWE
 }
 
 var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is not a valid JOSE header"))

@@ -56,8 +56,10 @@ type Issuer struct {
 	// Keys verifies the issuer's JWT access tokens. A token from this issuer is
 	// refused when Keys is nil, unless Introspector is set.
 	Keys KeySource
-	// Introspector, when set, resolves opaque tokens (and this issuer's JWTs
-	// when Keys is nil). At most one issuer of a validator may have one.
+	// Introspector, when set, resolves opaque tokens — anything that is not a
+	// compact JWS, including a compact JWE, which a resource server cannot
+	// decrypt — and this issuer's JWTs when Keys is nil. At most one issuer of
+	// a validator may have one.
 	Introspector Introspector
 	// Algorithms is the JWS algorithm allow-list. Default: [DefaultAlgorithms].
 	// HS256/HS384/HS512 are accepted only when listed here, and only with keys
@@ -269,7 +271,7 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issue
 	}
 	var jws jws
 	err := splitJWS(token, &jws)
-	if err == errNotJWS && v.introspector != nil {
+	if (err == errNotJWS || err == errJWE) && v.introspector != nil {
 		c, err := v.introspect(ctx, v.introspector, token, now)
 		return c, v.introspector, false, err
 	}

@@ -106,7 +106,7 @@ func (vf *verifier) whyEarly(r rule, c *middleware.Claims, skew string) string {
 func (vf *verifier) whyFormat(e *middleware.Error, v *tokenView) string {
 	switch {
 	case errors.Is(e, middleware.ErrUnsupportedFormat):
-		return "the token is encrypted (a JWE, RFC 7516); only signed JWTs (JWS) are accepted"
+		return "the token is encrypted (a JWE, RFC 7516): a resource server cannot decrypt it, so only introspection (--introspect) can check it"
 	case !v.jws && vf.in == nil:
 		return "the token is not a JWT (no base64url JSON header), and no --introspect endpoint is set for opaque tokens"
 	}
