@@ -211,30 +211,9 @@ type guarded struct {
 }
 
 func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g := h.g
-	if c := g.verified(r.Context()); c != nil {
-		if err := check(c, h.req); err != nil {
-			g.WriteError(w, r, err)
-			return
-		}
+	if r = h.g.admit(w, r, h.req, h.optional); r != nil {
 		h.next.ServeHTTP(w, r)
-		return
 	}
-	c, src, err := g.authenticate(r)
-	if err == nil {
-		err = check(c, h.req)
-	} else if h.optional && isMissing(err) {
-		h.next.ServeHTTP(w, r.WithContext(&authContext{Context: r.Context(), guard: g}))
-		return
-	}
-	if err != nil {
-		g.WriteError(w, r, err)
-		return
-	}
-	if src == fromQuery {
-		w.Header().Set("Cache-Control", "private")
-	}
-	h.next.ServeHTTP(w, r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g}))
 }
 
 func isMissing(err error) bool {

@@ -1,0 +1,87 @@
+// Command example serves a Gin API protected by rsguard.
+//
+// Against your authorization server:
+//
+//	go run . -issuer https://as.example.com -audience https://api.example.com
+//
+// Without -issuer it starts an in-process test authorization server
+// (oauthtest) and prints a token to try:
+//
+//	go run .
+//	curl -i -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/orders
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rsguard/rsguard/adapters/ginguard"
+	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/oauthtest"
+	"github.com/rsguard/rsguard/scopes"
+)
+
+func main() {
+	issuer := flag.String("issuer", "", "issuer URL (default: an in-process test authorization server)")
+	audience := flag.String("audience", "https://api.example.test", "the audience of this API")
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if *issuer == "" {
+		as := oauthtest.NewServer(nil)
+		defer as.Close()
+		*issuer = as.Issuer()
+		fmt.Println("TOKEN=" + as.Token(oauthtest.TokenOptions{
+			Subject: "alice", Scopes: []string{"orders:read"}, Audience: []string{*audience},
+		}))
+	}
+	keys, err := middleware.NewRemoteKeys(ctx, *issuer, nil) // discovers jwks_uri
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer keys.Close()
+	v, err := middleware.NewValidator(middleware.Issuer{URL: *issuer, Audiences: []string{*audience}, Keys: keys},
+		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	if err != nil {
+		log.Fatal(err)
+	}
+	g, err := middleware.NewGuard(v, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Logger(), gin.Recovery())
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	api := r.Group("/api", ginguard.Middleware(g))
+	api.GET("/orders", ginguard.Require(g, scopes.AllOf("orders:read")), func(c *gin.Context) {
+		claims, _ := ginguard.Claims(c)
+		c.JSON(http.StatusOK, gin.H{"owner": claims.Subject, "orders": []string{}})
+	})
+	api.DELETE("/orders/:id", ginguard.Require(g, scopes.AllOf("orders:write")), func(c *gin.Context) {
+		c.Status(http.StatusNoContent)
+	})
+
+	srv := &http.Server{Addr: *addr, Handler: r}
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown(context.Background())
+	}()
+	log.Printf("listening on http://%s", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,160 @@
+// Package grpcguard protects gRPC servers with rsguard: unary and stream
+// server interceptors that take an OAuth 2.0 bearer token from the
+// "authorization" metadata (RFC 6750 §2.1), validate it with a
+// [middleware.Validator] and check the scopes a method table requires; and,
+// for clients, per-RPC credentials that send tokens from an
+// oauth2.TokenSource over secure connections only.
+//
+// It is glue only: extraction ([middleware.ParseAuthorization]), validation,
+// scope evaluation ([middleware.Guard.Check]) and the descriptions of
+// refusals come from the core, so a gRPC method refuses exactly the tokens a
+// net/http handler refuses. The interceptors map the core's categories to
+// status codes:
+//
+//	ErrMissingToken, ErrInvalidToken  codes.Unauthenticated
+//	ErrInsufficientScope              codes.PermissionDenied
+//	ErrInvalidRequest                 codes.InvalidArgument (e.g. two authorization values)
+//	ErrUnavailable                    codes.Unavailable (keys or introspection unreachable)
+//	method not in the table           codes.PermissionDenied
+//
+// The status message names the reason ("grpcguard: token expired"), never the
+// token. An admitted call's handler finds the claims with
+// [middleware.FromContext], on its context or its stream's.
+package grpcguard
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/rsguard/rsguard/middleware"
+)
+
+// Guard authorizes gRPC calls by method, with the table given to [New]. It is
+// safe for concurrent use.
+type Guard struct {
+	v     *middleware.Validator
+	check *middleware.Guard // for Check: the core's scope decision
+	rules map[string]rule   // full method names, and service prefixes "/pkg.Service/"
+}
+
+// New returns a guard that validates tokens with v and authorizes methods as
+// the options say ([WithMethods], [WithPublic]). Every method that no option
+// names is denied with codes.PermissionDenied, token or not: a method missing
+// from the table is a server misconfiguration, and failing closed keeps a new
+// method from being served unprotected by accident. New returns an error
+// matching [ErrTable] for a malformed or contradictory table.
+func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
+	if v == nil {
+		return nil, errors.New("grpcguard: New needs a validator")
+	}
+	check, err := middleware.NewGuard(v, nil)
+	if err != nil {
+		return nil, err
+	}
+	t := table{rules: map[string]rule{}}
+	for _, opt := range opts {
+		opt(&t)
+	}
+	if t.err != nil {
+		return nil, t.err
+	}
+	return &Guard{v: v, check: check, rules: t.rules}, nil
+}
+
+// UnaryServerInterceptor returns an interceptor that calls the handler only
+// for calls that [Guard.Authorize] admits, with the claims in its context.
+func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		ctx, err := g.Authorize(ctx, info.FullMethod)
+		if err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamServerInterceptor returns an interceptor that calls the handler only
+// for streams that [Guard.Authorize] admits, with a stream whose Context
+// carries the claims.
+func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx, err := g.Authorize(ss.Context(), info.FullMethod)
+		if err != nil {
+			return err
+		}
+		if ctx != ss.Context() {
+			ss = &serverStream{ServerStream: ss, ctx: ctx}
+		}
+		return handler(srv, ss)
+	}
+}
+
+// serverStream is a grpc.ServerStream whose context carries the claims.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *serverStream) Context() context.Context { return s.ctx }
+
+// Authorize decides a call to fullMethod ("/pkg.Service/Method") whose
+// incoming metadata is in ctx, for the interceptors and for servers that
+// compose their own. A public method is admitted as is, without looking at
+// any token. Otherwise the single "authorization" value must hold a bearer
+// token that the validator accepts and whose scopes satisfy the method's
+// requirement; Authorize then returns ctx with the claims
+// ([middleware.NewContext]). A refusal is a gRPC status error (see the
+// package documentation for the codes).
+func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Context, error) {
+	r, ok := g.lookup(fullMethod)
+	if !ok {
+		return ctx, status.Error(codes.PermissionDenied, "grpcguard: method not in the authorization table")
+	}
+	if r.public {
+		return ctx, nil
+	}
+	token, err := middleware.ParseAuthorization(metadata.ValueFromIncomingContext(ctx, "authorization"))
+	var claims *middleware.Claims
+	if err == nil && token != "" {
+		claims, err = g.v.Validate(ctx, token)
+	}
+	if err == nil {
+		err = g.check.Check(ctx, claims, r.req) // no claims: ErrMissingToken
+	}
+	if err != nil {
+		return ctx, statusOf(ctx, err)
+	}
+	return middleware.NewContext(ctx, claims), nil
+}
+
+// statusOf turns a refusal of the core into a status error. A call whose
+// context ended is answered as such, rather than as the failure it caused.
+func statusOf(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return status.FromContextError(ctxErr).Err()
+	}
+	e := middleware.AsError(err)
+	msg := "grpcguard: " + middleware.SafeDescription(e)
+	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
+		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
+	}
+	return status.Error(code(e.Kind), msg)
+}
+
+// code maps a category of the core to a gRPC status code.
+func code(kind error) codes.Code {
+	switch kind {
+	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
+		return codes.Unauthenticated
+	case middleware.ErrInsufficientScope:
+		return codes.PermissionDenied
+	case middleware.ErrInvalidRequest:
+		return codes.InvalidArgument
+	}
+	return codes.Unavailable
+}

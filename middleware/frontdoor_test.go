@@ -1,0 +1,26 @@
+package middleware_test
+
+import (
+	"testing"
+
+	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/guardtest"
+)
+
+// TestFrontDoorNetHTTP runs the front-door table shared with the Echo, Gin
+// and gRPC adapters (middleware/guardtest) against the net/http guard,
+// through a real server and client.
+func TestFrontDoorNetHTTP(t *testing.T) {
+	f := guardtest.New(t)
+	g, err := middleware.NewGuard(f.Validator, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := htServe(t, g.Require(guardtest.Requirement, guardtest.Handler))
+	for _, c := range f.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, srv.URL+"/orders")
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}

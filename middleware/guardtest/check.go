@@ -1,0 +1,78 @@
+package guardtest
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// CheckHTTP checks an HTTP front door's answer to the case: the status; the
+// WWW-Authenticate, Retry-After and (for a refusal) "Cache-Control: no-store"
+// headers, exactly as net/http's [middleware.Guard] writes them with its
+// default settings; a refusal without a body (the guard's default) and
+// without the token anywhere; and for an admitted request the body
+// [Subject], which the protected handler writes when it finds the claims.
+func (c *Case) CheckHTTP(tb testing.TB, resp *http.Response, body string) {
+	tb.Helper()
+	if resp.StatusCode != c.Status {
+		tb.Errorf("%s: status = %d, want %d (body %q)", c.Name, resp.StatusCode, c.Status, body)
+	}
+	h := resp.Header
+	if got := strings.Join(h.Values("WWW-Authenticate"), "\n"); got != c.Challenge {
+		tb.Errorf("%s: WWW-Authenticate = %q, want %q", c.Name, got, c.Challenge)
+	}
+	if got := strings.Join(h.Values("Retry-After"), "\n"); got != c.RetryAfter {
+		tb.Errorf("%s: Retry-After = %q, want %q", c.Name, got, c.RetryAfter)
+	}
+	if c.Kind == nil {
+		if body != Subject {
+			tb.Errorf("%s: body = %q, want %q", c.Name, body, Subject)
+		}
+		return
+	}
+	if got := strings.Join(h.Values("Cache-Control"), "\n"); got != "no-store" {
+		tb.Errorf("%s: Cache-Control = %q, want %q", c.Name, got, "no-store")
+	}
+	if body != "" {
+		tb.Errorf("%s: body = %q, want none", c.Name, body)
+	}
+	c.checkNoToken(tb, "response headers", headerText(h))
+}
+
+// CheckGRPC checks a gRPC front door's answer to the case: the status code
+// (numbered as google.golang.org/grpc/codes), a status message that names the
+// reason of a refusal and never holds the token, and for an admitted call
+// the subject that the handler found in its context.
+func (c *Case) CheckGRPC(tb testing.TB, code uint32, message, subject string) {
+	tb.Helper()
+	if code != c.GRPCCode {
+		tb.Errorf("%s: code = %d, want %d (message %q)", c.Name, code, c.GRPCCode, message)
+	}
+	if c.Kind == nil {
+		if subject != Subject {
+			tb.Errorf("%s: subject seen by the handler = %q, want %q", c.Name, subject, Subject)
+		}
+		return
+	}
+	if !strings.Contains(message, c.Description) {
+		tb.Errorf("%s: status message = %q, want it to contain %q", c.Name, message, c.Description)
+	}
+	c.checkNoToken(tb, "status message", message)
+}
+
+func (c *Case) checkNoToken(tb testing.TB, where, text string) {
+	tb.Helper()
+	for _, tok := range c.Tokens() {
+		if strings.Contains(text, tok) {
+			tb.Errorf("%s: the %s hold the access token", c.Name, where)
+		}
+	}
+}
+
+func headerText(h http.Header) string {
+	var b strings.Builder
+	for k, vs := range h {
+		b.WriteString(k + ": " + strings.Join(vs, ", ") + "\n")
+	}
+	return b.String()
+}
