@@ -46,7 +46,10 @@ type Guard struct {
 // the options say ([WithMethods], [WithPublic]). Every method that no option
 // names is denied with codes.PermissionDenied, token or not: a method missing
 // from the table is a server misconfiguration, and failing closed keeps a new
-// method from being served unprotected by accident. New returns an error
+// method from being served unprotected by accident. (A method the server has
+// not registered never reaches an interceptor: gRPC answers it
+// codes.Unimplemented itself, unless grpc.UnknownServiceHandler is set, whose
+// calls the stream interceptor denies like any other.) New returns an error
 // matching [ErrTable] for a malformed or contradictory table.
 func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -157,6 +159,28 @@ func TestTable(t *testing.T) {
 				t.Errorf("%s: message = %q, want it to say the method is not in the table", tt.name, status.Convert(err).Message())
 			}
 		})
+	}
+}
+
+// TestUnknownServiceHandler checks that calls gRPC hands to an
+// UnknownServiceHandler, methods the server never registered, are denied by
+// the stream interceptor before the handler runs, token or not.
+func TestUnknownServiceHandler(t *testing.T) {
+	f := guardtest.New(t)
+	g := newGuard(t, f.Validator, grpcguard.WithMethods(map[string]scopes.Requirement{unaryCall: nil}))
+	var reached atomic.Int64
+	conn := dial(t, serve(t, g, grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
+		reached.Add(1)
+		return nil
+	})))
+	for _, auth := range [][]string{nil, {"Bearer " + f.Token(guardtest.Scope)}} {
+		err := conn.Invoke(withAuth(t, auth), "/orders.v1.Orders/Cancel", &testpb.Empty{}, &testpb.Empty{})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("Invoke(unregistered method, %d authorization values) = %v, want PermissionDenied", len(auth), err)
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the unknown service handler ran %d times, want 0", n)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -52,16 +53,33 @@ func main() {
 		log.Fatal(err)
 	}
 	defer keys.Close()
-	v, err := middleware.NewValidator(middleware.Issuer{URL: *issuer, Audiences: []string{*audience}, Keys: keys},
-		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	e, err := newAPI(*issuer, *audience, keys)
 	if err != nil {
 		log.Fatal(err)
+	}
+	srv := &http.Server{Addr: *addr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown(context.Background())
+	}()
+	log.Printf("listening on http://%s", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// newAPI builds the protected Echo API: a validator for the issuer, a guard,
+// the guard's middleware on the /api group, and per-route scopes.
+func newAPI(issuer, audience string, keys middleware.KeySource) (*echo.Echo, error) {
+	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{audience}, Keys: keys},
+		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	if err != nil {
+		return nil, err
 	}
 	g, err := middleware.NewGuard(v, nil)
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
-
 	e := echo.New()
 	e.HideBanner = true
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
@@ -73,13 +91,5 @@ func main() {
 	api.DELETE("/orders/:id", func(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}, echoguard.Require(g, scopes.AllOf("orders:write")))
-
-	go func() {
-		<-ctx.Done()
-		e.Shutdown(context.Background())
-	}()
-	log.Printf("listening on http://%s", *addr)
-	if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
-	}
+	return e, nil
 }

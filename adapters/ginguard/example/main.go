@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -52,16 +53,33 @@ func main() {
 		log.Fatal(err)
 	}
 	defer keys.Close()
-	v, err := middleware.NewValidator(middleware.Issuer{URL: *issuer, Audiences: []string{*audience}, Keys: keys},
-		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	r, err := newAPI(*issuer, *audience, keys)
 	if err != nil {
 		log.Fatal(err)
+	}
+	srv := &http.Server{Addr: *addr, Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown(context.Background())
+	}()
+	log.Printf("listening on http://%s", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// newAPI builds the protected Gin API: a validator for the issuer, a guard,
+// the guard's middleware on the /api group, and per-route scopes.
+func newAPI(issuer, audience string, keys middleware.KeySource) (*gin.Engine, error) {
+	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{audience}, Keys: keys},
+		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	if err != nil {
+		return nil, err
 	}
 	g, err := middleware.NewGuard(v, nil)
 	if err != nil {
-		log.Fatal(err)
+		return nil, err
 	}
-
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Logger(), gin.Recovery())
@@ -74,14 +92,5 @@ func main() {
 	api.DELETE("/orders/:id", ginguard.Require(g, scopes.AllOf("orders:write")), func(c *gin.Context) {
 		c.Status(http.StatusNoContent)
 	})
-
-	srv := &http.Server{Addr: *addr, Handler: r}
-	go func() {
-		<-ctx.Done()
-		srv.Shutdown(context.Background())
-	}()
-	log.Printf("listening on http://%s", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
-	}
+	return r, nil
 }

@@ -71,28 +71,10 @@ func main() {
 		log.Fatal(err)
 	}
 	defer keys.Close()
-	v, err := middleware.NewValidator(middleware.Issuer{URL: *issuer, Audiences: []string{*audience}, Keys: keys},
-		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	srv, err := newServer(*issuer, *audience, keys)
 	if err != nil {
 		log.Fatal(err)
 	}
-
-	g, err := grpcguard.New(v,
-		grpcguard.WithMethods(map[string]scopes.Requirement{
-			"/grpc.testing.TestService/*": scopes.AllOf("orders:read"),
-		}),
-		grpcguard.WithPublic(grpcguard.HealthService, grpcguard.ReflectionService, grpcguard.ReflectionServiceAlpha),
-	)
-	if err != nil {
-		log.Fatal(err)
-	}
-	srv := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(g.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(g.StreamServerInterceptor()),
-	)
-	testpb.RegisterTestServiceServer(srv, service{})
-	healthpb.RegisterHealthServer(srv, health.NewServer())
-	reflection.Register(srv)
 
 	lis, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -109,6 +91,35 @@ func main() {
 	if err := srv.Serve(lis); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// newServer builds the protected gRPC server: a validator for the issuer, a
+// method table (the test service needs orders:read; health checks and
+// reflection are public; every other method is denied), and the
+// interceptors.
+func newServer(issuer, audience string, keys middleware.KeySource) (*grpc.Server, error) {
+	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{audience}, Keys: keys},
+		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
+	if err != nil {
+		return nil, err
+	}
+	g, err := grpcguard.New(v,
+		grpcguard.WithMethods(map[string]scopes.Requirement{
+			"/grpc.testing.TestService/*": scopes.AllOf("orders:read"),
+		}),
+		grpcguard.WithPublic(grpcguard.HealthService, grpcguard.ReflectionService, grpcguard.ReflectionServiceAlpha),
+	)
+	if err != nil {
+		return nil, err
+	}
+	srv := grpc.NewServer(
+		grpc.ChainUnaryInterceptor(g.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(g.StreamServerInterceptor()),
+	)
+	testpb.RegisterTestServiceServer(srv, service{})
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	reflection.Register(srv)
+	return srv, nil
 }
 
 // call makes one call with the token, as a client would.
