@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -42,12 +43,13 @@ var (
 	errNotObject    = errors.New("not a JSON object")
 	errNoActive     = errors.New(`no "active" member`)
 	errActiveType   = errors.New(`"active" is not a boolean`)
-	errActiveTwice  = errors.New(`"active" occurs twice`)
+	errActiveTwice  = errors.New(`"active" occurs twice (perhaps in another case)`)
 	errTrailingData = errors.New("data after the JSON object")
 )
 
 // activeMember reads the top-level "active" member of the JSON object body,
-// checking the whole document's syntax with encoding/json. Its errors never
+// checking the whole document's syntax with encoding/json. A repeated
+// "active", also in another case ("Active"), is an error. Its errors never
 // quote the body.
 func activeMember(body []byte) (bool, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -66,6 +68,11 @@ func activeMember(body []byte) (bool, error) {
 			return false, errNotObject
 		}
 		if name != "active" {
+			if strings.EqualFold(name, "active") {
+				// A case twin such as "Active", which encoding/json would
+				// read as "active" (last member winning): ambiguous.
+				return false, errActiveTwice
+			}
 			continue
 		}
 		if seen {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -67,7 +69,9 @@ func (c *Claims) HasAudience(auds []string) bool {
 // introspection response — into Claims, mapping the registered members and
 // reading scopes from scopeClaim (a space-delimited string or an array of
 // strings), or when scopeClaim is empty from "scope", else "scp". Registered
-// members of the wrong JSON type, duplicate registered members and invalid
+// members of the wrong JSON type, duplicate registered members, members whose
+// names equal a registered one's (or scopeClaim's) only under case folding,
+// such as "Sub", which encoding/json would read in its place, and invalid
 // JSON are errors matching ErrMalformed. data is copied.
 func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
 	c, sp, err := parseClaims(append([]byte(nil), data...))
@@ -157,6 +161,9 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 		case "scp":
 			return s.span(&seen, seenScp, &sp.scp)
 		default:
+			if foldsToRegistered(name) {
+				return errJSON
+			}
 			return s.skip(1)
 		}
 		if seen&bit != 0 {
@@ -173,7 +180,57 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	if c.ClientID == "" {
 		c.ClientID = azp
 	}
+	// No spare capacity: an append by one of the requests that share cached
+	// claims must copy, not write where another request's append did.
+	c.Audience = c.Audience[:len(c.Audience):len(c.Audience)]
 	return c, sp, nil
+}
+
+// registeredNames are the members parseClaims maps.
+var registeredNames = [...]string{
+	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",
+	"client_id", "azp", "username", "token_type", "scope", "scp",
+}
+
+// foldsToRegistered reports whether name, which is not a registered member,
+// equals one under Unicode case folding ("Sub", "AUD", "\u017fub"). Such a
+// twin is refused: encoding/json matches struct fields that way, last member
+// winning, so [Claims.Decode] into a struct tagged `json:"sub"` would read the
+// twin while the validator checked "sub".
+func foldsToRegistered(name string) bool {
+	var lower [len("token_type")]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return foldsToRegisteredUnicode(name)
+		case i == len(lower):
+			return false // more ASCII letters than any registered name has
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	switch string(lower[:len(name)]) {
+	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti",
+		"client_id", "azp", "username", "token_type", "scope", "scp":
+		return true
+	}
+	return false
+}
+
+// foldsToRegisteredUnicode is foldsToRegistered for a name with non-ASCII
+// bytes, which may fold to ASCII ("\u017f" to "s", "\u212a" to "k").
+func foldsToRegisteredUnicode(name string) bool {
+	if len(name) > 3*len("token_type") {
+		return false // a rune that folds to an ASCII letter has at most 3 bytes
+	}
+	for _, r := range registeredNames {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scanner) date(seen *int, bit int, dst *time.Time) error {
@@ -253,14 +310,18 @@ func scopeValue(b []byte) (scopes.Set, error) {
 }
 
 // findMember returns the span of the top-level member name's value in a
-// well-formed object, or a zero span, and whether the name occurs twice.
+// well-formed object, or a zero span, and whether the name occurs twice
+// (counting names equal to it under case folding, see [foldsToRegistered]).
 func findMember(obj []byte, name string) (found span, dup bool) {
 	s := scanner{b: obj}
 	_ = s.object(true, func(n string) error {
 		v, err := s.value()
-		if n == name {
+		switch {
+		case n == name:
 			dup = dup || found.end != 0
 			found = v
+		case strings.EqualFold(n, name):
+			dup = true // a case twin, which encoding/json would read as name
 		}
 		return err
 	})

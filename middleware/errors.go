@@ -119,6 +119,9 @@ func newError(kind, reason error, cause error) *Error {
 }
 
 func describe(reason error) string {
+	if reason == nil {
+		return "" // an *Error built by a caller may leave Reason nil
+	}
 	return strings.TrimPrefix(reason.Error(), "middleware: ")
 }
 

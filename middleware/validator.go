@@ -307,6 +307,9 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if err != nil {
 		return nil, is, false, AsError(err)
 	}
+	if key == nil {
+		return nil, is, false, errNoKey
+	}
 	if (key.alg != "" && key.alg != jws.alg) || !key.fits(jws.alg) {
 		return nil, is, false, invalid(ErrKeyMismatch)
 	}
@@ -337,6 +340,14 @@ func (v *Validator) validFrom(c *Claims) time.Time {
 	}
 	return from.Add(-v.skew)
 }
+
+// Answers to a KeySource or Introspector of the user's that breaks its
+// contract by returning neither a result nor an error: undecided, like any
+// error whose meaning is unknown (see [AsError]).
+var (
+	errNoKey    = Unavailable(ErrKeysUnavailable, errors.New("middleware: key source returned no key and no error"))
+	errNoClaims = Unavailable(ErrIntrospectionError, errors.New("middleware: introspector returned no claims and no error"))
+)
 
 var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim"))
 
@@ -390,6 +401,9 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 	c, err := is.Introspector.Introspect(ctx, token)
 	if err != nil {
 		return nil, AsError(err)
+	}
+	if c == nil {
+		return nil, errNoClaims
 	}
 	if c.Issuer == "" {
 		// RFC 7662 makes "iss" optional; the introspection endpoint is the

@@ -24,32 +24,58 @@ func Parse(s string) (Set, error) {
 	if s == "" {
 		return Set{}, nil
 	}
-	n := strings.Count(s, " ") + 1
-	list := make([]string, 0, n)
+	d := dedup{list: make([]string, 0, strings.Count(s, " ")+1)}
 	for tok := range strings.SplitSeq(s, " ") {
 		if !ValidToken(tok) {
 			return Set{}, ErrSyntax
 		}
-		if !slices.Contains(list, tok) {
-			list = append(list, tok)
-		}
+		d.add(tok)
 	}
-	return Set{list: list}, nil
+	return Set{list: d.list}, nil
 }
 
 // New returns the set of the given scope tokens, each of which must satisfy
 // [ValidToken]. Duplicates are kept once.
 func New(tokens ...string) (Set, error) {
-	list := make([]string, 0, len(tokens))
+	d := dedup{list: make([]string, 0, len(tokens))}
 	for _, tok := range tokens {
 		if !ValidToken(tok) {
 			return Set{}, ErrSyntax
 		}
-		if !slices.Contains(list, tok) {
-			list = append(list, tok)
-		}
+		d.add(tok)
 	}
-	return Set{list: list}, nil
+	return Set{list: d.list}, nil
+}
+
+// linearDedup is the number of distinct tokens up to which [dedup] scans its
+// list; beyond it, a map keeps deduplication linear in the input (a scope
+// claim of a 64 KiB introspection response holds some 16,000 tokens).
+const linearDedup = 16
+
+// dedup collects distinct tokens in first-seen order.
+type dedup struct {
+	list []string
+	seen map[string]struct{} // nil until list outgrows linearDedup
+}
+
+func (d *dedup) add(tok string) {
+	if d.seen == nil {
+		if slices.Contains(d.list, tok) {
+			return
+		}
+		d.list = append(d.list, tok)
+		if len(d.list) > linearDedup {
+			d.seen = make(map[string]struct{}, 2*len(d.list))
+			for _, t := range d.list {
+				d.seen[t] = struct{}{}
+			}
+		}
+		return
+	}
+	if _, ok := d.seen[tok]; !ok {
+		d.seen[tok] = struct{}{}
+		d.list = append(d.list, tok)
+	}
 }
 
 // ValidToken reports whether tok is a non-empty RFC 6749 §3.3 scope-token.
