@@ -137,38 +137,34 @@ const (
 	fromForm
 )
 
-// extract finds the access token of r: in the Authorization header, and when
-// the guard allows it in the "access_token" query parameter (RFC 6750 §2.3) or
-// form-encoded body parameter (§2.2). More than one token is invalid_request.
-func (g *Guard) extract(r *http.Request) (string, tokenSource, error) {
-	token, err := ParseAuthorization(r.Header["Authorization"])
-	if err != nil {
-		return "", fromNone, err
-	}
+// extract finds the token r carries outside the Authorization header, when
+// the guard allows it: in the "access_token" query parameter (RFC 6750 §2.3)
+// or form-encoded body parameter (§2.2), into cred.Token. It reports where the
+// token came from; more than one parameter is invalid_request, and so is a
+// parameter beside an Authorization token ([Validator.Authenticate]).
+func (g *Guard) extract(r *http.Request, cred *Credentials) (tokenSource, error) {
 	src := fromNone
-	if token != "" {
-		src = fromHeader
-	}
+	var err error
 	if g.allowQuery && r.URL != nil && r.URL.RawQuery != "" {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
-		if token, src, err = addParam(token, src, q["access_token"], fromQuery); err != nil {
-			return "", fromNone, err
+		if cred.Token, src, err = addParam(cred.Token, src, q["access_token"], fromQuery); err != nil {
+			return fromNone, err
 		}
 	}
 	if g.allowForm && formEligible(r) {
 		vals, err := readForm(r, g.maxForm)
 		if err != nil {
-			return "", fromNone, err
+			return fromNone, err
 		}
-		if token, src, err = addParam(token, src, vals["access_token"], fromForm); err != nil {
-			return "", fromNone, err
+		if cred.Token, src, err = addParam(cred.Token, src, vals["access_token"], fromForm); err != nil {
+			return fromNone, err
 		}
 	}
-	return token, src, nil
+	return src, nil
 }
 
 // addParam adds the values of an access_token parameter to what was found so
-// far: a second token, wherever it is, makes the request invalid.
+// far: a second token is invalid_request.
 func addParam(token string, src tokenSource, vals []string, from tokenSource) (string, tokenSource, error) {
 	switch {
 	case len(vals) == 0:

@@ -181,16 +181,18 @@ func (g *Guard) Authenticate(r *http.Request) (*Claims, error) {
 	return c, err
 }
 
-// authenticate extracts and validates r's token.
+// authenticate extracts r's credentials and hands them to the core
+// ([Validator.Authenticate]).
 func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
-	token, src, err := g.extract(r)
+	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method}
+	src, err := g.extract(r, &cred)
 	if err != nil {
 		return nil, fromNone, err
 	}
-	if token == "" {
-		return nil, fromNone, errMissing
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		cred.PeerCertificate = r.TLS.PeerCertificates[0]
 	}
-	c, err := g.v.Validate(r.Context(), token)
+	c, err := g.v.Authenticate(r.Context(), &cred)
 	return c, src, err
 }
 

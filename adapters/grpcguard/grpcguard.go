@@ -5,9 +5,10 @@
 // for clients, per-RPC credentials that send tokens from an
 // oauth2.TokenSource over secure connections only.
 //
-// It is glue only: extraction ([middleware.ParseAuthorization]), validation,
-// scope evaluation ([middleware.Guard.Check]) and the descriptions of
-// refusals come from the core, so a gRPC method refuses exactly the tokens a
+// It is glue only: the interceptors translate a call's metadata and TLS peer
+// into [middleware.Credentials] and hand them to the core's one entry point,
+// [middleware.Validator.Admit]; extraction, validation, scope evaluation and
+// the descriptions of refusals come from the core, so a gRPC method refuses exactly the tokens a
 // net/http handler refuses. The interceptors map the core's categories to
 // status codes:
 //
@@ -28,7 +29,9 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/rsguard/rsguard/middleware"
@@ -38,8 +41,7 @@ import (
 // safe for concurrent use.
 type Guard struct {
 	v     *middleware.Validator
-	check *middleware.Guard // for Check: the core's scope decision
-	rules map[string]rule   // full method names, and service prefixes "/pkg.Service/"
+	rules map[string]rule // full method names, and service prefixes "/pkg.Service/"
 }
 
 // New returns a guard that validates tokens with v and authorizes methods as
@@ -55,10 +57,6 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {
 		return nil, errors.New("grpcguard: New needs a validator")
 	}
-	check, err := middleware.NewGuard(v, nil)
-	if err != nil {
-		return nil, err
-	}
 	t := table{rules: map[string]rule{}}
 	for _, opt := range opts {
 		opt(&t)
@@ -66,7 +64,7 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
-	return &Guard{v: v, check: check, rules: t.rules}, nil
+	return &Guard{v: v, rules: t.rules}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
@@ -97,6 +95,21 @@ func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	}
 }
 
+// callCredentials translates the call's metadata and peer into what the core
+// reads: the "authorization" values and the TLS client certificate.
+func callCredentials(ctx context.Context) middleware.Credentials {
+	cred := middleware.Credentials{
+		Authorization: metadata.ValueFromIncomingContext(ctx, "authorization"),
+		DPoP:          metadata.ValueFromIncomingContext(ctx, "dpop"),
+	}
+	if p, ok := peer.FromContext(ctx); ok {
+		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.PeerCertificates) > 0 {
+			cred.PeerCertificate = ti.State.PeerCertificates[0]
+		}
+	}
+	return cred
+}
+
 // serverStream is a grpc.ServerStream whose context carries the claims.
 type serverStream struct {
 	grpc.ServerStream
@@ -121,14 +134,8 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 	if r.public {
 		return ctx, nil
 	}
-	token, err := middleware.ParseAuthorization(metadata.ValueFromIncomingContext(ctx, "authorization"))
-	var claims *middleware.Claims
-	if err == nil && token != "" {
-		claims, err = g.v.Validate(ctx, token)
-	}
-	if err == nil {
-		err = g.check.Check(ctx, claims, r.req) // no claims: ErrMissingToken
-	}
+	cred := callCredentials(ctx)
+	claims, err := g.v.Admit(ctx, &cred, r.req)
 	if err != nil {
 		return ctx, statusOf(ctx, err)
 	}
