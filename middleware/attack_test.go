@@ -96,7 +96,7 @@ func signatureAttacks(tb testing.TB, k *testKey) []attack {
 		{k.alg + " one-byte signature", resign(tok, []byte{0}), ErrBadSignature},
 		{k.alg + " altered payload", resign(k.mint(nil, map[string]any{"sub": "admin"}), sig), ErrBadSignature},
 		{k.alg + " altered header", resign(k.mint(map[string]any{"typ": "application/at+jwt"}, nil), sig), ErrBadSignature},
-		{k.alg + " signature in standard base64", tok[:strings.LastIndexByte(tok, '.')+1] + base64.StdEncoding.EncodeToString(sig), ErrMalformed},
+		{k.alg + " signature in standard base64", tok[:strings.LastIndexByte(tok, '.')+1] + stdBase64Signature(sig), ErrMalformed},
 	}
 	if len(b64s(sig))%4 != 0 { // the encoding has unused bits to set
 		out = append(out, attack{k.alg + " non-canonical signature",
@@ -111,7 +111,27 @@ func signatureAttacks(tb testing.TB, k *testKey) []attack {
 			attack{k.alg + " signature equal to the modulus", resign(tok, n), ErrBadSignature},
 			attack{k.alg + " signature of one", resign(tok, new(big.Int).SetInt64(1).FillBytes(make([]byte, len(n)))), ErrBadSignature})
 	}
+	for _, a := range out {
+		if a.token == tok {
+			tb.Fatalf("%s: the attack token is the valid token", a.name)
+		}
+	}
 	return out
+}
+
+// stdBase64Signature encodes sig in the standard base64 alphabet with
+// padding, so that it differs from its base64url encoding for every sig: when
+// the standard encoding has no '+', '/' or '=' (a random ES384 or ES512
+// signature, whose length is a multiple of 3, often has none), the first
+// byte's top six bits are set, making the first character '/'.
+func stdBase64Signature(sig []byte) string {
+	enc := base64.StdEncoding.EncodeToString(sig)
+	if enc != b64s(sig) {
+		return enc
+	}
+	forced := append([]byte(nil), sig...)
+	forced[0] |= 0xfc
+	return base64.StdEncoding.EncodeToString(forced)
 }
 
 // ecdsaAttacks are the ECDSA-specific forgeries: R=S=0 ("psychic
