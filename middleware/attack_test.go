@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
@@ -8,6 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -283,5 +286,80 @@ func TestAttackHMACSecretGuessing(t *testing.T) {
 			t.Fatalf("Validate(HS256 token with %s) = nil, want %v", name, ErrBadSignature)
 		}
 		wantRefused(t, tok, err, ErrBadSignature)
+	}
+}
+
+// answerIntrospector answers every token with the claims ParseClaims reads
+// from the RFC 7662 response body registered for it, as the introspection
+// package does once it has checked "active".
+type answerIntrospector map[string]string
+
+func (a answerIntrospector) Introspect(_ context.Context, token string) (*Claims, error) {
+	body, ok := a[token]
+	if !ok {
+		return nil, InvalidToken(ErrInactive, nil)
+	}
+	return ParseClaims([]byte(body), "")
+}
+
+// introspectionAttack is an introspection answer that must be refused for
+// reason, with the RFC clause it breaks.
+type introspectionAttack struct {
+	name   string
+	answer string
+	reason error
+}
+
+// introspectionAttacks are active answers whose members must not pass.
+func introspectionAttacks() []introspectionAttack {
+	exp := fmt.Sprint(testNow.Add(time.Hour).Unix())
+	with := func(members string) string {
+		return `{"active":true,"exp":` + exp + `,` + members + `}`
+	}
+	return []introspectionAttack{
+		{"RFC 7662 §2.2 aud of another API", with(`"aud":"https://evil.example.test"`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 aud array of other APIs", with(`"aud":["https://evil.example.test","x"]`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 aud empty array", with(`"aud":[]`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 aud empty string", with(`"aud":""`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 iss empty", with(`"iss":"","aud":"` + testAudience + `"`), ErrIssuerMismatch},
+		{"RFC 7662 §2.2 iss of another issuer", with(`"iss":"https://evil.example.test","aud":"` + testAudience + `"`), ErrIssuerMismatch},
+		{"RFC 7662 §2.2 token_type empty", with(`"token_type":"","aud":"` + testAudience + `"`), ErrWrongType},
+		{"RFC 7662 §2.2 token_type refresh_token", with(`"token_type":"refresh_token","aud":"` + testAudience + `"`), ErrWrongType},
+		{"RFC 7519 §4 duplicate custom member", with(`"role":"user","role":"admin","aud":"` + testAudience + `"`), ErrMalformed},
+		{"RFC 7519 §4 case-twin custom member", with(`"role":"user","ROLE":"admin","aud":"` + testAudience + `"`), ErrMalformed},
+	}
+}
+
+// TestAttackIntrospectionAnswers refuses every hostile introspection answer
+// with its reason, and accepts the same answers with the hostile member
+// removed, so that each case refuses for the member it names.
+func TestAttackIntrospectionAnswers(t *testing.T) {
+	t.Parallel()
+	answers := answerIntrospector{
+		"ok-absent":  `{"active":true,"exp":` + fmt.Sprint(testNow.Add(time.Hour).Unix()) + `}`,
+		"ok-members": `{"active":true,"iss":"` + testIssuer + `","aud":["x","` + testAudience + `"],"token_type":"Bearer","role":"user"}`,
+	}
+	attacks := introspectionAttacks()
+	for i, a := range attacks {
+		answers[fmt.Sprint("attack-", i)] = a.answer
+	}
+	v, err := NewValidator(Issuer{URL: testIssuer, Audiences: []string{testAudience}, Introspector: answers},
+		&Config{Now: fixedNow(testNow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"ok-absent", "ok-members"} {
+		if _, err := validate(v, tok); err != nil {
+			t.Fatalf("Validate(%s) = %v, want nil", tok, err)
+		}
+	}
+	for i, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			tok := fmt.Sprint("attack-", i)
+			_, err := validate(v, tok)
+			if !errors.Is(err, ErrInvalidToken) || !errors.Is(err, a.reason) {
+				t.Fatalf("Validate(%s) = %v, want %v and %v", a.answer, err, ErrInvalidToken, a.reason)
+			}
+		})
 	}
 }
