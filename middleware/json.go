@@ -381,7 +381,7 @@ func (s *scanner) value() (span, error) {
 
 // maxInlineNames is how many member names a nameSet holds without
 // allocating; a claim set rarely has more.
-const maxInlineNames = 32
+const maxInlineNames = 24
 
 // nameSet holds the member names of one object seen so far, to refuse a name
 // that equals an earlier one, exactly or under Unicode case folding as
@@ -448,10 +448,16 @@ func foldRune(r rune) rune {
 func foldHash(name string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(name); {
-		r, n := rune(name[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(name[i:])
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			h = (h ^ uint64(c)) * 1099511628211
+			i++
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(name[i:])
 		i += n
 		h = (h ^ uint64(foldRune(r))) * 1099511628211
 	}

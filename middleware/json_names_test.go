@@ -70,3 +70,20 @@ func TestClaimAgreesWithDecode(t *testing.T) {
 		t.Fatalf("Claim(role) = %v %q %v; Decode reads %q %v; want both admin", ok, claim, err, s.Role, derr)
 	}
 }
+
+// BenchmarkParseClaims parses a typical access token's claims (RFC 9068
+// §2.2 members and a few custom ones): the duplicate-member check must keep
+// it allocation-free apart from the Claims itself.
+func BenchmarkParseClaims(b *testing.B) {
+	doc := []byte(`{"iss":"https://issuer.example.test","sub":"user-1234","aud":"https://api.example.test",` +
+		`"exp":1767326645,"iat":1767323045,"nbf":1767323045,"jti":"9f3c1a","client_id":"web-app",` +
+		`"scope":"orders:read orders:write","auth_time":1767323000,"acr":"1","roles":["admin","user"],"tenant":"t1"}`)
+	buf := make([]byte, len(doc))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, doc)
+		if _, _, err := parseClaims(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
