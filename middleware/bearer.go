@@ -19,7 +19,7 @@ var ErrBodyTooLarge = errors.New("middleware: form body too large")
 var (
 	errMultipleTokens  = newError(ErrInvalidRequest, ErrMultipleTokens, nil)
 	errMalformedHeader = newError(ErrInvalidRequest, ErrMalformedHeader, nil)
-	errMalformedParam  = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed access_token parameter"}
+	errMalformedParam  = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed access_token parameter", Rule: RuleRequest}
 	errBodyTooLarge    = newError(ErrInvalidRequest, ErrBodyTooLarge, nil)
 )
 
@@ -219,7 +219,7 @@ func readForm(r *http.Request, limit int64) (url.Values, error) {
 		return nil, errBodyTooLarge
 	}
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "unreadable request body", Err: err}
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "unreadable request body", Err: err, Rule: RuleRequest}
 	}
 	orig := r.Body
 	r.Body = struct {
@@ -228,7 +228,7 @@ func readForm(r *http.Request, limit int64) (url.Values, error) {
 	}{bytes.NewReader(body), orig}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed form body", Err: err}
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed form body", Err: err, Rule: RuleRequest}
 	}
 	return vals, nil
 }

@@ -109,7 +109,7 @@ const (
 // maxNumericDate is 9999-12-31T23:59:59Z.
 const maxNumericDate = 253402300799
 
-var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object"))
+var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object")).at(RuleClaims)
 
 // parseClaims parses buf, which it takes ownership of: the returned strings
 // alias it.
@@ -257,7 +257,7 @@ func (s *scanner) span(seen *int, bit int, dst *span) error {
 	return err
 }
 
-var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array"))
+var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array")).at(RuleScope)
 
 // setScopes fills c.Scopes from the configured claim, or from "scope" then
 // "scp".

@@ -305,7 +305,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	}
 	key, err := is.Keys.LookupKey(ctx, jws.kid)
 	if err != nil {
-		return nil, is, false, AsError(err)
+		return nil, is, false, withRule(err, RuleKey)
 	}
 	if key == nil {
 		return nil, is, false, errNoKey
@@ -349,7 +349,7 @@ var (
 	errNoClaims = Unavailable(ErrIntrospectionError, errors.New("middleware: introspector returned no claims and no error"))
 )
 
-var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim"))
+var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim")).at(RuleIss)
 
 // issuerOf picks the token's issuer from the configured list by its "iss".
 func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
@@ -371,7 +371,7 @@ func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp bool) error {
 	if c.ExpiresAt.IsZero() {
 		if requireExp {
-			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim"))
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim")).at(RuleExp)
 		}
 	} else if !now.Before(c.ExpiresAt.Add(v.skew)) {
 		return invalid(ErrExpired)
@@ -380,14 +380,14 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 		return invalid(ErrNotYetValid)
 	}
 	if !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-v.skew)) {
-		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future"))
+		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future")).at(RuleIat)
 	}
 	if c.Issuer != is.URL {
 		return invalid(ErrIssuerMismatch)
 	}
 	if len(c.Audience) == 0 {
 		if requireExp {
-			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim"))
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim")).at(RuleAud)
 		}
 	} else if !c.HasAudience(is.Audiences) {
 		return invalid(ErrAudienceMismatch)
@@ -400,7 +400,7 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 func (v *Validator) introspect(ctx context.Context, is *issuer, token string, now time.Time) (*Claims, error) {
 	c, err := is.Introspector.Introspect(ctx, token)
 	if err != nil {
-		return nil, AsError(err)
+		return nil, withRule(err, RuleIntrospection)
 	}
 	if c == nil {
 		return nil, errNoClaims
@@ -413,7 +413,7 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 		c = &cc
 	}
 	if !accessTokenType(c.TokenType) {
-		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token"))
+		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token")).at(RuleTokenType)
 	}
 	if err := v.checkClaims(c, is, now, false); err != nil {
 		return nil, err
