@@ -21,6 +21,20 @@
 // The status message names the reason ("grpcguard: token expired"), never the
 // token. An admitted call's handler finds the claims with
 // [middleware.FromContext], on its context or its stream's.
+//
+// The happy path:
+//
+//	guard, err := grpcguard.New(validator,
+//		grpcguard.WithMethods(map[string]scopes.Requirement{"/orders.v1.Orders/*": scopes.AllOf("orders:read")}),
+//		grpcguard.WithPublic(grpcguard.HealthService))
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(guard.UnaryServerInterceptor()),
+//		grpc.ChainStreamInterceptor(guard.StreamServerInterceptor()))
+//	pb.RegisterOrdersServer(srv, orders)
+//	err = guard.CheckServices(srv) // names a misspelt table entry
+//
+// With go-grpc-middleware, [Guard.AuthFunc] and [AuthFunc] are its
+// auth.AuthFunc, for its auth interceptors and its selector.
 package grpcguard
 
 import (
@@ -134,12 +148,7 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 	if r.public {
 		return ctx, nil
 	}
-	cred := callCredentials(ctx)
-	claims, err := g.v.Admit(ctx, &cred, r.req)
-	if err != nil {
-		return ctx, statusOf(ctx, err)
-	}
-	return middleware.NewContext(ctx, claims), nil
+	return admit(ctx, g.v, r.req)
 }
 
 // statusOf turns a refusal of the core into a status error. A call whose
