@@ -135,11 +135,12 @@ const (
 	fromHeader
 	fromQuery
 	fromForm
+	fromOther // a TokenSource
 )
 
 // extract finds the token r carries outside the Authorization header, when
-// the guard allows it: in the "access_token" query parameter (RFC 6750 §2.3)
-// or form-encoded body parameter (§2.2), into cred.Token. It reports where the
+// the guard allows it: in the "access_token" query parameter (RFC 6750 §2.3),
+// the form-encoded body parameter (§2.2) or a [TokenSource], into cred.Token. It reports where the
 // token came from; more than one parameter is invalid_request, and so is a
 // parameter beside an Authorization token ([Validator.Authenticate]).
 func (g *Guard) extract(r *http.Request, cred *Credentials) (tokenSource, error) {
@@ -160,7 +161,7 @@ func (g *Guard) extract(r *http.Request, cred *Credentials) (tokenSource, error)
 			return fromNone, err
 		}
 	}
-	return src, nil
+	return fromSources(r, g.sources, cred, src)
 }
 
 // addParam adds the values of an access_token parameter to what was found so

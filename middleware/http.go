@@ -3,7 +3,9 @@ package middleware
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,6 +57,16 @@ type GuardConfig struct {
 	// standard headers are set again just before it, so the hook cannot lose
 	// them. Default: no body.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err *Error)
+	// TokenSources are further places where a token may be presented, such as
+	// a cookie ([CookieToken]) or another header ([HeaderToken]). A request
+	// still presents one token at most (RFC 6750 §2). Default: none.
+	TokenSources []TokenSource
+	// PublicPaths are [http.ServeMux] patterns ("GET /healthz", "/docs/")
+	// that [Guard.Protect] lets through without looking at any token: a
+	// request matching one reaches the handler without claims. Handlers
+	// wrapped in [Guard.Require] stay protected inside a public path. An
+	// invalid or duplicate pattern makes [NewGuard] fail. Default: none.
+	PublicPaths []string
 }
 
 // Guard protects net/http handlers with a [Validator]: it takes the access
@@ -70,12 +82,16 @@ type Guard struct {
 	allowForm  bool
 	maxForm    int64
 	onError    func(http.ResponseWriter, *http.Request, int, *Error)
+	sources    []TokenSource
+	public     *http.ServeMux // matches PublicPaths; nil when none
 }
 
 // NewGuard returns a guard that validates tokens with v. cfg may be nil.
+// It fails for a nil validator or one not made by [NewValidator] (a zero
+// Validator), and for an invalid cfg.
 func NewGuard(v *Validator, cfg *GuardConfig) (*Guard, error) {
-	if v == nil {
-		return nil, errors.New("middleware: NewGuard needs a validator")
+	if v == nil || !v.built() {
+		return nil, errors.New("middleware: NewGuard needs a validator from NewValidator")
 	}
 	g, err := newGuard(cfg)
 	if err != nil {
@@ -116,7 +132,62 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 	if g.maxForm == 0 {
 		g.maxForm = DefaultMaxFormSize
 	}
-	return g, nil
+	for _, src := range cfg.TokenSources {
+		if src == nil {
+			return nil, errNilSource
+		}
+	}
+	g.sources = slices.Clone(cfg.TokenSources)
+	var err error
+	g.public, err = publicMux(cfg.PublicPaths)
+	return g, err
+}
+
+// publicMux returns a mux that matches the public patterns, nil for none.
+func publicMux(patterns []string) (mux *http.ServeMux, err error) {
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	defer func() {
+		if p := recover(); p != nil { // ServeMux panics on a bad or duplicate pattern
+			mux, err = nil, fmt.Errorf("middleware: PublicPaths: %v", p)
+		}
+	}()
+	mux = http.NewServeMux()
+	for _, p := range patterns {
+		mux.Handle(p, http.NotFoundHandler())
+	}
+	return mux, nil
+}
+
+// isPublic reports whether r matches one of the guard's PublicPaths.
+func (g *Guard) isPublic(r *http.Request) bool {
+	if g.public == nil {
+		return false
+	}
+	_, pattern := g.public.Handler(r)
+	return pattern != ""
+}
+
+// Validator returns the validator the guard checks tokens with; nil for a
+// zero Guard, which no method but this accepts.
+func (g *Guard) Validator() *Validator {
+	if g == nil {
+		return nil
+	}
+	return g.v
+}
+
+// wire panics, when a handler is mounted, if the guard or next cannot work:
+// a nil or zero Guard (not made by [NewGuard]) or a nil handler would
+// otherwise fail on every request.
+func (g *Guard) wire(next http.Handler, method string) {
+	switch {
+	case g == nil || g.v == nil:
+		panic("middleware: Guard." + method + " on a Guard not made by NewGuard")
+	case next == nil:
+		panic("middleware: Guard." + method + " with a nil handler")
+	}
 }
 
 // Protect returns a handler that lets through only requests with a valid
@@ -124,8 +195,12 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 // protects a single handler or a whole [http.ServeMux] (path patterns and
 // [http.Request.PathValue] work as usual), and g.Protect is itself a
 // func(http.Handler) http.Handler for routers such as chi: r.Use(g.Protect).
+//
+// Requests matching [GuardConfig.PublicPaths] are let through without a
+// token. Protect panics on a zero Guard or a nil next.
 func (g *Guard) Protect(next http.Handler) http.Handler {
-	return &guarded{g: g, next: next}
+	g.wire(next, "Protect")
+	return &guarded{g: g, next: next, public: g.public != nil}
 }
 
 // Require returns a handler that lets through only requests whose token
@@ -138,19 +213,34 @@ func (g *Guard) Protect(next http.Handler) http.Handler {
 // validate again; on its own, it authenticates the request like [Guard.Protect].
 // A token without the scopes is answered 403 insufficient_scope, naming in
 // "scope" what would satisfy req (see [scopes.Requirement]). Require panics if
-// req is nil.
+// req or next is nil, or on a zero Guard.
 func (g *Guard) Require(req scopes.Requirement, next http.Handler) http.Handler {
 	if req == nil {
 		panic("middleware: Guard.Require with a nil requirement")
 	}
+	g.wire(next, "Require")
 	return &guarded{g: g, next: next, req: req}
+}
+
+// RequireFunc is [Guard.Require] for a handler function, so that plain
+// functions mount without a conversion:
+//
+//	mux.Handle("POST /orders", g.RequireFunc(scopes.AllOf("orders:write"), createOrder))
+func (g *Guard) RequireFunc(req scopes.Requirement, next func(http.ResponseWriter, *http.Request)) http.Handler {
+	if next == nil {
+		g.wire(nil, "RequireFunc")
+	}
+	return g.Require(req, http.HandlerFunc(next))
 }
 
 // Middleware returns Require as a func(http.Handler) http.Handler, for routers
 // that take middleware (chi: r.With(g.Middleware(req)).Get(...)). A nil req
 // requires a valid token only, like [Guard.Protect].
+// Middleware panics on a zero Guard, and its result on a nil handler.
 func (g *Guard) Middleware(req scopes.Requirement) func(http.Handler) http.Handler {
+	g.wire(http.NotFoundHandler(), "Middleware")
 	return func(next http.Handler) http.Handler {
+		g.wire(next, "Middleware")
 		return &guarded{g: g, next: next, req: req}
 	}
 }
@@ -160,8 +250,10 @@ func (g *Guard) Middleware(req scopes.Requirement) func(http.Handler) http.Handl
 // false), but a request with a token is served only if the token is valid. An
 // invalid token is still answered 401, a malformed request 400, and a token
 // that cannot be checked because the authorization server is unavailable 503
-// — never downgraded to anonymous access.
+// — never downgraded to anonymous access. Optional panics on a zero Guard or
+// a nil next.
 func (g *Guard) Optional(next http.Handler) http.Handler {
+	g.wire(next, "Optional")
 	return &guarded{g: g, next: next, optional: true}
 }
 
@@ -210,9 +302,14 @@ type guarded struct {
 	next     http.Handler
 	req      scopes.Requirement // nil: authentication only
 	optional bool
+	public   bool // Protect with PublicPaths
 }
 
 func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.public && h.g.isPublic(r) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
 	if r = h.g.admit(w, r, h.req, h.optional); r != nil {
 		h.next.ServeHTTP(w, r)
 	}

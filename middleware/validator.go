@@ -90,6 +90,10 @@ type Config struct {
 	Now func() time.Time
 	// Hooks, when set, receives every outcome.
 	Hooks *Hooks
+	// RemoteKeys holds the settings of the key source that
+	// [NewIssuerValidator] makes; other constructors ignore it. Default: the
+	// zero [RemoteKeysConfig].
+	RemoteKeys *RemoteKeysConfig
 }
 
 // Validator validates access tokens for one or more trusted issuers. It is
@@ -105,6 +109,7 @@ type Validator struct {
 	now          func() time.Time
 	hooks        *Hooks
 	cache        *tokenCache
+	owner        // what Close closes
 }
 
 type issuer struct {
@@ -238,6 +243,9 @@ func (is *issuer) typeAllowed(typ string, present bool) bool {
 // when keys or introspection are unavailable it matches ErrUnavailable. Scope
 // requirements are not checked here (see the scopes package).
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	if !v.built() {
+		return nil, errUnbuilt
+	}
 	if v.hooks == nil || v.hooks.Validated == nil {
 		c, _, _, err := v.validate(ctx, token)
 		return c, err
@@ -255,6 +263,13 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
+
+// errUnbuilt answers for a zero Validator: undecided, as for a key source
+// that cannot be reached; [NewGuard] refuses such a validator outright.
+var errUnbuilt = Unavailable(ErrUnavailable, errors.New("middleware: Validator not made by NewValidator"))
+
+// built reports whether v was made by a constructor.
+func (v *Validator) built() bool { return v != nil && v.now != nil }
 
 func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
 	if token == "" {

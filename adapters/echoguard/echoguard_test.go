@@ -210,6 +210,7 @@ func TestPanics(t *testing.T) {
 		"Require(nil req)":     func() { echoguard.Require(g, nil) },
 		"Require(nil guard)":   func() { echoguard.Require(nil, guardtest.Requirement) },
 		"Middleware(nil, nil)": func() { echoguard.Middleware(nil, nil) },
+		"Middleware(zero)":     func() { echoguard.Middleware(&middleware.Guard{}, nil) },
 	} {
 		func() {
 			defer func() {

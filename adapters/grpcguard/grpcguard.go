@@ -83,7 +83,10 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
 // for calls that [Guard.Authorize] admits, with the claims in its context.
+//
+// It panics on a nil or zero Guard (not made by [New]).
 func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	g.wire()
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, err := g.Authorize(ctx, info.FullMethod)
 		if err != nil {
@@ -96,7 +99,10 @@ func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor returns an interceptor that calls the handler only
 // for streams that [Guard.Authorize] admits, with a stream whose Context
 // carries the claims.
+//
+// It panics on a nil or zero Guard (not made by [New]).
 func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	g.wire()
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := g.Authorize(ss.Context(), info.FullMethod)
 		if err != nil {
@@ -106,6 +112,13 @@ func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
 			ss = &serverStream{ServerStream: ss, ctx: ctx}
 		}
 		return handler(srv, ss)
+	}
+}
+
+// wire panics when an interceptor is made of a guard that cannot work.
+func (g *Guard) wire() {
+	if g == nil || g.v == nil {
+		panic("grpcguard: a Guard not made by grpcguard.New")
 	}
 }
 

@@ -231,6 +231,21 @@ func TestNewErrors(t *testing.T) {
 	if _, err := grpcguard.New(nil); err == nil {
 		t.Error("New(nil) = nil error, want an error")
 	}
+	for name, fn := range map[string]func(){
+		"zero Guard, unary":  func() { new(grpcguard.Guard).UnaryServerInterceptor() },
+		"zero Guard, stream": func() { new(grpcguard.Guard).StreamServerInterceptor() },
+		"nil Guard, unary":   func() { (*grpcguard.Guard)(nil).UnaryServerInterceptor() },
+		"AuthFunc(nil)":      func() { grpcguard.AuthFunc(nil, nil) },
+	} {
+		func() {
+			defer func() {
+				if s, _ := recover().(string); !strings.HasPrefix(s, "grpcguard: ") {
+					t.Errorf("%s: recovered %q, want a grpcguard panic at wiring", name, s)
+				}
+			}()
+			fn()
+		}()
+	}
 }
 
 // TestAuthorizeKeepsContextOnRefusal checks Authorize's contract for servers
