@@ -223,3 +223,18 @@ func TestPanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestAttacksEcho sends every token of the corpus's attack table to an Echo
+// route that requires a valid token only.
+func TestAttacksEcho(t *testing.T) {
+	f := guardtest.New(t)
+	e := newEcho(t)
+	e.GET("/any", subject, echoguard.Middleware(newGuard(t, f.Validator, nil), nil))
+	url := serve(t, e) + "/any"
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}

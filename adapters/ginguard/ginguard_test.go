@@ -241,3 +241,18 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestAttacksGin sends every token of the corpus's attack table to a Gin
+// route that requires a valid token only.
+func TestAttacksGin(t *testing.T) {
+	f := guardtest.New(t)
+	r := gin.New()
+	r.GET("/any", ginguard.Middleware(newGuard(t, f.Validator, nil), nil), subject)
+	url := serve(t, r) + "/any"
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}

@@ -295,3 +295,18 @@ func TestCanceledCall(t *testing.T) {
 		t.Errorf("Authorize = %v, want code Unavailable", err)
 	}
 }
+
+// TestAttacksGRPC sends every token of the corpus's attack table to a gRPC
+// method that requires a valid token only.
+func TestAttacksGRPC(t *testing.T) {
+	f := guardtest.New(t)
+	g := newGuard(t, f.Validator, grpcguard.WithMethods(map[string]scopes.Requirement{unaryCall: nil}))
+	client := testpb.NewTestServiceClient(dial(t, serve(t, g)))
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, err := client.UnaryCall(withAuth(t, c.Authorization), &testpb.SimpleRequest{})
+			st := status.Convert(err)
+			c.CheckGRPC(t, uint32(st.Code()), st.Message(), resp.GetUsername())
+		})
+	}
+}

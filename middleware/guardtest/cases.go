@@ -6,26 +6,34 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// Case is one request to a protected route or method, and the answer every
-// front door must give.
+// Case is one case of the conformance corpus (see [Table]): a token, or a
+// request to a protected route or method, and the answer every front door
+// must give.
 type Case struct {
 	// Name identifies the case, for t.Run.
 	Name string
+	// Token is the token of an attack-table case ("" in the front-door table).
+	Token string
 	// Authorization holds the values of the Authorization header (gRPC: of
 	// the "authorization" metadata), in order; none when empty.
 	Authorization []string
 
+	// Verdict is "accept", "refuse" or "undecided" (the authorization
+	// server could not be reached).
+	Verdict string
 	// Kind is the category of the refusal (middleware.ErrInvalidToken …), or
 	// nil when the request is let through.
 	Kind error
 	// Reason is the reason sentinel of the refusal (nil when let through).
 	Reason error
+	// Code is the RFC 6750 error code of the refusal ("" for none).
+	Code string
+	// Rule is the check that refused ([middleware.Error.Rule]).
+	Rule middleware.Rule
 	// Status is the HTTP status of the answer.
 	Status int
 	// Challenge is the WWW-Authenticate header of the answer, with the
@@ -38,78 +46,31 @@ type Case struct {
 	// Description is what the gRPC status message of a refusal must contain:
 	// the reason, as in the challenge's error_description.
 	Description string
+	// Subject is the "sub" of an accepted token.
+	Subject string
 }
 
-// Cases returns the table: valid, expired, wrong audience, bad signature,
-// untrusted issuer, missing scope, no token, another scheme, malformed
-// header, two tokens, key source unavailable. Tokens are minted afresh.
-func (f *Fixture) Cases() []Case {
-	s := f.Server
-	valid := f.Token(Scope, "profile")
-	mint := func(o oauthtest.TokenOptions) []string {
-		o.Subject = Subject
-		if o.Scopes == nil {
-			o.Scopes = []string{Scope}
-		}
-		return []string{"Bearer " + s.Token(o)}
-	}
-	const (
-		invalid = `Bearer realm="api", error="invalid_token", error_description=`
-		request = `Bearer realm="api", error="invalid_request", error_description=`
-	)
-	refused := func(kind, reason error, status int, challenge string, code uint32, desc string) Case {
-		return Case{Kind: kind, Reason: reason, Status: status, Challenge: challenge, GRPCCode: code, Description: desc}
-	}
-	cases := []struct {
-		name string
-		auth []string
-		want Case
-	}{
-		{"valid", []string{"Bearer " + valid}, Case{Status: http.StatusOK, GRPCCode: CodeOK}},
-		{"valid_scheme_case", []string{"bEARER " + valid}, Case{Status: http.StatusOK, GRPCCode: CodeOK}},
-		{"expired", mint(oauthtest.TokenOptions{Lifetime: -time.Hour}),
-			refused(middleware.ErrInvalidToken, middleware.ErrExpired, 401, invalid+`"token expired"`, CodeUnauthenticated, "token expired")},
-		{"wrong_audience", mint(oauthtest.TokenOptions{Audience: []string{"https://other.example.test"}}),
-			refused(middleware.ErrInvalidToken, middleware.ErrAudienceMismatch, 401, invalid+`"audience not accepted"`, CodeUnauthenticated, "audience not accepted")},
-		{"bad_signature", []string{"Bearer " + tamper(valid)},
-			refused(middleware.ErrInvalidToken, middleware.ErrBadSignature, 401, invalid+`"signature verification failed"`, CodeUnauthenticated, "signature verification failed")},
-		{"untrusted_issuer", mint(oauthtest.TokenOptions{Claims: map[string]any{"iss": "https://evil.example.test"}}),
-			refused(middleware.ErrInvalidToken, middleware.ErrIssuerMismatch, 401, invalid+`"untrusted issuer"`, CodeUnauthenticated, "untrusted issuer")},
-		{"missing_scope", mint(oauthtest.TokenOptions{Scopes: []string{"profile"}}),
-			refused(middleware.ErrInsufficientScope, middleware.ErrInsufficientScope, 403,
-				`Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="`+Scope+`"`,
-				CodePermissionDenied, "the token lacks a required scope")},
-		{"no_token", nil,
-			refused(middleware.ErrMissingToken, middleware.ErrMissingToken, 401, `Bearer realm="api"`, CodeUnauthenticated, "no access token")},
-		{"other_scheme", []string{"Basic YWxpY2U6c2VjcmV0"},
-			refused(middleware.ErrMissingToken, middleware.ErrMissingToken, 401, `Bearer realm="api"`, CodeUnauthenticated, "no access token")},
-		{"malformed_header", []string{"Bearer " + valid + " " + valid},
-			refused(middleware.ErrInvalidRequest, middleware.ErrMalformedHeader, 400, request+`"malformed authorization header"`, CodeInvalidArgument, "malformed authorization header")},
-		{"two_tokens", []string{"Bearer " + valid, "Bearer " + valid},
-			refused(middleware.ErrInvalidRequest, middleware.ErrMultipleTokens, 400, request+`"more than one access token in request"`, CodeInvalidArgument, "more than one access token in request")},
-		{"keys_unavailable", []string{"Bearer " + f.down.Token(oauthtest.TokenOptions{Subject: Subject, Scopes: []string{Scope}})},
-			refused(middleware.ErrUnavailable, middleware.ErrKeysUnavailable, 503, "", CodeUnavailable, "signing keys unavailable")},
-	}
-	out := make([]Case, len(cases))
-	for i, c := range cases {
-		out[i] = c.want
-		out[i].Name, out[i].Authorization = c.name, c.auth
-		if c.want.Status == http.StatusServiceUnavailable {
-			out[i].RetryAfter = "10" // middleware.DefaultRetryAfter
-		}
-	}
-	return out
-}
+// Cases returns the front-door decision table of the corpus
+// (testdata/frontdoor.json), for the fixture's validator.
+func (f *Fixture) Cases() []Case { return f.table.Cases }
 
-// tamper changes one character in the middle of a compact JWS's signature,
-// keeping it valid base64url.
-func tamper(token string) string {
-	i := len(token) - 10
-	repl := byte('A')
-	if token[i] == 'A' {
-		repl = 'B'
+// Attacks returns the attack table of the corpus (testdata/attacks.json) as
+// requests, each token in an Authorization header, for a route or method of
+// the fixture's validator that requires no scope: the table's issuer,
+// audience, keys and clock are the front-door table's, as Attacks checks.
+func (f *Fixture) Attacks(tb testing.TB) []Case {
+	tb.Helper()
+	a := Attacks(tb)
+	if !a.Now.Equal(f.table.Now) || a.Issuer != f.table.Issuer || string(a.JWKS) != string(f.table.JWKS) ||
+		strings.Join(a.Audiences, " ") != strings.Join(f.table.Audiences, " ") {
+		tb.Fatal("guardtest: attacks.json and frontdoor.json are written for different validators")
 	}
-	return token[:i] + string(repl) + token[i+1:]
+	cases := make([]Case, len(a.Cases))
+	for i, c := range a.Cases {
+		c.Authorization = []string{"Bearer " + c.Token}
+		cases[i] = c
+	}
+	return cases
 }
 
 // Request returns a GET request for url carrying the case's Authorization
@@ -153,15 +114,22 @@ func (c *Case) Tokens() []string {
 	return toks
 }
 
-// CheckErr checks an error from the core (Validate, Authenticate, Check) or
+// CheckErr checks an error from the core (Validate, Authenticate, Admit) or
 // from a front door that kept the core's error: it must match the case's
-// Kind and Reason with [errors.Is], or be nil when the case is let through.
+// Kind and Reason with [errors.Is] and name its Rule, or be nil when the
+// case is let through.
 func (c *Case) CheckErr(tb testing.TB, err error) {
 	tb.Helper()
+	var rule middleware.Rule
+	if e := (*middleware.Error)(nil); errors.As(err, &e) {
+		rule = e.Rule
+	}
 	switch {
 	case c.Kind == nil && err != nil:
 		tb.Errorf("%s: error = %v, want nil", c.Name, err)
 	case c.Kind != nil && (!errors.Is(err, c.Kind) || !errors.Is(err, c.Reason)):
 		tb.Errorf("%s: error = %v, want one matching %v and %v", c.Name, err, c.Kind, c.Reason)
+	case c.Kind != nil && rule != c.Rule:
+		tb.Errorf("%s: error = %v (rule %q), want rule %q", c.Name, err, rule, c.Rule)
 	}
 }

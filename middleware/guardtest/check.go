@@ -25,8 +25,8 @@ func (c *Case) CheckHTTP(tb testing.TB, resp *http.Response, body string) {
 		tb.Errorf("%s: Retry-After = %q, want %q", c.Name, got, c.RetryAfter)
 	}
 	if c.Kind == nil {
-		if body != Subject {
-			tb.Errorf("%s: body = %q, want %q", c.Name, body, Subject)
+		if body != c.subject() {
+			tb.Errorf("%s: body = %q, want %q", c.Name, body, c.subject())
 		}
 		return
 	}
@@ -49,8 +49,8 @@ func (c *Case) CheckGRPC(tb testing.TB, code uint32, message, subject string) {
 		tb.Errorf("%s: code = %d, want %d (message %q)", c.Name, code, c.GRPCCode, message)
 	}
 	if c.Kind == nil {
-		if subject != Subject {
-			tb.Errorf("%s: subject seen by the handler = %q, want %q", c.Name, subject, Subject)
+		if subject != c.subject() {
+			tb.Errorf("%s: subject seen by the handler = %q, want %q", c.Name, subject, c.subject())
 		}
 		return
 	}
@@ -58,6 +58,14 @@ func (c *Case) CheckGRPC(tb testing.TB, code uint32, message, subject string) {
 		tb.Errorf("%s: status message = %q, want it to contain %q", c.Name, message, c.Description)
 	}
 	c.checkNoToken(tb, "status message", message)
+}
+
+// subject is the "sub" an admitted case's handler sees.
+func (c *Case) subject() string {
+	if c.Subject != "" {
+		return c.Subject
+	}
+	return Subject
 }
 
 func (c *Case) checkNoToken(tb testing.TB, where, text string) {

@@ -3,12 +3,15 @@
 // gRPC adapters under adapters/ — must answer alike, with the authorization
 // server and validator the table is written for.
 //
-// Each front door's test starts a real server whose protected route (or
-// method) requires [Requirement] and whose handler answers the subject of the
-// claims it finds, sends every [Case] of [Fixture.Cases] to it, and checks the
+// The table is data: the front-door decision table and the attack table of
+// the conformance corpus in the repository's top-level testdata/ (JSON, see
+// its README.md), which this package reads ([FrontDoor], [Attacks]). Each
+// front door's test starts a real server whose protected route (or method)
+// requires [Requirement] and whose handler answers the subject of the claims
+// it finds, sends every [Case] of [Fixture.Cases] to it, and checks the
 // answer with [Case.CheckHTTP] or [Case.CheckGRPC]. The expectations are
-// written out in the table — statuses, RFC 6750 challenges, gRPC codes — not
-// computed by the core, so a front door that disagrees with the others fails.
+// written out in the corpus — statuses, RFC 6750 challenges, gRPC codes —
+// not computed at test time, so a front door that disagrees fails.
 //
 // It is for tests only: it starts in-process authorization servers
 // ([oauthtest.Server]) and reports failures through [testing.TB].
@@ -52,39 +55,40 @@ const (
 	CodeUnauthenticated  uint32 = 16
 )
 
-// Fixture is a trusted authorization server, a second trusted issuer whose
-// key set cannot be fetched, and a validator that trusts both.
+// Fixture is the validator that the front-door table (testdata/frontdoor.json)
+// is written for — its issuer with its key set, and its unavailable issuer,
+// whose key set endpoint answers 503 — at the table's pinned clock, plus a
+// live authorization server that it also trusts, for tests that mint their
+// own tokens.
 type Fixture struct {
-	// Server is the trusted authorization server; the validator fetches its
-	// JWK Set over HTTP ([middleware.NewRemoteKeys]).
+	// Server is a trusted authorization server on the pinned clock; the
+	// validator fetches its JWK Set over HTTP ([middleware.NewRemoteKeys]).
 	Server *oauthtest.Server
-	// Validator trusts Server and the unreachable issuer, for [Audience].
+	// Validator trusts the table's issuers and Server, for [Audience].
 	Validator *middleware.Validator
-	// Now is the fixed clock of the servers and of the validator.
+	// Now is the fixed clock of Server and of the validator: the table's.
 	Now time.Time
 
-	down *oauthtest.Server // its JWK Set endpoint answers 503
+	table *Table
 }
 
-// New starts the fixture's servers, ES256 both, and closes them and the key
-// sources when tb ends.
+// New reads the front-door table, starts the fixture's servers (ES256), and
+// closes them and the key sources when tb ends.
 func New(tb testing.TB) *Fixture {
 	tb.Helper()
-	now := time.Now().Truncate(time.Second)
-	clock := func() time.Time { return now }
-	f := &Fixture{Now: now}
-	f.Server = oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Now: clock})
+	table := FrontDoor(tb)
+	f := &Fixture{Now: table.Now, table: table}
+	f.Server = oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Now: table.clock})
 	tb.Cleanup(f.Server.Close)
-	f.down = oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Now: clock, Path: "/down"})
-	tb.Cleanup(f.down.Close)
-	f.down.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
+	down := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Now: table.clock, Path: "/down"})
+	tb.Cleanup(down.Close)
+	down.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
 
-	keys := remoteKeys(tb, f.Server, false)
-	downKeys := remoteKeys(tb, f.down, true)
 	v, err := middleware.NewMultiIssuerValidator([]middleware.Issuer{
-		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: keys},
-		{URL: f.down.Issuer(), Audiences: []string{Audience}, Keys: downKeys},
-	}, &middleware.Config{Now: clock})
+		table.issuer(tb),
+		{URL: table.UnavailableIssuer, Audiences: table.Audiences, Keys: remoteKeys(tb, table.UnavailableIssuer, down, true)},
+		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: remoteKeys(tb, f.Server.Issuer(), f.Server, false)},
+	}, &middleware.Config{Now: table.clock})
 	if err != nil {
 		tb.Fatalf("guardtest: NewMultiIssuerValidator: %v", err)
 	}
@@ -92,22 +96,22 @@ func New(tb testing.TB) *Fixture {
 	return f
 }
 
-// remoteKeys returns a key source for s's JWK Set, closed when tb ends; lazy
-// ones fetch on first use.
-func remoteKeys(tb testing.TB, s *oauthtest.Server, lazy bool) *middleware.RemoteKeys {
+// remoteKeys returns a key source for issuer whose JWK Set s serves, closed
+// when tb ends; lazy ones fetch on first use.
+func remoteKeys(tb testing.TB, issuer string, s *oauthtest.Server, lazy bool) *middleware.RemoteKeys {
 	tb.Helper()
-	rk, err := middleware.NewRemoteKeys(context.Background(), s.Issuer(), &middleware.RemoteKeysConfig{
+	rk, err := middleware.NewRemoteKeys(context.Background(), issuer, &middleware.RemoteKeysConfig{
 		JWKSURL: s.JWKSURL(), HTTPClient: s.Client(), Lazy: lazy,
 	})
 	if err != nil {
-		tb.Fatalf("guardtest: NewRemoteKeys(%s): %v", s.Issuer(), err)
+		tb.Fatalf("guardtest: NewRemoteKeys(%s): %v", issuer, err)
 	}
 	tb.Cleanup(func() { rk.Close() })
 	return rk
 }
 
-// Token mints a valid token of the trusted server for [Subject] with the
-// given scopes.
+// Token mints a valid token of the live server for [Subject] with the given
+// scopes.
 func (f *Fixture) Token(scope ...string) string {
 	return f.Server.Token(oauthtest.TokenOptions{Subject: Subject, Scopes: scope})
 }
