@@ -147,9 +147,12 @@ func (v *Validator) DPoPNonce() string {
 	return v.dpop.nonce.current(v.dpop.now())
 }
 
-// acceptsDPoP reports which schemes the validator accepts for a request with
+// acceptsSchemes reports which schemes the validator accepts for a request with
 // the route mode m (DPoPInherit: the issuers'), for challenges.
 func (v *Validator) acceptsSchemes(m DPoPMode) (bearer, dpop bool) {
+	if v == nil {
+		return true, false // the guard of requests that passed none
+	}
 	if m != DPoPInherit {
 		return m != DPoPRequired, m > DPoPOff
 	}
