@@ -88,6 +88,12 @@ func TestTransportTokenEndpointNonce(t *testing.T) {
 	}
 }
 
+// nonceStep is the life of the api's nonces: two steps (the current nonce
+// and the previous one expire) fit in the proof window with the skew (90s).
+const nonceStep = 40 * time.Second
+
+func (a *api) nonceStep() time.Duration { return nonceStep }
+
 // clock is a settable clock for the validator.
 type clock struct{ ns atomic.Int64 }
 
@@ -111,7 +117,7 @@ func newAPI(t *testing.T, as *oauthtest.Server) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nk, err := middleware.NewNonceKey([]byte(strings.Repeat("k", 32)), time.Minute)
+	nk, err := middleware.NewNonceKey([]byte(strings.Repeat("k", 32)), nonceStep)
 	if err != nil {
 		t.Fatal(err)
 	}
