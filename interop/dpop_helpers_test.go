@@ -47,10 +47,16 @@ type dpopAPI struct {
 }
 
 // newDPoPAPI protects an API with as's JWKS, or with its introspection
-// endpoint when introspect is set.
+// endpoint when introspect is set, DPoP required.
 func newDPoPAPI(t *testing.T, as *oauthtest.Server, introspect bool) *dpopAPI {
 	t.Helper()
-	iss := middleware.Issuer{URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}, DPoP: middleware.DPoPRequired}
+	return newDPoPAPIMode(t, as, introspect, middleware.DPoPRequired)
+}
+
+// newDPoPAPIMode is newDPoPAPI with the issuer's DPoP mode.
+func newDPoPAPIMode(t *testing.T, as *oauthtest.Server, introspect bool, mode middleware.DPoPMode) *dpopAPI {
+	t.Helper()
+	iss := middleware.Issuer{URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}, DPoP: mode}
 	if introspect {
 		in, err := introspection.New(as.IntrospectionURL(), introspection.ClientSecretBasic(dpopRS, dpopRSSecret), nil)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/bluesky-social/indigo/atproto/auth/oauth"
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -126,5 +127,46 @@ func TestIndigoDPoP(t *testing.T) {
 				t.Error("indigo never learnt the resource server's nonce")
 			}
 		})
+	}
+}
+
+// TestIndigoDPoPAllowed: where Bearer is accepted too, rsguard answers with
+// two WWW-Authenticate fields (RFC 9449 §7.1), Bearer first; indigo's
+// DoWithAuth reads only the first field, so it never sees use_dpop_nonce
+// and hands the 401 back. rsguard's own dpop.Transport reads every field and
+// retries. The README's compatibility table names the setting: DPoPRequired
+// on routes indigo clients call (a DPoP challenge alone).
+func TestIndigoDPoPAllowed(t *testing.T) {
+	as := newDPoPAS(t, false)
+	api := newDPoPAPIMode(t, as, false, middleware.DPoPAllowed)
+	key, _ := atcrypto.GeneratePrivateKeyP256()
+	token, _ := indigoToken(t, as, key)
+	sess := &oauth.ClientSession{
+		Client:                 http.DefaultClient,
+		Data:                   &oauth.ClientSessionData{AccessToken: token, HostURL: api.URL, AuthServerURL: as.Issuer()},
+		DPoPPrivateKey:         key,
+		PersistSessionCallback: func(context.Context, *oauth.ClientSessionData) {},
+	}
+	req, _ := http.NewRequest("GET", api.URL+"/orders", nil)
+	resp, err := sess.DoWithAuth(http.DefaultClient, req, "com.example.orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	if ch := resp.Header.Values("WWW-Authenticate"); resp.StatusCode != http.StatusUnauthorized || len(ch) != 2 ||
+		!strings.HasPrefix(ch[0], "Bearer") || !strings.Contains(ch[1], `error="use_dpop_nonce"`) {
+		t.Fatalf("indigo under DPoPAllowed: %d %q; the deviation this test documents is gone: update README", resp.StatusCode, ch)
+	}
+	if api.hits.Load() != 1 {
+		t.Errorf("%d requests, want 1 (no retry)", api.hits.Load())
+	}
+	// The same nonce, once indigo has it, is accepted.
+	sess.Data.DPoPHostNonce = resp.Header.Get("DPoP-Nonce")
+	req, _ = http.NewRequest("GET", api.URL+"/orders", nil)
+	if resp, err = sess.DoWithAuth(http.DefaultClient, req, "com.example.orders"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, resp); resp.StatusCode != http.StatusOK {
+		t.Errorf("with the nonce: %d %q, want 200", resp.StatusCode, got)
 	}
 }
