@@ -113,6 +113,12 @@ type api struct {
 
 func newAPI(t *testing.T, as *oauthtest.Server) *api {
 	t.Helper()
+	return newAPIMode(t, as, middleware.DPoPRequired)
+}
+
+// newAPIMode is newAPI with the issuer's DPoP mode.
+func newAPIMode(t *testing.T, as *oauthtest.Server, mode middleware.DPoPMode) *api {
+	t.Helper()
 	keys, err := middleware.NewStaticJWKS(as.JWKS())
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +129,7 @@ func newAPI(t *testing.T, as *oauthtest.Server) *api {
 	}
 	a := &api{clock: newClock()}
 	v, err := middleware.NewValidator(middleware.Issuer{
-		URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}, Keys: keys, DPoP: middleware.DPoPRequired,
+		URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}, Keys: keys, DPoP: mode,
 	}, &middleware.Config{Now: a.clock.now, DPoP: middleware.DPoPConfig{Nonce: nk}})
 	if err != nil {
 		t.Fatal(err)
@@ -202,5 +208,20 @@ func TestTransportAgainstGuard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTransportDPoPAllowed: where the guard accepts Bearer too, its answer
+// has two WWW-Authenticate fields, Bearer first (RFC 9449 §7.1); the
+// Transport finds use_dpop_nonce in the second and retries.
+func TestTransportDPoPAllowed(t *testing.T) {
+	as := newAS(t, true)
+	a := newAPIMode(t, as, middleware.DPoPAllowed)
+	tr := &dpop.Transport{Key: newKey(t, "ES256"), Now: a.clock.now}
+	client := &http.Client{Transport: tr}
+	_, body := tokenRequest(t, client, as)
+	tr.Token = dpop.StaticToken(body["access_token"].(string))
+	if status, got := call(t, client, "GET", a.URL+"/x", ""); status != http.StatusOK || a.hits.Load() != 2 {
+		t.Errorf("%d %q after %d requests, want 200 after 2", status, got, a.hits.Load())
 	}
 }
