@@ -75,4 +75,3 @@ func (g *Guard) setNonce(h http.Header) {
 		h["Dpop-Nonce"] = []string{n}
 	}
 }
-

@@ -219,10 +219,11 @@ func checkAth(ath, token string) bool {
 	return equalConstantTime(ath, unsafe.String(&enc[0], len(enc)))
 }
 
-// use records the proof in the replay store until it could no longer be
-// accepted (iat + window + skew).
+// use records the proof in the replay store until it can no longer be
+// accepted: iat + window + skew is the last instant checkProofClaims
+// accepts, and a store forgets an entry at its until, so a second more.
 func (d *dpopVerifier) use(ctx context.Context, jkt, jti string, iat float64, now time.Time) error {
-	until := unixFloat(iat).Add(d.window + d.skew)
+	until := unixFloat(iat).Add(d.window + d.skew + time.Second)
 	var key [replayKeyLen]byte
 	replayed, err := d.store.Use(ctx, replayKey(&key, jkt, jti), until)
 	switch {
