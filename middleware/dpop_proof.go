@@ -45,10 +45,10 @@ const maxJTI = 256
 // up a client's quota in the replay store without its private key.
 func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *Credentials) error {
 	switch {
-	case cred == nil || len(cred.DPoP) != 1:
+	case cred == nil || cred.Method == "" || cred.URI == "":
+		return errNoRequestURI // a front door without HTTP semantics (gRPC)
+	case len(cred.DPoP) != 1:
 		return errProofCount
-	case cred.Method == "" || cred.URI == "":
-		return errNoRequestURI
 	case len(cred.DPoP[0]) > MaxDPoPProofSize:
 		return errProofMalformed
 	}
