@@ -17,7 +17,7 @@ func (f *Fixture) dpopCases() []Case {
 	k := f.client
 	bound := f.boundToken(map[string]any{"jkt": k.jkt})
 	other := f.boundToken(map[string]any{"jkt": f.other.jkt})
-	unbound := f.Token(Scope)
+	unbound := f.Token(Scope, "profile")
 	cur := f.Nonce.Nonce(f.Now)
 	// proofs returns a Proofs func: one proof for tok with the claims and
 	// header changed, or with no nonce.
