@@ -124,3 +124,23 @@ func x5t(cert *x509.Certificate) string {
 func clientCertHeader(cert *x509.Certificate) string {
 	return ":" + base64.StdEncoding.EncodeToString(cert.Raw) + ":"
 }
+
+// DPoPToken mints a token of the trusted server for [Subject] with [Scope]
+// and "profile", bound to the fixture's DPoP client key (RFC 9449 §6.1).
+func (f *Fixture) DPoPToken() string {
+	return f.Server.Token(oauthtest.TokenOptions{Subject: Subject, Scopes: []string{Scope, "profile"},
+		Claims: map[string]any{"cnf": map[string]any{"jkt": f.client.jkt}}})
+}
+
+// Proof returns a fresh DPoP proof of the fixture's client key for token,
+// method and uri, with the current server nonce (RFC 9449 §4.2).
+func (f *Fixture) Proof(token, method, uri string) string {
+	return f.client.proof(token, uri, f.Nonce.Nonce(f.Now), f.Now, nil, map[string]any{"htm": method})
+}
+
+// CertificateToken mints a token of the trusted server for [Subject] with
+// [Scope] and "profile", bound to cert (RFC 8705 §3.1).
+func (f *Fixture) CertificateToken(cert *x509.Certificate) string {
+	return f.Server.Token(oauthtest.TokenOptions{Subject: Subject, Scopes: []string{Scope, "profile"},
+		Claims: map[string]any{"cnf": map[string]any{"x5t#S256": x5t(cert)}}})
+}
