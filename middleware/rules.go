@@ -25,6 +25,8 @@ const (
 	RuleNbf           Rule = "nbf"           // not before "nbf" (RFC 7519 §4.1.5)
 	RuleIat           Rule = "iat"           // not issued in the future (RFC 7519 §4.1.6)
 	RuleAud           Rule = "aud"           // an accepted audience (RFC 9068 §4)
+	RuleScopeClaim    Rule = "scope_claim"   // the scope claim is a scope string or array (RFC 6749 §3.3)
+	RuleBinding       Rule = "binding"       // a sender-constrained token's proof: DPoP (RFC 9449 §4.3) or certificate (RFC 8705 §3)
 	RuleScope         Rule = "scope"         // the scopes satisfy the requirement (RFC 6750 §3.1)
 )
 
@@ -41,11 +43,11 @@ const (
 // [Error.Rule] names. TestCheckOrder holds the validator to it.
 var checkOrder = [...][]Rule{
 	formJWS: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScope},
+		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleBinding, RuleScope},
 	formIntrospected: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleBinding, RuleScope},
 	formOpaque: {RuleRequest, RuleToken, RuleSize, RuleFormat,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleBinding, RuleScope},
 }
 
 // Checks returns the checks [Validator.Admit] makes of token, in order: for
@@ -113,6 +115,11 @@ func ruleOf(reason error) Rule {
 		return RuleAud
 	case ErrInsufficientScope:
 		return RuleScope
+	case ErrSenderConstrained, ErrCertificateMismatch, ErrNotDPoPBound, ErrDPoPRequired, ErrProofWithBearer,
+		ErrDPoPProofCount, ErrDPoPMalformed, ErrDPoPType, ErrDPoPAlgorithm, ErrDPoPKey, ErrDPoPSignature,
+		ErrDPoPMethod, ErrDPoPURI, ErrDPoPTime, ErrDPoPReplayed, ErrDPoPTokenHash, ErrDPoPKeyBinding,
+		ErrUseDPoPNonce, ErrReplayUnavailable:
+		return RuleBinding
 	}
 	return ""
 }

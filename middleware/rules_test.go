@@ -30,6 +30,8 @@ var jwsDefects = []defect{
 	{rule: RuleNbf, claims: map[string]any{"nbf": testNow.Add(time.Hour).Unix()}},
 	{rule: RuleIat, claims: map[string]any{"iat": testNow.Add(time.Hour).Unix()}},
 	{rule: RuleAud, claims: map[string]any{"aud": "https://other.example.test"}},
+	{rule: RuleScopeClaim, claims: map[string]any{"scope": 42}},
+	{rule: RuleBinding, claims: map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}},
 	{rule: RuleScope, scope: true},
 }
 

@@ -156,7 +156,12 @@ func AuthFunc(v *middleware.Validator, req scopes.Requirement) func(context.Cont
 // admit hands the call's credentials to the core's entry point.
 func admit(ctx context.Context, v *middleware.Validator, req scopes.Requirement) (context.Context, error) {
 	cred := callCredentials(ctx)
-	claims, err := v.Admit(ctx, &cred, req)
+	return admitCred(ctx, v, &cred, req)
+}
+
+// admitCred hands cred to the core's entry point and puts the claims in ctx.
+func admitCred(ctx context.Context, v *middleware.Validator, cred *middleware.Credentials, req scopes.Requirement) (context.Context, error) {
+	claims, err := v.Admit(ctx, cred, req)
 	if err != nil {
 		return ctx, statusOf(ctx, err)
 	}

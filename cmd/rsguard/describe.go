@@ -35,6 +35,8 @@ const (
 	ruleNbf           = middleware.RuleNbf
 	ruleIat           = middleware.RuleIat
 	ruleAud           = middleware.RuleAud
+	ruleScopeClaim    = middleware.RuleScopeClaim
+	ruleBinding       = middleware.RuleBinding
 	ruleScope         = middleware.RuleScope
 )
 

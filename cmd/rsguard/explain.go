@@ -116,6 +116,10 @@ func claimInfo(r rule, c *middleware.Claims, vf *verifier) string {
 		return timeInfo(c.IssuedAt, vf)
 	case ruleAud:
 		return fmt.Sprintf("[%s] (accepted: %s)", quoteList(c.Audience), quoteList(vf.cmd.audiences))
+	case ruleScopeClaim:
+		return fmt.Sprintf("granted [%s]", c.Scopes)
+	case ruleBinding:
+		return "a bearer token: no \"cnf\" sender constraint (RFC 9449, RFC 8705)"
 	case ruleScope:
 		need := "no --scope requirement"
 		if len(vf.cmd.scope) > 0 {

@@ -29,6 +29,8 @@ type Table struct {
 	UnavailableIssuer string
 	// Cases are the table's cases, in file order.
 	Cases []Case
+
+	dpop middleware.DPoPMode // "dpop": "allowed" — the issuer accepts DPoP-bound tokens too
 }
 
 // Attacks returns the attack table, testdata/attacks.json: tokens and the
@@ -60,7 +62,7 @@ func (t *Table) issuer(tb testing.TB) middleware.Issuer {
 	if err != nil {
 		tb.Fatalf("guardtest: corpus JWKS: %v", err)
 	}
-	return middleware.Issuer{URL: t.Issuer, Audiences: t.Audiences, Keys: keys}
+	return middleware.Issuer{URL: t.Issuer, Audiences: t.Audiences, Keys: keys, DPoP: t.dpop}
 }
 
 // CorpusDir is the repository's top-level testdata directory, found from
@@ -98,12 +100,20 @@ func readTable(tb testing.TB, name string) *Table {
 		Audiences         []string        `json:"audiences"`
 		JWKS              json.RawMessage `json:"jwks"`
 		UnavailableIssuer string          `json:"unavailable_issuer"`
+		DPoP              string          `json:"dpop"`
 		Cases             []fileCase      `json:"cases"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		tb.Fatalf("guardtest: %s: %v", name, err)
 	}
 	t := &Table{Now: f.Now, Issuer: f.Issuer, Audiences: f.Audiences, JWKS: f.JWKS, UnavailableIssuer: f.UnavailableIssuer}
+	switch f.DPoP {
+	case "allowed":
+		t.dpop = middleware.DPoPAllowed
+	case "":
+	default:
+		tb.Fatalf("guardtest: %s: unknown dpop mode %q", name, f.DPoP)
+	}
 	for _, c := range f.Cases {
 		tc, err := c.toCase()
 		if err != nil {

@@ -3,15 +3,17 @@
 // gRPC adapters under adapters/ — must answer alike, with the authorization
 // server and validator the table is written for.
 //
-// The table is data: the front-door decision table and the attack table of
-// the conformance corpus in the repository's top-level testdata/ (JSON, see
-// its README.md), which this package reads ([FrontDoor], [Attacks]). Each
-// front door's test starts a real server whose protected route (or method)
-// requires [Requirement] and whose handler answers the subject of the claims
-// it finds, sends every [Case] of [Fixture.Cases] to it, and checks the
-// answer with [Case.CheckHTTP] or [Case.CheckGRPC]. The expectations are
-// written out in the corpus — statuses, RFC 6750 challenges, gRPC codes —
-// not computed at test time, so a front door that disagrees fails.
+// The bearer cases are data: the front-door decision table and the attack
+// table of the conformance corpus in the repository's top-level testdata/
+// (JSON, see its README.md), which this package reads ([FrontDoor],
+// [Attacks]); the sender-constraint cases, whose DPoP proofs must be fresh,
+// are minted here. Each front door's test starts a real server whose
+// protected route (or method) requires [Requirement] and whose handler
+// answers the subject of the claims it finds, sends every [Case] of
+// [Fixture.Cases] (and [Fixture.Attacks], to a route without a requirement)
+// to it, and checks the answer with [Case.CheckHTTP] or [Case.CheckGRPC].
+// The expectations are written out — statuses, RFC 6750 challenges, gRPC
+// codes — not computed at test time, so a front door that disagrees fails.
 //
 // It is for tests only: it starts in-process authorization servers
 // ([oauthtest.Server]) and reports failures through [testing.TB].
@@ -58,8 +60,10 @@ const (
 // Fixture is the validator that the front-door table (testdata/frontdoor.json)
 // is written for — its issuer with its key set, and its unavailable issuer,
 // whose key set endpoint answers 503 — at the table's pinned clock, plus a
-// live authorization server that it also trusts, for tests that mint their
-// own tokens.
+// live authorization server that it also trusts, whose tokens may be
+// DPoP-bound ([middleware.DPoPAllowed], with server nonces) or
+// certificate-bound, for the sender-constraint cases and for tests that mint
+// their own tokens.
 type Fixture struct {
 	// Server is a trusted authorization server on the pinned clock; the
 	// validator fetches its JWK Set over HTTP ([middleware.NewRemoteKeys]).
@@ -68,9 +72,17 @@ type Fixture struct {
 	Validator *middleware.Validator
 	// Now is the fixed clock of Server and of the validator: the table's.
 	Now time.Time
+	// Nonce is the validator's DPoP server-nonce key (RFC 9449 §9): every
+	// DPoP proof of the table carries its nonce unless the case says not.
+	Nonce *middleware.NonceKey
 
-	table *Table
+	table  *Table
+	client *proofKey // the DPoP key the table's bound tokens name
+	other  *proofKey // a DPoP key no token names
 }
+
+// nonceStep is the life of the fixture's DPoP nonces.
+const nonceStep = time.Minute
 
 // New reads the front-door table, starts the fixture's servers (ES256), and
 // closes them and the key sources when tb ends.
@@ -84,11 +96,16 @@ func New(tb testing.TB) *Fixture {
 	tb.Cleanup(down.Close)
 	down.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
 
+	nonce, err := middleware.NewNonceKey(randomBytes(32), nonceStep)
+	if err != nil {
+		tb.Fatalf("guardtest: NewNonceKey: %v", err)
+	}
+	f.Nonce, f.client, f.other = nonce, newProofKey(), newProofKey()
 	v, err := middleware.NewMultiIssuerValidator([]middleware.Issuer{
 		table.issuer(tb),
 		{URL: table.UnavailableIssuer, Audiences: table.Audiences, Keys: remoteKeys(tb, table.UnavailableIssuer, down, true)},
-		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: remoteKeys(tb, f.Server.Issuer(), f.Server, false)},
-	}, &middleware.Config{Now: table.clock})
+		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: remoteKeys(tb, f.Server.Issuer(), f.Server, false), DPoP: middleware.DPoPAllowed},
+	}, &middleware.Config{Now: table.clock, DPoP: middleware.DPoPConfig{Nonce: nonce}})
 	if err != nil {
 		tb.Fatalf("guardtest: NewMultiIssuerValidator: %v", err)
 	}
