@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // TestCorpusAttacks validates every token of the corpus's attack table

@@ -14,7 +14,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/ginguard"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -53,7 +53,7 @@ func newGuard(t testing.TB, v *middleware.Validator, cfg *middleware.GuardConfig
 }
 
 // TestFrontDoorGin runs the front-door table shared with net/http, Echo and
-// gRPC (middleware/guardtest) against a Gin engine behind a real server,
+// gRPC (internal/guardtest) against a Gin engine behind a real server,
 // with the guard mounted three ways: on the engine with the requirement, on
 // a group with the requirement on the route, and on the route alone.
 func TestFrontDoorGin(t *testing.T) {

@@ -16,12 +16,12 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 
 // TestFrontDoorGRPC runs the front-door table shared with net/http, Echo and
-// Gin (middleware/guardtest) against a real gRPC server, through a unary and
+// Gin (internal/guardtest) against a real gRPC server, through a unary and
 // a server-streaming method that both require guardtest.Requirement.
 func TestFrontDoorGRPC(t *testing.T) {
 	f := guardtest.New(t)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // TestCorpus runs the conformance corpus (testdata/attacks.json, and the

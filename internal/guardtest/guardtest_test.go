@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // TestCasesAgainstCore checks the table against the core itself: each case's
