@@ -4,11 +4,11 @@ import (
 	"testing"
 
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // TestFrontDoorNetHTTP runs the front-door table shared with the Echo, Gin
-// and gRPC adapters (middleware/guardtest) against the net/http guard,
+// and gRPC adapters (internal/guardtest) against the net/http guard,
 // through a real server and client.
 func TestFrontDoorNetHTTP(t *testing.T) {
 	f := guardtest.New(t)

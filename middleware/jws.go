@@ -116,7 +116,7 @@ func otherShape(token string) error {
 	return errJWE
 }
 
-var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is not a valid JOSE header"))
+var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is not a valid JOSE header")).at(RuleHeader)
 
 func (j *jws) parseHeader(buf []byte) error {
 	var seen int

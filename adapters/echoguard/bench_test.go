@@ -9,7 +9,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/echoguard"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // benchWriter is a ResponseWriter that allocates nothing, so that the

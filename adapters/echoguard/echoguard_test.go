@@ -13,7 +13,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/echoguard"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -58,7 +58,7 @@ func newGuard(t testing.TB, v *middleware.Validator, cfg *middleware.GuardConfig
 }
 
 // TestFrontDoorEcho runs the front-door table shared with net/http, Gin and
-// gRPC (middleware/guardtest) against Echo behind a real server, with the
+// gRPC (internal/guardtest) against Echo behind a real server, with the
 // guard mounted three ways: on the server with the requirement, on a group
 // with the requirement on the route, and on the route alone.
 func TestFrontDoorEcho(t *testing.T) {
@@ -210,6 +210,7 @@ func TestPanics(t *testing.T) {
 		"Require(nil req)":     func() { echoguard.Require(g, nil) },
 		"Require(nil guard)":   func() { echoguard.Require(nil, guardtest.Requirement) },
 		"Middleware(nil, nil)": func() { echoguard.Middleware(nil, nil) },
+		"Middleware(zero)":     func() { echoguard.Middleware(&middleware.Guard{}, nil) },
 	} {
 		func() {
 			defer func() {
@@ -220,5 +221,20 @@ func TestPanics(t *testing.T) {
 			}()
 			fn()
 		}()
+	}
+}
+
+// TestAttacksEcho sends every token of the corpus's attack table to an Echo
+// route that requires a valid token only.
+func TestAttacksEcho(t *testing.T) {
+	f := guardtest.New(t)
+	e := newEcho(t)
+	e.GET("/any", subject, echoguard.Middleware(newGuard(t, f.Validator, nil), nil))
+	url := serve(t, e) + "/any"
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 

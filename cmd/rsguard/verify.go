@@ -283,14 +283,12 @@ func (r *result) errOrNil() error {
 	return r.err
 }
 
-// verify asks the validator, then the scope requirement, exactly as a Guard
-// would: the verdict is the library's, never recomputed here.
+// verify hands the token to the core's entry point, as every front door
+// does ([middleware.Validator.Admit]): the verdict is the library's, never
+// recomputed here.
 func (vf *verifier) verify(ctx context.Context, tok string, req scopes.Requirement) *result {
 	r := &result{token: tok, req: req}
-	c, err := vf.v.Validate(ctx, tok)
-	if err == nil && req != nil {
-		err = middleware.Authorize(middleware.NewContext(ctx, c), req)
-	}
+	c, err := vf.v.Admit(ctx, &middleware.Credentials{Token: tok}, req)
 	if err != nil {
 		r.err = middleware.AsError(err)
 		return r

@@ -75,10 +75,11 @@ func (vf *verifier) whyClaim(r rule, e *middleware.Error, c *middleware.Claims) 
 	case ruleAud:
 		return fmt.Sprintf("the token's audience [%s] does not include an accepted audience [%s]",
 			quoteList(claimAudience(c)), quoteList(vf.cmd.audiences))
+	case ruleScopeClaim:
+		return "the scope claim is not a valid scope string or array (RFC 6749 §3.3)"
+	case ruleBinding:
+		return "the token is sender-constrained (\"cnf\", RFC 7800): it needs a DPoP proof (RFC 9449) or the client certificate it is bound to (RFC 8705), which a command line cannot present" + causeText(e)
 	case ruleScope:
-		if e.Kind != middleware.ErrInsufficientScope {
-			return "the scope claim is not a valid scope string or array (RFC 6749 §3.3)"
-		}
 		return fmt.Sprintf("the token's scopes [%s] do not satisfy --scope %s; it would need: %s",
 			claimScopes(c), strings.Join(vf.cmd.scope, " --scope "), e.Scope)
 	}

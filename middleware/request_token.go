@@ -19,10 +19,17 @@ var ErrBodyTooLarge = errors.New("middleware: form body too large")
 var (
 	errMultipleTokens  = newError(ErrInvalidRequest, ErrMultipleTokens, nil)
 	errMalformedHeader = newError(ErrInvalidRequest, ErrMalformedHeader, nil)
-	errMalformedParam  = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed access_token parameter"}
+	errMalformedParam  = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed access_token parameter", Rule: RuleRequest}
 	// The parse error is not kept: it may quote the query, and so the token.
-	errMalformedQuery = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed query string"}
+	errMalformedQuery = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed query string", Rule: RuleRequest}
 	errBodyTooLarge   = newError(ErrInvalidRequest, ErrBodyTooLarge, nil)
+)
+
+// Authorization schemes that carry access tokens, as
+// [ParseAuthorizationScheme] names them.
+const (
+	SchemeBearer = "Bearer" // RFC 6750 §2.1
+	SchemeDPoP   = "DPoP"   // RFC 9449 §7.1
 )
 
 // ParseAuthorization extracts the bearer token from the values of the
@@ -36,8 +43,9 @@ var (
 // trailing white space of the field value is ignored (RFC 9110 §5.5).
 //
 // It returns ("", nil) when the request carries no bearer credentials: no
-// value, an empty value, or another scheme such as Basic. RFC 6750 §3.1 treats
-// an unsupported authentication method like the lack of any, so the answer is
+// value, an empty value, or another scheme such as Basic — including DPoP,
+// which only [ParseAuthorizationScheme] reports. RFC 6750 §3.1 treats an
+// unsupported authentication method like the lack of any, so the answer is
 // a challenge without an error code.
 //
 // It returns an [*Error] matching [ErrInvalidRequest] (400, RFC 6750 §3.1)
@@ -47,33 +55,54 @@ var (
 // answered invalid_token (which tells clients to refresh). Spring Security
 // answers 401 invalid_token here instead.
 func ParseAuthorization(values []string) (token string, err error) {
+	scheme, token, err := ParseAuthorizationScheme(values)
+	if scheme != SchemeBearer {
+		return "", err
+	}
+	return token, err
+}
+
+// ParseAuthorizationScheme is [ParseAuthorization] for the Bearer and the
+// DPoP scheme (RFC 9449 §7.1, the same token68 syntax): it returns the
+// scheme ([SchemeBearer] or [SchemeDPoP]) and the token, ("", "", nil) for
+// no value or another scheme, and the same errors.
+func ParseAuthorizationScheme(values []string) (scheme, token string, err error) {
 	switch len(values) {
 	case 0:
-		return "", nil
+		return "", "", nil
 	case 1:
 	default:
-		return "", errMultipleTokens
+		return "", "", errMultipleTokens
 	}
 	v := trimOWS(values[0])
-	const scheme = "bearer"
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
-		return "", nil // another scheme, or none
+	switch {
+	case hasScheme(v, "bearer"):
+		scheme, v = SchemeBearer, v[len("bearer"):]
+	case hasScheme(v, "dpop"):
+		scheme, v = SchemeDPoP, v[len("dpop"):]
+	default:
+		return "", "", nil // another scheme, or none
 	}
-	rest := v[len(scheme):]
-	if rest == "" {
-		return "", errMalformedHeader // "Bearer" without credentials
+	if v == "" {
+		return "", "", errMalformedHeader // "Bearer" without credentials
 	}
-	if rest[0] != ' ' {
-		if tchar(rest[0]) {
-			return "", nil // a longer scheme name, such as "Bearerish"
+	if v[0] != ' ' {
+		if tchar(v[0]) {
+			return "", "", nil // a longer scheme name, such as "Bearerish"
 		}
-		return "", errMalformedHeader // "Bearer\tx", "Bearer,x"...
+		return "", "", errMalformedHeader // "Bearer\tx", "Bearer,x"...
 	}
-	token = strings.TrimLeft(rest, " ")
+	token = strings.TrimLeft(v, " ")
 	if !IsB64Token(token) {
-		return "", errMalformedHeader
+		return "", "", errMalformedHeader
 	}
-	return token, nil
+	return scheme, token, nil
+}
+
+// hasScheme reports whether v starts with the lower-case scheme name, in
+// any case.
+func hasScheme(v, scheme string) bool {
+	return len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme)
 }
 
 // IsB64Token reports whether s matches the b64token syntax of RFC 6750 §2.1:
@@ -137,11 +166,12 @@ const (
 	fromHeader
 	fromQuery
 	fromForm
+	fromOther // a TokenSource
 )
 
 // extract finds the token r carries outside the Authorization header, when
-// the guard allows it: in the "access_token" query parameter (RFC 6750 §2.3)
-// or form-encoded body parameter (§2.2), into cred.Token. It reports where the
+// the guard allows it: in the "access_token" query parameter (RFC 6750 §2.3),
+// the form-encoded body parameter (§2.2) or a [TokenSource], into cred.Token. It reports where the
 // token came from; more than one parameter is invalid_request, and so is a
 // parameter beside an Authorization token ([Validator.Authenticate]). When
 // query tokens are allowed, a query string that does not parse is
@@ -168,7 +198,7 @@ func (g *Guard) extract(r *http.Request, cred *Credentials) (tokenSource, error)
 			return fromNone, err
 		}
 	}
-	return src, nil
+	return fromSources(r, g.sources, cred, src)
 }
 
 // addParam adds the values of an access_token parameter to what was found so
@@ -227,7 +257,7 @@ func readForm(r *http.Request, limit int64) (url.Values, error) {
 		return nil, errBodyTooLarge
 	}
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "unreadable request body", Err: err}
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "unreadable request body", Err: err, Rule: RuleRequest}
 	}
 	orig := r.Body
 	r.Body = struct {
@@ -236,7 +266,7 @@ func readForm(r *http.Request, limit int64) (url.Values, error) {
 	}{bytes.NewReader(body), orig}
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed form body", Err: err}
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed form body", Err: err, Rule: RuleRequest}
 	}
 	return vals, nil
 }

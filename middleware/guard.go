@@ -3,7 +3,10 @@ package middleware
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,6 +58,33 @@ type GuardConfig struct {
 	// standard headers are set again just before it, so the hook cannot lose
 	// them. Default: no body.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err *Error)
+	// TokenSources are further places where a token may be presented, such as
+	// a cookie ([CookieToken]) or another header ([HeaderToken]). A request
+	// still presents one token at most (RFC 6750 §2). Default: none.
+	TokenSources []TokenSource
+	// PublicPaths are [http.ServeMux] patterns ("GET /healthz", "/docs/")
+	// that [Guard.Protect] lets through without looking at any token: a
+	// request matching one reaches the handler without claims. Handlers
+	// wrapped in [Guard.Require] stay protected inside a public path. An
+	// invalid or duplicate pattern makes [NewGuard] fail. Default: none.
+	PublicPaths []string
+	// DPoPMode, when not [DPoPInherit], overrides the issuers' [Issuer.DPoP]
+	// for the routes of this guard (make one guard per mode; they may share
+	// the validator). Default: the issuers' modes.
+	DPoPMode DPoPMode
+	// ExternalURL is the absolute URL under which clients reach this server
+	// ("https://api.example.com", or with a path prefix the proxy strips),
+	// for the "htu" of DPoP proofs (RFC 9449 §4.3): the request URI is
+	// ExternalURL followed by the request path. Default: the request's own
+	// scheme and Host, or what a trusted proxy forwarded.
+	ExternalURL string
+	// TrustedProxies lists the peers (by address prefix) whose forwarding
+	// headers are believed: Forwarded (RFC 7239) or X-Forwarded-Proto and
+	// X-Forwarded-Host for the request URI when ExternalURL is empty, and
+	// the RFC 9440 Client-Cert header for certificate-bound tokens (RFC 8705
+	// §3), in place of the peer's own TLS certificate. Default none: those
+	// headers are ignored, whoever sends them.
+	TrustedProxies []netip.Prefix
 }
 
 // Guard protects net/http handlers with a [Validator]: it takes the access
@@ -70,12 +100,19 @@ type Guard struct {
 	allowForm  bool
 	maxForm    int64
 	onError    func(http.ResponseWriter, *http.Request, int, *Error)
+	sources    []TokenSource
+	public     *http.ServeMux // matches PublicPaths; nil when none
+	mode       DPoPMode
+	dpopPrefix string // `DPoP realm="…"`
+	proxy      proxyConfig
 }
 
 // NewGuard returns a guard that validates tokens with v. cfg may be nil.
+// It fails for a nil validator or one not made by [NewValidator] (a zero
+// Validator), and for an invalid cfg.
 func NewGuard(v *Validator, cfg *GuardConfig) (*Guard, error) {
-	if v == nil {
-		return nil, errors.New("middleware: NewGuard needs a validator")
+	if v == nil || !v.built() {
+		return nil, errors.New("middleware: NewGuard needs a validator from NewValidator")
 	}
 	g, err := newGuard(cfg)
 	if err != nil {
@@ -105,7 +142,16 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 	if retry == 0 {
 		retry = DefaultRetryAfter
 	}
+	if cfg.DPoPMode > DPoPRequired {
+		return nil, errors.New("middleware: unknown DPoPMode")
+	}
+	proxy, err := newProxyConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	g := &Guard{
+		mode:       cfg.DPoPMode,
+		proxy:      proxy,
 		prefix:     realmPrefix(realm),
 		retryAfter: strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10),
 		allowQuery: cfg.AllowQueryToken,
@@ -116,7 +162,63 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 	if g.maxForm == 0 {
 		g.maxForm = DefaultMaxFormSize
 	}
-	return g, nil
+	for _, src := range cfg.TokenSources {
+		if src == nil {
+			return nil, errNilSource
+		}
+	}
+	g.sources = slices.Clone(cfg.TokenSources)
+	g.dpopPrefix = "DPoP" + g.prefix[len("Bearer"):]
+
+	g.public, err = publicMux(cfg.PublicPaths)
+	return g, err
+}
+
+// publicMux returns a mux that matches the public patterns, nil for none.
+func publicMux(patterns []string) (mux *http.ServeMux, err error) {
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	defer func() {
+		if p := recover(); p != nil { // ServeMux panics on a bad or duplicate pattern
+			mux, err = nil, fmt.Errorf("middleware: PublicPaths: %v", p)
+		}
+	}()
+	mux = http.NewServeMux()
+	for _, p := range patterns {
+		mux.Handle(p, http.NotFoundHandler())
+	}
+	return mux, nil
+}
+
+// isPublic reports whether r matches one of the guard's PublicPaths.
+func (g *Guard) isPublic(r *http.Request) bool {
+	if g.public == nil {
+		return false
+	}
+	_, pattern := g.public.Handler(r)
+	return pattern != ""
+}
+
+// Validator returns the validator the guard checks tokens with; nil for a
+// zero Guard, which no method but this accepts.
+func (g *Guard) Validator() *Validator {
+	if g == nil {
+		return nil
+	}
+	return g.v
+}
+
+// wire panics, when a handler is mounted, if the guard or next cannot work:
+// a nil or zero Guard (not made by [NewGuard]) or a nil handler would
+// otherwise fail on every request.
+func (g *Guard) wire(next http.Handler, method string) {
+	switch {
+	case g == nil || g.v == nil:
+		panic("middleware: Guard." + method + " on a Guard not made by NewGuard")
+	case next == nil:
+		panic("middleware: Guard." + method + " with a nil handler")
+	}
 }
 
 // Protect returns a handler that lets through only requests with a valid
@@ -124,8 +226,12 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 // protects a single handler or a whole [http.ServeMux] (path patterns and
 // [http.Request.PathValue] work as usual), and g.Protect is itself a
 // func(http.Handler) http.Handler for routers such as chi: r.Use(g.Protect).
+//
+// Requests matching [GuardConfig.PublicPaths] are let through without a
+// token. Protect panics on a zero Guard or a nil next.
 func (g *Guard) Protect(next http.Handler) http.Handler {
-	return &guarded{g: g, next: next}
+	g.wire(next, "Protect")
+	return &guarded{g: g, next: next, public: g.public != nil}
 }
 
 // Require returns a handler that lets through only requests whose token
@@ -138,19 +244,34 @@ func (g *Guard) Protect(next http.Handler) http.Handler {
 // validate again; on its own, it authenticates the request like [Guard.Protect].
 // A token without the scopes is answered 403 insufficient_scope, naming in
 // "scope" what would satisfy req (see [scopes.Requirement]). Require panics if
-// req is nil.
+// req or next is nil, or on a zero Guard.
 func (g *Guard) Require(req scopes.Requirement, next http.Handler) http.Handler {
 	if req == nil {
 		panic("middleware: Guard.Require with a nil requirement")
 	}
+	g.wire(next, "Require")
 	return &guarded{g: g, next: next, req: req}
+}
+
+// RequireFunc is [Guard.Require] for a handler function, so that plain
+// functions mount without a conversion:
+//
+//	mux.Handle("POST /orders", g.RequireFunc(scopes.AllOf("orders:write"), createOrder))
+func (g *Guard) RequireFunc(req scopes.Requirement, next func(http.ResponseWriter, *http.Request)) http.Handler {
+	if next == nil {
+		g.wire(nil, "RequireFunc")
+	}
+	return g.Require(req, http.HandlerFunc(next))
 }
 
 // Middleware returns Require as a func(http.Handler) http.Handler, for routers
 // that take middleware (chi: r.With(g.Middleware(req)).Get(...)). A nil req
 // requires a valid token only, like [Guard.Protect].
+// Middleware panics on a zero Guard, and its result on a nil handler.
 func (g *Guard) Middleware(req scopes.Requirement) func(http.Handler) http.Handler {
+	g.wire(http.NotFoundHandler(), "Middleware")
 	return func(next http.Handler) http.Handler {
+		g.wire(next, "Middleware")
 		return &guarded{g: g, next: next, req: req}
 	}
 }
@@ -160,8 +281,10 @@ func (g *Guard) Middleware(req scopes.Requirement) func(http.Handler) http.Handl
 // false), but a request with a token is served only if the token is valid. An
 // invalid token is still answered 401, a malformed request 400, and a token
 // that cannot be checked because the authorization server is unavailable 503
-// — never downgraded to anonymous access.
+// — never downgraded to anonymous access. Optional panics on a zero Guard or
+// a nil next.
 func (g *Guard) Optional(next http.Handler) http.Handler {
+	g.wire(next, "Optional")
 	return &guarded{g: g, next: next, optional: true}
 }
 
@@ -174,23 +297,28 @@ func (g *Guard) Optional(next http.Handler) http.Handler {
 // With AllowFormToken, it may read r.Body and replace it with an identical
 // body.
 func (g *Guard) Authenticate(r *http.Request) (*Claims, error) {
-	if c := g.verified(r.Context()); c != nil {
-		return c, nil
+	if c, err := g.verified(r.Context()); c != nil || err != nil {
+		return c, err
 	}
 	c, _, err := g.authenticate(r)
 	return c, err
 }
 
-// authenticate extracts r's credentials and hands them to the core
-// ([Validator.Authenticate]).
+// authenticate extracts r's credentials — the token, the DPoP proof with the
+// method and URI it must match, the client certificate — and hands them to
+// the core ([Validator.Authenticate]).
 func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
-	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method}
+	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method, DPoPMode: g.mode}
 	src, err := g.extract(r, &cred)
 	if err != nil {
 		return nil, fromNone, err
 	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		cred.PeerCertificate = r.TLS.PeerCertificates[0]
+	trusted := g.proxy.fromTrustedProxy(r)
+	if cred.PeerCertificate, err = g.proxy.clientCertificate(r, trusted); err != nil {
+		return nil, fromNone, err
+	}
+	if cred.DPoP = r.Header["Dpop"]; usesDPoP(r) != 0 {
+		cred.URI = g.proxy.requestURI(r, trusted)
 	}
 	c, err := g.v.Authenticate(r.Context(), &cred)
 	return c, src, err
@@ -210,9 +338,14 @@ type guarded struct {
 	next     http.Handler
 	req      scopes.Requirement // nil: authentication only
 	optional bool
+	public   bool // Protect with PublicPaths
 }
 
 func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.public && h.g.isPublic(r) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
 	if r = h.g.admit(w, r, h.req, h.optional); r != nil {
 		h.next.ServeHTTP(w, r)
 	}
@@ -231,6 +364,7 @@ type authContext struct {
 	context.Context
 	claims *Claims // nil for an anonymous request (Optional)
 	guard  *Guard
+	dpop   bool // the token was presented with the DPoP scheme and a proof
 }
 
 type guardKey struct{}
@@ -248,11 +382,21 @@ func (c *authContext) Value(key any) any {
 }
 
 // verified returns the claims in ctx if a guard with g's validator put them
-// there, else nil.
-func (g *Guard) verified(ctx context.Context) *Claims {
+// there, else nil. A proof cannot be verified twice (its "jti" is used up),
+// so when g's DPoP mode differs from that guard's, g checks the presentation
+// that guard saw against its own mode instead: a bearer presentation where g
+// requires DPoP, or a DPoP one where g accepts Bearer only, is refused.
+func (g *Guard) verified(ctx context.Context) (*Claims, error) {
 	a, ok := ctx.Value(guardKey{}).(*authContext)
 	if !ok || a.claims == nil || a.guard.v != g.v {
-		return nil
+		return nil, nil
 	}
-	return a.claims
+	switch {
+	case g.mode == a.guard.mode || g.mode == DPoPInherit:
+	case g.mode == DPoPRequired && !a.dpop:
+		return nil, errDPoPRequired
+	case g.mode == DPoPOff && a.dpop:
+		return nil, errDPoPOff
+	}
+	return a.claims, nil
 }
