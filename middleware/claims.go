@@ -50,10 +50,10 @@ type Claims struct {
 	// §9), nil if absent. See [RequireDetail].
 	AuthorizationDetails []AuthorizationDetail
 
-	scopeFrom string // the scope claim Scopes was read from ("" for the default)
-	raw  []byte    // the whole JSON object
-	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
-	seen int       // the registered members present in raw (seenIss…), when raw is set
+	scopeFrom string    // the scope claim Scopes was read from ("" for the default)
+	raw       []byte    // the whole JSON object
+	aud1      [1]string // backs Audience when "aud" is a single string, saving an allocation
+	seen      int       // the registered members present in raw (seenIss…), when raw is set
 }
 
 // has reports whether the registered member of bit was present, even if
