@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
+	"time"
+
+	"github.com/rsguard/rsguard/scopes"
 )
 
 // AuthorizationDetail is one object of the "authorization_details" claim
@@ -131,4 +135,54 @@ func (s *scanner) stringArray(dst *[]string) error {
 	})
 	*dst = slices.Clip(list)
 	return err
+}
+
+// DetailMatch describes the authorization details a route requires (RFC
+// 9396 §2): an object of the token's "authorization_details" whose type is
+// Type, whose "actions" include every one of Actions and whose "locations"
+// include every one of Locations. Matching is exact; an empty list asks
+// nothing of its member.
+type DetailMatch struct {
+	Type      string
+	Actions   []string
+	Locations []string
+}
+
+// Matches reports whether d meets m.
+func (m *DetailMatch) Matches(d *AuthorizationDetail) bool {
+	return d.Type == m.Type && containsEvery(d.Actions, m.Actions) && containsEvery(d.Locations, m.Locations)
+}
+
+func containsEvery(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// RequireDetail returns the requirement that one object of the token's
+// authorization details ([Claims.AuthorizationDetails], from the JWT or the
+// introspection answer, RFC 9396 §9) meet m. It panics if m.Type is empty.
+func RequireDetail(m DetailMatch) scopes.GrantRequirement {
+	if m.Type == "" {
+		panic("middleware: RequireDetail() without a type")
+	}
+	m.Actions, m.Locations = slices.Clone(m.Actions), slices.Clone(m.Locations)
+	need := "authorization_details of type " + strconv.Quote(m.Type)
+	if len(m.Actions) > 0 {
+		need += " with actions " + quoted(m.Actions, ", ")
+	}
+	if len(m.Locations) > 0 {
+		need += " at " + quoted(m.Locations, ", ")
+	}
+	return &claimReq{need: need, ok: func(c *Claims, _ time.Time) bool {
+		for i := range c.AuthorizationDetails {
+			if m.Matches(&c.AuthorizationDetails[i]) {
+				return true
+			}
+		}
+		return false
+	}}
 }

@@ -3,6 +3,10 @@ package middleware
 import (
 	"encoding/json"
 	"errors"
+	"slices"
+	"time"
+
+	"github.com/rsguard/rsguard/scopes"
 )
 
 // Actor is the "act" claim of a token issued by token exchange (RFC 8693
@@ -81,4 +85,16 @@ func (s *scanner) actor(depth int) (*Actor, error) {
 	}
 	a.raw = s.b[start:s.i]
 	return a, nil
+}
+
+// ActorSubject returns the requirement that the token be delegated (RFC
+// 8693 §4.1) and that its current actor — the outermost "act", never one
+// nested in it — have a "sub" equal to one of subjects. Authorize on the
+// subject (who the token speaks for) together with this: a token without
+// "act" does not meet it. It panics if subjects is empty or holds "".
+func ActorSubject(subjects ...string) scopes.GrantRequirement {
+	subjects = mustNames("ActorSubject", subjects)
+	return &claimReq{need: "actor " + quoted(subjects, " or "), ok: func(c *Claims, _ time.Time) bool {
+		return c.Actor != nil && slices.Contains(subjects, c.Actor.Subject)
+	}}
 }

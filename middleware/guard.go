@@ -329,7 +329,7 @@ func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
 // satisfy req, or ErrMissingToken when claims is nil. The context is not used
 // yet; it is there so that adapters pass the request's.
 func (g *Guard) Check(_ context.Context, claims *Claims, req scopes.Requirement) error {
-	return check(claims, req)
+	return check(claims, req, g.v.now())
 }
 
 // guarded is the handler returned by Protect, Require, Middleware, Optional.

@@ -25,9 +25,12 @@ const (
 	RuleNbf           Rule = "nbf"           // not before "nbf" (RFC 7519 §4.1.5)
 	RuleIat           Rule = "iat"           // not issued in the future (RFC 7519 §4.1.6)
 	RuleAud           Rule = "aud"           // an accepted audience (RFC 9068 §4)
+	RuleProfile       Rule = "profile"       // with Issuer.StrictProfile, the RFC 9068 §2.2 claims sub, client_id, iat, jti are present
 	RuleScopeClaim    Rule = "scope_claim"   // the scope claim is a scope string or array (RFC 6749 §3.3)
+	RuleRoleClaim     Rule = "role_claim"    // the Issuer.RoleClaims hold strings or arrays of strings
 	RuleBinding       Rule = "binding"       // a sender-constrained token's proof: DPoP (RFC 9449 §4.3) or certificate (RFC 8705 §3)
-	RuleScope         Rule = "scope"         // the scopes satisfy the requirement (RFC 6750 §3.1)
+	RuleValidators    Rule = "validators"    // the issuer's own claim checks (Issuer.Validators) accept the token
+	RuleScope         Rule = "scope"         // the scopes and claims satisfy the route's requirement (RFC 6750 §3.1, RFC 9470 §3)
 )
 
 // Token forms, each with its own sequence of checks.
@@ -43,11 +46,14 @@ const (
 // [Error.Rule] names. TestCheckOrder holds the validator to it.
 var checkOrder = [...][]Rule{
 	formJWS: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleBinding, RuleScope},
+		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleProfile, RuleScopeClaim, RuleRoleClaim,
+		RuleBinding, RuleValidators, RuleScope},
 	formIntrospected: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleBinding, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleRoleClaim,
+		RuleBinding, RuleValidators, RuleScope},
 	formOpaque: {RuleRequest, RuleToken, RuleSize, RuleFormat,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleBinding, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleScopeClaim, RuleRoleClaim,
+		RuleBinding, RuleValidators, RuleScope},
 }
 
 // Checks returns the checks [Validator.Admit] makes of token, in order: for
@@ -113,8 +119,10 @@ func ruleOf(reason error) Rule {
 		return RuleNbf
 	case ErrAudienceMismatch:
 		return RuleAud
-	case ErrInsufficientScope:
+	case ErrInsufficientScope, ErrRequirementUnmet, ErrInsufficientUserAuthentication:
 		return RuleScope
+	case ErrClaimRejected:
+		return RuleValidators
 	case ErrSenderConstrained, ErrCertificateMismatch, ErrNotDPoPBound, ErrDPoPRequired, ErrProofWithBearer,
 		ErrDPoPProofCount, ErrDPoPMalformed, ErrDPoPType, ErrDPoPAlgorithm, ErrDPoPKey, ErrDPoPSignature,
 		ErrDPoPMethod, ErrDPoPURI, ErrDPoPTime, ErrDPoPReplayed, ErrDPoPTokenHash, ErrDPoPKeyBinding,

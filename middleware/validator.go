@@ -77,6 +77,32 @@ type Issuer struct {
 	// tokens refused. Certificate-bound tokens (RFC 8705 §3) are verified
 	// whatever the mode.
 	DPoP DPoPMode
+
+	// RoleClaims names the claims that hold the token's roles or groups,
+	// in [ParseClaimPath] notation, each an array of strings or a
+	// space-delimited string: Keycloak "realm_access.roles" and
+	// "resource_access.<client>.roles", Entra ID "roles", Cognito
+	// "cognito:groups", Okta "groups". Their values, united, are
+	// [Claims.Roles], for [Role] and [AnyRole]; they are read once per
+	// token, for JWTs and introspection answers alike. A role claim of
+	// another type is invalid_token (ErrMalformed). Default none.
+	RoleClaims []string
+	// Validators are the issuer's own checks over the verified claims
+	// (a tenant, "email_verified"), run in order, after the binding checks,
+	// on every request — cached tokens included — before the route's
+	// requirement. A check refuses by returning an error: an [*Error] is
+	// answered as is; any other error is 401 invalid_token
+	// ([ErrClaimRejected]) with a generic description, the error kept as
+	// the cause for logs. Use [RejectClaims] for a description the client
+	// may see. A check must be safe for concurrent use and must not modify
+	// the claims. Default none.
+	Validators []func(ctx context.Context, c *Claims) error
+	// StrictProfile requires of JWT access tokens the claims RFC 9068 §2.2
+	// makes required beyond iss, exp and aud: "sub", "client_id" (not "azp"),
+	// "iat" and "jti"; one missing is invalid_token (ErrMissingClaim).
+	// Default false: Keycloak, Microsoft Entra ID, Auth0 and Okta access
+	// tokens lack "client_id" or "jti" and would fail it.
+	StrictProfile bool
 }
 
 // Config holds the optional settings of a [Validator]. The zero value is the
@@ -133,6 +159,7 @@ type issuer struct {
 	dpop  DPoPMode // DPoPOff when the Issuer's is DPoPInherit
 	algs  map[string]bool
 	types []string // normalized
+	roles []ClaimPath
 }
 
 // NewValidator returns a validator for tokens from one issuer.
@@ -242,6 +269,9 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	for _, t := range types {
 		is.types = append(is.types, normalizeType(t))
 	}
+	if err := is.parseRoleClaims(); err != nil {
+		return nil, err
+	}
 	return is, nil
 }
 
@@ -319,6 +349,9 @@ func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Cre
 	if err := v.bind(ctx, c, is, p, cred); err != nil {
 		return nil, is, hit, err
 	}
+	if err := v.runValidators(ctx, c, is); err != nil {
+		return nil, is, hit, err
+	}
 	return c, is, hit, nil
 }
 
@@ -386,6 +419,9 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 		return nil, is, false, err
 	}
 	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
+		return nil, is, false, err
+	}
+	if err := is.readRoles(c); err != nil {
 		return nil, is, false, err
 	}
 	if v.cache != nil {
@@ -463,6 +499,9 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 	} else if !c.HasAudience(is.Audiences) {
 		return invalid(ErrAudienceMismatch)
 	}
+	if requireExp && is.StrictProfile {
+		return strictProfile(c)
+	}
 	return nil
 }
 
@@ -495,7 +534,7 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 	if err := v.checkClaims(c, is, now, false); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return is.derive(c)
 }
 
 // accessTokenType reports whether an introspection "token_type" names an

@@ -55,9 +55,18 @@ type Unmet struct {
 }
 
 // StepUp reports whether u asks only for another authentication of the
-// user: no scope or other claim is missing.
+// user: it has acr_values or a max_age, and no scope (of those the token
+// was checked with) or other claim is missing.
 func (u *Unmet) StepUp() bool {
-	return len(u.Scopes) == 0 && len(u.Needs) == 0 && (u.ACRValues != nil || u.MaxAge > 0)
+	if len(u.Needs) > 0 || (u.ACRValues == nil && u.MaxAge == 0) {
+		return false
+	}
+	for _, s := range u.Scopes {
+		if !u.granted.Has(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // cost is the number of things u asks for that the token lacks, to choose
@@ -78,11 +87,11 @@ func (u *Unmet) cost() int {
 	return n
 }
 
-// merge adds o to u: what both of two requirements need. Scopes and needs
+// Merge adds o to u: what both of two requirements need. Scopes and needs
 // are united; acr_values intersected (the user must satisfy both; an empty
 // intersection keeps u's, which then cannot be met either way); the
 // smaller max_age wins.
-func (u *Unmet) merge(o *Unmet) {
+func (u *Unmet) Merge(o *Unmet) {
 	for _, s := range o.Scopes {
 		if !slices.Contains(u.Scopes, s) {
 			u.Scopes = append(u.Scopes, s)
@@ -142,7 +151,7 @@ func checkScopes(req Requirement, g Grant, u *Unmet) bool {
 	ok := req.Satisfied(granted)
 	if u != nil {
 		u.granted = granted
-		u.merge(&Unmet{Scopes: req.Satisfying(granted)})
+		u.Merge(&Unmet{Scopes: req.Satisfying(granted)})
 	}
 	return ok
 }
@@ -186,6 +195,6 @@ func (a anyReq) Check(g Grant, now time.Time, u *Unmet) bool {
 		}
 	}
 	u.granted = g.GrantedScopes()
-	u.merge(&best)
+	u.Merge(&best)
 	return ok
 }
