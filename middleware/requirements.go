@@ -41,9 +41,9 @@ type claimReq struct {
 	stepUp *scopes.Unmet
 }
 
-func (r *claimReq) Satisfied(scopes.Set) bool    { return false }
+func (r *claimReq) Satisfied(scopes.Set) bool      { return false }
 func (r *claimReq) Satisfying(scopes.Set) []string { return nil }
-func (r *claimReq) String() string                { return r.need }
+func (r *claimReq) String() string                 { return r.need }
 
 func (r *claimReq) Check(g scopes.Grant, now time.Time, u *scopes.Unmet) bool {
 	c := claimsOf(g)
