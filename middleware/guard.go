@@ -324,14 +324,6 @@ func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
 	return c, src, err
 }
 
-// Check returns nil if claims satisfy req (nil req: any claims), else an
-// [*Error] matching ErrInsufficientScope that names the scopes that would
-// satisfy req, or ErrMissingToken when claims is nil. The context is not used
-// yet; it is there so that adapters pass the request's.
-func (g *Guard) Check(_ context.Context, claims *Claims, req scopes.Requirement) error {
-	return check(claims, req)
-}
-
 // guarded is the handler returned by Protect, Require, Middleware, Optional.
 type guarded struct {
 	g        *Guard

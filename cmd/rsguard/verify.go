@@ -15,9 +15,9 @@ import (
 	"github.com/rsguard/rsguard/scopes"
 )
 
-// maxKeyFile bounds a --jwks file, like middleware.DefaultMaxJWKSSize bounds
+// maxKeyFile bounds a --jwks file, like middleware.DefaultJWKSMaxResponseSize bounds
 // a fetched JWKS.
-const maxKeyFile = middleware.DefaultMaxJWKSSize
+const maxKeyFile = middleware.DefaultJWKSMaxResponseSize
 
 // verifyCmd holds the flags of "rsguard verify"; they mirror the library's
 // Issuer, Config and RemoteKeysConfig.

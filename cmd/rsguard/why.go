@@ -182,14 +182,14 @@ func (vf *verifier) algs() []string {
 	if len(vf.cmd.algs) > 0 {
 		return vf.cmd.algs
 	}
-	return middleware.DefaultAlgorithms
+	return middleware.DefaultAlgorithms()
 }
 
 func (vf *verifier) types() []string {
 	if len(vf.cmd.types) > 0 {
 		return vf.cmd.types
 	}
-	return middleware.DefaultTypes
+	return middleware.DefaultTypes()
 }
 
 func claimIssuer(c *middleware.Claims) string {
