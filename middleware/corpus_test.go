@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 )
 
 // TestCorpusAttacks validates every token of the corpus's attack table
