@@ -12,4 +12,14 @@
 // to test how a resource server copes with a misbehaving authorization server.
 //
 // Every method of a Server is safe for concurrent use.
+//
+// The happy path, in a test:
+//
+//	as := oauthtest.NewServer(nil)
+//	defer as.Close()
+//	v, err := middleware.NewIssuerValidator(ctx,
+//		middleware.Issuer{URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}},
+//		&middleware.Config{RemoteKeys: &middleware.RemoteKeysConfig{HTTPClient: as.Client()}})
+//	tok := as.Token(oauthtest.TokenOptions{Scopes: []string{"orders:read"}})
+//	req.Header.Set("Authorization", "Bearer "+tok)
 package oauthtest

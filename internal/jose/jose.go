@@ -1,8 +1,13 @@
-// Package jose signs compact JWS objects (RFC 7515 §7.1) with any
-// [crypto.Signer] and converts public keys to JWKs (RFC 7517, RFC 7518 §6,
-// RFC 8037 §2) and their RFC 7638 thumbprints. It is the sign side that
-// rsguard's packages share: oauthtest's tokens, client assertions and DPoP
-// proofs. Verification stays in the packages that verify.
+// Package jose is rsguard's one implementation of JWS (RFC 7515, RFC 7518,
+// RFC 8037): the table of algorithm facts ([Lookup], [Alg]), signing with any
+// [crypto.Signer] ([Sign], [Signature]), verification ([Verify], allocation
+// free with a scratch buffer), and public keys as JWKs and their RFC 7638
+// thumbprints. The middleware verifies with it, and oauthtest's tokens,
+// introspection's client assertions and DPoP proofs are signed with it:
+//
+//	a, _ := jose.Lookup("ES256")                           // family, hash, curve
+//	jwt, err := jose.Sign(map[string]any{"typ": "JWT"}, payload, key, "ES256")
+//	ok := jose.Verify(a, key.Public(), input, sig, nil)   // nil: allocates
 package jose
 
 import (
