@@ -2,8 +2,8 @@ package middleware
 
 import (
 	"errors"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
