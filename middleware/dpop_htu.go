@@ -14,8 +14,8 @@ var errHTU = errors.New("middleware: not an absolute http or https URI")
 // scheme and host in lower case, percent-encodings in upper case and
 // decoded where they encode an unreserved character, dot segments removed,
 // the default port dropped (and an empty one), an empty path made "/". A URI
-// with user information, a character outside the URI syntax, a malformed
-// percent-encoding or an invalid port is an error.
+// with user information, a percent-encoded host, a character outside the URI
+// syntax, a malformed percent-encoding or an invalid port is an error.
 func NormalizeHTU(s string) (string, error) {
 	b, err := appendHTU(nil, s)
 	return string(b), err
@@ -162,6 +162,8 @@ func appendPctNormalized(dst []byte, s string, host bool) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case c == '%' && host:
+			return dst, errHTU // a DNS name or an IP literal never needs one
 		case c == '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
 				return dst, errHTU
