@@ -3,6 +3,7 @@ package middleware
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"strings"
 )
 
@@ -85,10 +86,8 @@ func appendAuthority(dst []byte, a, defaultPort string) ([]byte, error) {
 		if port != "" && port[0] != ':' {
 			return dst, errHTU
 		}
-		for i := 1; i < len(host)-1; i++ {
-			if c := host[i]; !isHex(c) && c != ':' && c != '.' {
-				return dst, errHTU // no zone identifiers or IPvFuture
-			}
+		if ip, err := netip.ParseAddr(host[1 : len(host)-1]); err != nil || !ip.Is6() || ip.Zone() != "" {
+			return dst, errHTU // an IPv6 address; no zone identifiers or IPvFuture
 		}
 	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
 		host, port = a[:i], a[i:]
