@@ -92,11 +92,8 @@ func appendAuthority(dst []byte, a, defaultPort string) ([]byte, error) {
 	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
 		host, port = a[:i], a[i:]
 	}
-	if host[0] != '[' && strings.ContainsAny(host, ":[]") {
+	if host == "" || (host[0] != '[' && strings.ContainsAny(host, ":[]")) {
 		return dst, errHTU // only an IP literal may hold these
-	}
-	if host == "" || host == "[]" {
-		return dst, errHTU
 	}
 	dst, err := appendPctNormalized(dst, host, true)
 	if err != nil {
