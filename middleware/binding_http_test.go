@@ -203,7 +203,9 @@ func TestDPoPHTTP(t *testing.T) {
 		{"no_token_dpop_required", required, "", nil, nil, 401, []string{`DPoP realm="api", algs="ES256 EdDSA"`}, false},
 		{"bearer_error_on_bearer", plain, "Bearer " + token, nil, nil, 401,
 			[]string{bearerCh + `, error="invalid_token", error_description="token is sender-constrained"`, dpopCh}, false},
-		{"bad_proof_error_on_dpop", plain, "DPoP " + token, func(u string) string { return c.proof(token, nil, merge(withNonce, map[string]any{"htm": "POST", "htu": u})) }, nil, 401,
+		{"bad_proof_error_on_dpop", plain, "DPoP " + token, func(u string) string {
+			return c.proof(token, nil, merge(withNonce, map[string]any{"htm": "POST", "htu": u}))
+		}, nil, 401,
 			[]string{bearerCh, dpopCh + `, error="invalid_dpop_proof", error_description="DPoP proof htm does not match the request method"`}, true},
 		{"use_dpop_nonce", plain, "DPoP " + token, func(u string) string { return c.proof(token, nil, map[string]any{"htu": u}) }, nil, 401,
 			[]string{bearerCh, dpopCh + `, error="use_dpop_nonce", error_description="DPoP proof lacks the current server nonce"`}, true},

@@ -24,7 +24,9 @@ func (f *Fixture) dpopCases() []Case {
 	proofs := func(tok string, nonce string, hdr, claims map[string]any) func(string) []string {
 		return func(url string) []string { return []string{k.proof(tok, url, nonce, f.Now, hdr, claims)} }
 	}
-	ok := func(tok string, hdr, claims map[string]any) func(string) []string { return proofs(tok, cur, hdr, claims) }
+	ok := func(tok string, hdr, claims map[string]any) func(string) []string {
+		return proofs(tok, cur, hdr, claims)
+	}
 	const sc = "token is sender-constrained"
 	proofErr := func(reason error, desc string) Case {
 		return Case{Kind: middleware.ErrInvalidToken, Reason: reason, Status: 401, Challenge: onDPoP("invalid_dpop_proof", desc),
