@@ -68,7 +68,7 @@ func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *
 	if !j.verify(key) {
 		return errProofSignature
 	}
-	return d.use(ctx, jkt, pc.jti, pc.iat, now)
+	return d.use(ctx, jkt, pc.jti, pc.iat)
 }
 
 // typeIs compares a "typ" value with want, case-insensitively and with the
@@ -240,7 +240,7 @@ func checkAth(ath, token string) bool {
 // use records the proof in the replay store until it can no longer be
 // accepted: iat + window + skew is the last instant checkProofClaims
 // accepts, and a store forgets an entry at its until, so a second more.
-func (d *dpopVerifier) use(ctx context.Context, jkt, jti string, iat float64, now time.Time) error {
+func (d *dpopVerifier) use(ctx context.Context, jkt, jti string, iat float64) error {
 	until := unixFloat(iat).Add(d.window + d.skew + time.Second)
 	var key [replayKeyLen]byte
 	replayed, err := d.store.Use(ctx, replayKey(&key, jkt, jti), until)
