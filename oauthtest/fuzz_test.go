@@ -35,7 +35,7 @@ func FuzzIntrospect(f *testing.F) {
 // token and introspection endpoints: every answer is 200, 400 or 401, and an
 // error answer carries an RFC 6749 §5.2 error code.
 func FuzzTokenEndpoint(f *testing.F) {
-	s0, err := generateKey("EdDSA")
+	s0, err := jose.GenerateKey("EdDSA")
 	if err != nil {
 		f.Fatal(err)
 	}
