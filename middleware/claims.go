@@ -303,7 +303,9 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	return c, sp, nil
 }
 
-// registeredNames are the members parseClaims maps.
+// registeredNames are the members parseClaims maps: the one list of the
+// registered claim names rsguard reads (RFC 7519 §4.1, RFC 9068 §2.2, RFC
+// 7662 §2.2, RFC 7800 §3).
 var registeredNames = [...]string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",
 	"client_id", "azp", "username", "token_type", "scope", "scp", "cnf",
@@ -329,11 +331,10 @@ func foldsToRegistered(name string) bool {
 		}
 		lower[i] = c
 	}
-	switch string(lower[:len(name)]) {
-	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-		"client_id", "azp", "username", "token_type", "scope", "scp", "cnf",
-		"acr", "auth_time", "act", "may_act", "authorization_details":
-		return true
+	for _, r := range registeredNames {
+		if string(lower[:len(name)]) == r {
+			return true
+		}
 	}
 	return false
 }

@@ -22,7 +22,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // WriteError answers err: the status of [Status]; WWW-Authenticate as
-// [Challenge] builds it with the guard's realm (none for 503); Cache-Control:
+// [Challenge] builds it with the guard's realm (none for 503) and, when the
+// guard accepts DPoP, a DPoP challenge beside it (RFC 9449 §7.1) and the
+// DPoP-Nonce header for requests that use DPoP; Cache-Control:
 // no-store; for 503 a Retry-After of [GuardConfig.RetryAfter]; then the body
 // of [GuardConfig.ErrorHandler], if set, else none.
 func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {

@@ -3,8 +3,8 @@ package middleware_test
 import (
 	"testing"
 
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 )
 
 // TestFrontDoorNetHTTP runs the front-door table shared with the Echo, Gin

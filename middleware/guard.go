@@ -288,9 +288,11 @@ func (g *Guard) Optional(next http.Handler) http.Handler {
 	return &guarded{g: g, next: next, optional: true}
 }
 
-// Authenticate takes the access token from r (the Authorization header, and
-// the query or form parameter when [GuardConfig] allows them) and validates
-// it. It returns the claims, or an [*Error]: ErrMissingToken without a token,
+// Authenticate takes the access token from r (the Authorization header with
+// the Bearer or DPoP scheme, and the query or form parameter when
+// [GuardConfig] allows them), with the DPoP proof, the request URI and the
+// client certificate (see [GuardConfig.ExternalURL] and
+// [GuardConfig.TrustedProxies]), and validates it. It returns the claims, or an [*Error]: ErrMissingToken without a token,
 // ErrInvalidRequest for a malformed request, otherwise what
 // [Validator.Validate] returns. When r's context already holds claims that
 // this guard's validator verified, it returns them without validating again.
@@ -322,14 +324,6 @@ func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
 	}
 	c, err := g.v.Authenticate(r.Context(), &cred)
 	return c, src, err
-}
-
-// Check returns nil if claims satisfy req (nil req: any claims), else an
-// [*Error] matching ErrInsufficientScope that names the scopes that would
-// satisfy req, or ErrMissingToken when claims is nil. The context is not used
-// yet; it is there so that adapters pass the request's.
-func (g *Guard) Check(_ context.Context, claims *Claims, req scopes.Requirement) error {
-	return check(claims, req, g.v.now())
 }
 
 // guarded is the handler returned by Protect, Require, Middleware, Optional.

@@ -28,10 +28,31 @@ const (
 	RuleProfile       Rule = "profile"       // with Issuer.StrictProfile, the RFC 9068 §2.2 claims sub, client_id, iat, jti are present
 	RuleScopeClaim    Rule = "scope_claim"   // the scope claim is a scope string or array (RFC 6749 §3.3)
 	RuleRoleClaim     Rule = "role_claim"    // the Issuer.RoleClaims hold strings or arrays of strings
-	RuleBinding       Rule = "binding"       // a sender-constrained token's proof: DPoP (RFC 9449 §4.3) or certificate (RFC 8705 §3)
 	RuleValidators    Rule = "validators"    // the issuer's own claim checks (Issuer.Validators) accept the token
 	RuleScope         Rule = "scope"         // the scopes and claims satisfy the route's requirement (RFC 6750 §3.1, RFC 9470 §3)
 )
+
+// The checks of sender-constrained tokens (RFC 9449 DPoP, RFC 8705
+// certificate binding), made after the token's own checks, before the scope.
+const (
+	RuleCnf           Rule = "cnf"            // the presentation fits the token's binding (RFC 9449 §7, RFC 8705 §3)
+	RuleDPoPProof     Rule = "dpop"           // one DPoP proof, a compact JWS (RFC 9449 §4.3 points 1–2)
+	RuleDPoPAlg       Rule = "dpop.alg"       // an allowed asymmetric algorithm (§4.3 point 5)
+	RuleDPoPTyp       Rule = "dpop.typ"       // "typ" dpop+jwt (§4.3 point 4)
+	RuleDPoPJWK       Rule = "dpop.jwk"       // an embedded public key (§4.3 point 7)
+	RuleJKT           Rule = "jkt"            // the proof key is the token's "cnf.jkt" (§6.1)
+	RuleHTM           Rule = "htm"            // the request method (§4.3 point 8)
+	RuleHTU           Rule = "htu"            // the request URI, normalized (§4.3 point 9)
+	RuleDPoPIat       Rule = "dpop.iat"       // issued within the window (§4.3 point 11)
+	RuleAth           Rule = "ath"            // the access token's hash (§4.3 point 12)
+	RuleDPoPSignature Rule = "dpop.signature" // signed by the embedded key (§4.3 point 6)
+	RuleJTI           Rule = "jti"            // not seen before (§11.1)
+	RuleX5t           Rule = "x5t#S256"       // the client certificate's thumbprint (RFC 8705 §3.1)
+)
+
+// dpopOrder is the order of a DPoP proof's checks.
+var dpopOrder = []Rule{RuleDPoPProof, RuleDPoPAlg, RuleDPoPTyp, RuleDPoPJWK, RuleJKT, RuleHTM, RuleHTU,
+	RuleDPoPIat, RuleAth, RuleDPoPSignature, RuleJTI}
 
 // Token forms, each with its own sequence of checks.
 const (
@@ -47,41 +68,68 @@ const (
 var checkOrder = [...][]Rule{
 	formJWS: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
 		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleProfile, RuleScopeClaim, RuleRoleClaim,
-		RuleBinding, RuleValidators, RuleScope},
+		RuleValidators, RuleScope},
 	formIntrospected: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
 		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleRoleClaim,
-		RuleBinding, RuleValidators, RuleScope},
+		RuleValidators, RuleScope},
 	formOpaque: {RuleRequest, RuleToken, RuleSize, RuleFormat,
 		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleScopeClaim, RuleRoleClaim,
-		RuleBinding, RuleValidators, RuleScope},
+		RuleValidators, RuleScope},
 }
 
-// Checks returns the checks [Validator.Admit] makes of token, in order: for
-// a compact JWS of an issuer with keys, the header, algorithm, claims,
-// issuer, type, key and signature checks; for one of an issuer without keys,
-// or an opaque token, introspection instead of key and signature. A
-// refusal's [Error.Rule] is one of them, and every check before it passed.
-// The slice is the caller's.
-func (v *Validator) Checks(token string) []Rule {
-	return append([]Rule(nil), checkOrder[v.form(token)]...)
+// afterBinding is how many checks of each checkOrder come after the binding
+// checks: the issuer's own claim checks and the route's requirement.
+const afterBinding = 2
+
+// Checks returns the checks [Validator.Admit] makes of the credentials, in
+// order: for a compact JWS of an issuer with keys, the header, algorithm,
+// claims, issuer, type, key and signature checks; for one of an issuer
+// without keys, or an opaque token, introspection instead of key and
+// signature; then, for a sender-constrained token or one presented with a
+// DPoP proof or a client certificate, the binding checks ([RuleCnf], the
+// DPoP proof's, [RuleX5t]); the issuer's claim checks and the route's
+// requirement last. A refusal's [Error.Rule] is one
+// of them, and every check before it passed. The slice is the caller's.
+func (v *Validator) Checks(cred *Credentials) []Rule {
+	p, _ := presented(cred)
+	form, c := v.form(p.token)
+	order := checkOrder[form]
+	tail := order[len(order)-afterBinding:]
+	out := append([]Rule(nil), order[:len(order)-afterBinding]...)
+	var cert bool
+	if cred != nil {
+		cert = cred.PeerCertificate != nil
+	}
+	bound := c != nil && c.Confirmation != nil
+	if p.dpop || cert || bound {
+		out = append(out, RuleCnf)
+	}
+	if p.dpop {
+		out = append(out, dpopOrder...)
+	}
+	if cert || (bound && c.Confirmation.X5TS256 != "") {
+		out = append(out, RuleX5t)
+	}
+	return append(out, tail...)
 }
 
-// form tells which sequence of checks token goes through.
-func (v *Validator) form(token string) int {
+// form tells which sequence of checks token goes through, with its claims
+// when it is a JWS (unverified: for the choice of checks only).
+func (v *Validator) form(token string) (int, *Claims) {
 	var j jws
 	if err := splitJWS(token, &j); err == errNotJWS || err == errJWE {
-		return formOpaque
+		return formOpaque, nil
 	} else if err != nil {
-		return formJWS
+		return formJWS, nil
 	}
 	c, _, err := j.claims()
 	if err != nil {
-		return formJWS
+		return formJWS, nil
 	}
 	if is, err := v.issuerOf(c); err == nil && is.Keys == nil {
-		return formIntrospected
+		return formIntrospected, c
 	}
-	return formJWS
+	return formJWS, c
 }
 
 // ruleOf is the check a reason sentinel names when no other is given: the
@@ -123,13 +171,31 @@ func ruleOf(reason error) Rule {
 		return RuleScope
 	case ErrClaimRejected:
 		return RuleValidators
-	case ErrSenderConstrained, ErrCertificateMismatch, ErrNotDPoPBound, ErrDPoPRequired, ErrProofWithBearer,
-		ErrDPoPProofCount, ErrDPoPMalformed, ErrDPoPType, ErrDPoPAlgorithm, ErrDPoPKey, ErrDPoPSignature,
-		ErrDPoPMethod, ErrDPoPURI, ErrDPoPTime, ErrDPoPReplayed, ErrDPoPTokenHash, ErrDPoPKeyBinding,
-		ErrUseDPoPNonce, ErrReplayUnavailable:
-		return RuleBinding
 	}
-	return ""
+	return bindingRules[reason]
+}
+
+// bindingRules names the check of each sender-constraint reason.
+var bindingRules = map[error]Rule{
+	ErrSenderConstrained:   RuleCnf,
+	ErrNotDPoPBound:        RuleCnf,
+	ErrDPoPRequired:        RuleCnf,
+	ErrProofWithBearer:     RuleCnf,
+	ErrDPoPProofCount:      RuleDPoPProof,
+	ErrDPoPMalformed:       RuleDPoPProof,
+	ErrDPoPAlgorithm:       RuleDPoPAlg,
+	ErrDPoPType:            RuleDPoPTyp,
+	ErrDPoPKey:             RuleDPoPJWK,
+	ErrDPoPKeyBinding:      RuleJKT,
+	ErrDPoPMethod:          RuleHTM,
+	ErrDPoPURI:             RuleHTU,
+	ErrDPoPTime:            RuleDPoPIat,
+	ErrUseDPoPNonce:        RuleDPoPIat,
+	ErrDPoPTokenHash:       RuleAth,
+	ErrDPoPSignature:       RuleDPoPSignature,
+	ErrDPoPReplayed:        RuleJTI,
+	ErrReplayUnavailable:   RuleJTI,
+	ErrCertificateMismatch: RuleX5t,
 }
 
 // at sets e's rule and returns e, for errors made once (package variables).

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"crypto/x509"
 	"slices"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ var jwsDefects = []defect{
 	{rule: RuleIat, claims: map[string]any{"iat": testNow.Add(time.Hour).Unix()}},
 	{rule: RuleAud, claims: map[string]any{"aud": "https://other.example.test"}},
 	{rule: RuleScopeClaim, claims: map[string]any{"scope": 42}},
-	{rule: RuleBinding, claims: map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}},
+	{rule: RuleCnf, claims: map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}},
 	{rule: RuleScope, scope: true},
 }
 
@@ -41,9 +42,13 @@ var jwsDefects = []defect{
 func TestCheckOrder(t *testing.T) {
 	k := keyFor(t, "ES256")
 	v := newTestValidator(t, []*testKey{k}, nil, nil)
-	order := v.Checks(k.token())
-	if !slices.Equal(order, checkOrder[formJWS]) {
-		t.Fatalf("Checks(JWS) = %v, want %v", order, checkOrder[formJWS])
+	if got := v.Checks(&Credentials{Token: k.token()}); !slices.Equal(got, checkOrder[formJWS]) {
+		t.Fatalf("Checks(JWS) = %v, want %v", got, checkOrder[formJWS])
+	}
+	jws := checkOrder[formJWS]
+	order := append(slices.Clone(jws[:len(jws)-1]), RuleCnf, RuleScope) // a bound token's
+	if got := v.Checks(&Credentials{Token: k.mint(nil, jwsDefects[len(jwsDefects)-2].claims)}); !slices.Equal(got, order) {
+		t.Fatalf("Checks(bound JWS) = %v, want %v", got, order)
 	}
 	for i, a := range jwsDefects {
 		for _, b := range jwsDefects[i:] {
@@ -104,8 +109,25 @@ func TestChecksForms(t *testing.T) {
 		{"jwe", introspected, "a.b.c.d.e", formOpaque},
 		{"malformed jws", withKeys, "eyJhbGciOiJFUzI1NiJ9.!.x", formJWS},
 	} {
-		if got := tc.v.Checks(tc.token); !slices.Equal(got, checkOrder[tc.want]) {
+		if got := tc.v.Checks(&Credentials{Token: tc.token}); !slices.Equal(got, checkOrder[tc.want]) {
 			t.Errorf("%s: Checks = %v, want %v", tc.name, got, checkOrder[tc.want])
 		}
+	}
+}
+
+// TestChecksBinding checks the binding checks Checks adds for a DPoP
+// presentation and a client certificate, before the scope.
+func TestChecksBinding(t *testing.T) {
+	k := keyFor(t, "ES256")
+	v := newTestValidator(t, []*testKey{k}, nil, nil)
+	jws := checkOrder[formJWS]
+	base := slices.Clone(jws[:len(jws)-1])
+	dpop := v.Checks(&Credentials{Authorization: []string{"DPoP " + k.token()}, DPoP: []string{"proof"}})
+	if want := append(append(append(slices.Clone(base), RuleCnf), dpopOrder...), RuleScope); !slices.Equal(dpop, want) {
+		t.Errorf("Checks(DPoP) = %v, want %v", dpop, want)
+	}
+	cert := v.Checks(&Credentials{Token: k.token(), PeerCertificate: &x509.Certificate{}})
+	if want := append(slices.Clone(base), RuleCnf, RuleX5t, RuleScope); !slices.Equal(cert, want) {
+		t.Errorf("Checks(certificate) = %v, want %v", cert, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // Defaults for [Config] fields left zero.
@@ -16,26 +18,24 @@ const (
 	DefaultCacheSize    = 10_000   // verified tokens
 )
 
-// DefaultAlgorithms are the JWS algorithms accepted when [Issuer.Algorithms] is
-// empty: the asymmetric algorithms of RFC 7518 §3.1 and EdDSA (RFC 8037).
-// "none" is never accepted; HS256/384/512 only when named explicitly.
-var DefaultAlgorithms = []string{
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA",
-}
+// DefaultAlgorithms returns, in a new slice, the JWS algorithms accepted
+// when [Issuer.Algorithms] is empty: the asymmetric algorithms of RFC 7518
+// §3.1 and EdDSA (RFC 8037). "none" is never accepted; HS256/384/512 only
+// when named explicitly.
+func DefaultAlgorithms() []string { return jose.Asymmetric() }
 
-// DefaultTypes are the accepted "typ" header values when [Issuer.Types] is
-// empty: the RFC 9068 §4 access-token type.
-var DefaultTypes = []string{"at+jwt"}
+// DefaultTypes returns, in a new slice, the accepted "typ" header values when
+// [Issuer.Types] is empty: the RFC 9068 §4 access-token type.
+func DefaultTypes() []string { return []string{"at+jwt"} }
 
-// CompatTypes accepts RFC 9068 tokens and also tokens typed "JWT" or untyped,
-// as issued by authorization servers that predate RFC 9068 (Keycloak, Microsoft
-// Entra ID, Amazon Cognito, Auth0 and Okta access tokens are of this kind; Okta
-// org authorization servers use "application/okta-internal-at+jwt", which must
-// be named).
-var CompatTypes = []string{"at+jwt", "JWT", ""}
+// CompatTypes returns, in a new slice, types that accept RFC 9068 tokens and
+// also tokens typed "JWT" or untyped, as issued by authorization servers
+// that predate RFC 9068 (Keycloak, Microsoft Entra ID, Amazon Cognito, Auth0
+// and Okta access tokens are of this kind; Okta org authorization servers
+// use "application/okta-internal-at+jwt", which must be named):
+//
+//	middleware.Issuer{URL: issuer, Audiences: auds, Keys: keys, Types: middleware.CompatTypes()}
+func CompatTypes() []string { return []string{"at+jwt", "JWT", ""} }
 
 // Introspector resolves opaque access tokens through RFC 7662 introspection.
 // It returns the claims of an active token, an error matching ErrInvalidToken
@@ -254,7 +254,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = DefaultAlgorithms()
 	}
 	for _, a := range algs {
 		if !knownAlg(a) {
@@ -264,7 +264,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	}
 	types := cfg.Types
 	if len(types) == 0 {
-		types = DefaultTypes
+		types = DefaultTypes()
 	}
 	for _, t := range types {
 		is.types = append(is.types, normalizeType(t))

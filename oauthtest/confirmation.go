@@ -4,13 +4,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware"
 )
 
 // confirmation returns the "cnf" claim (RFC 7800 §3.1) of a token minted
@@ -41,11 +42,9 @@ func tokenType(claims map[string]any) string {
 }
 
 // CertThumbprint returns the RFC 8705 §3.1 thumbprint of a certificate:
-// base64url(SHA-256(DER)), the "x5t#S256" that binds a token to it.
-func CertThumbprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.Raw)
-	return b64(sum[:])
-}
+// base64url(SHA-256(DER)), the "x5t#S256" that binds a token to it; it is
+// [middleware.CertificateThumbprint], what the resource server compares.
+func CertThumbprint(cert *x509.Certificate) string { return middleware.CertificateThumbprint(cert) }
 
 // NewClientCertificate returns a new self-signed TLS client certificate
 // (ECDSA P-256, valid for a day, extended key usage clientAuth) with the

@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -201,3 +202,31 @@ func TestDPoPKeyFormatHidesPrivateKey(t *testing.T) {
 }
 
 func sprintf(f string, v any) string { return fmt.Sprintf(f, v) }
+
+// TestAuthorizationCodeDPoP: a public client redeeming a code with a proof
+// gets a token bound to the proof's key.
+func TestAuthorizationCodeDPoP(t *testing.T) {
+	s := newServer(t, &Config{Clients: []Client{
+		{ID: "spa", AuthMethod: AuthNone, Scopes: []string{"read"}, RedirectURIs: []string{redirectURI}},
+	}})
+	k := NewDPoPKey("EdDSA")
+	verifier, challenge := pkce()
+	code := redirected(t, s, authorize(t, s, authParams("spa", challenge))).Get("code")
+	body := form("grant_type", "authorization_code", "code", code, "redirect_uri", redirectURI,
+		"client_id", "spa", "code_verifier", verifier)
+	req, _ := http.NewRequest(http.MethodPost, s.TokenURL(), strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("DPoP", k.NewProof("POST", s.TokenURL(), "", ""))
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var o map[string]any
+	json.NewDecoder(resp.Body).Decode(&o)
+	tok, _ := o["access_token"].(string)
+	cnf, _ := s.Introspect(tok)["cnf"].(map[string]any)
+	if resp.StatusCode != http.StatusOK || o["token_type"] != "DPoP" || cnf["jkt"] != k.Thumbprint() {
+		t.Errorf("code exchange with a proof = %d %v, cnf %v; want a DPoP token bound to %s", resp.StatusCode, o, cnf, k.Thumbprint())
+	}
+}

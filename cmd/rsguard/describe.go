@@ -36,7 +36,6 @@ const (
 	ruleIat           = middleware.RuleIat
 	ruleAud           = middleware.RuleAud
 	ruleScopeClaim    = middleware.RuleScopeClaim
-	ruleBinding       = middleware.RuleBinding
 	ruleScope         = middleware.RuleScope
 )
 
@@ -87,7 +86,9 @@ func viewToken(tok, scopeClaim string) *tokenView {
 
 // order lists the checks in the order the validator makes them, for the
 // path this token takes: the core's table ([middleware.Validator.Checks]).
-func (vf *verifier) order(res *result) []rule { return vf.v.Checks(res.token) }
+func (vf *verifier) order(res *result) []rule {
+	return vf.v.Checks(vf.cmd.binding.credentials(res.token))
+}
 
 // reached reports whether the validator got past rule r for this result.
 func (vf *verifier) reached(res *result, r rule) bool {

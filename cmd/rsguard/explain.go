@@ -50,6 +50,9 @@ func (vf *verifier) explain(ctx context.Context, w io.Writer, res *result) {
 
 // info describes what check r looked at, for a line that did not fail.
 func (vf *verifier) info(ctx context.Context, r rule, res *result, v *tokenView, c *middleware.Claims) string {
+	if isBindingRule(r) {
+		return vf.bindingInfo(r, c)
+	}
 	switch r {
 	case ruleRequest:
 		return "one token, given on the command line"
@@ -118,8 +121,6 @@ func claimInfo(r rule, c *middleware.Claims, vf *verifier) string {
 		return fmt.Sprintf("[%s] (accepted: %s)", quoteList(c.Audience), quoteList(vf.cmd.audiences))
 	case ruleScopeClaim:
 		return fmt.Sprintf("granted [%s]", c.Scopes)
-	case ruleBinding:
-		return "a bearer token: no \"cnf\" sender constraint (RFC 9449, RFC 8705)"
 	case ruleScope:
 		need := "no --scope requirement"
 		if len(vf.cmd.scope) > 0 {

@@ -14,6 +14,9 @@ import (
 
 // why says in plain words why the check r refused the token.
 func (vf *verifier) why(r rule, res *result, v *tokenView, c *middleware.Claims) string {
+	if isBindingRule(r) {
+		return vf.whyBinding(r, res.err, c)
+	}
 	e := res.err
 	switch r {
 	case ruleToken:
@@ -77,8 +80,6 @@ func (vf *verifier) whyClaim(r rule, e *middleware.Error, c *middleware.Claims) 
 			quoteList(claimAudience(c)), quoteList(vf.cmd.audiences))
 	case ruleScopeClaim:
 		return "the scope claim is not a valid scope string or array (RFC 6749 §3.3)"
-	case ruleBinding:
-		return "the token is sender-constrained (\"cnf\", RFC 7800): it needs a DPoP proof (RFC 9449) or the client certificate it is bound to (RFC 8705), which a command line cannot present" + causeText(e)
 	case ruleScope:
 		return fmt.Sprintf("the token's scopes [%s] do not satisfy --scope %s; it would need: %s",
 			claimScopes(c), strings.Join(vf.cmd.scope, " --scope "), e.Scope)
@@ -182,14 +183,14 @@ func (vf *verifier) algs() []string {
 	if len(vf.cmd.algs) > 0 {
 		return vf.cmd.algs
 	}
-	return middleware.DefaultAlgorithms
+	return middleware.DefaultAlgorithms()
 }
 
 func (vf *verifier) types() []string {
 	if len(vf.cmd.types) > 0 {
 		return vf.cmd.types
 	}
-	return middleware.DefaultTypes
+	return middleware.DefaultTypes()
 }
 
 func claimIssuer(c *middleware.Claims) string {

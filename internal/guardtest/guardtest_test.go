@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 )
 
 // TestCasesAgainstCore checks the table against the core itself: each case's

@@ -1,8 +1,13 @@
-// Package jose signs compact JWS objects (RFC 7515 §7.1) with any
-// [crypto.Signer] and converts public keys to JWKs (RFC 7517, RFC 7518 §6,
-// RFC 8037 §2) and their RFC 7638 thumbprints. It is the sign side that
-// rsguard's packages share: oauthtest's tokens, client assertions and DPoP
-// proofs. Verification stays in the packages that verify.
+// Package jose is rsguard's one implementation of JWS (RFC 7515, RFC 7518,
+// RFC 8037): the table of algorithm facts ([Lookup], [Alg]), signing with any
+// [crypto.Signer] ([Sign], [Signature]), verification ([Verify], allocation
+// free with a scratch buffer), and public keys as JWKs and their RFC 7638
+// thumbprints. The middleware verifies with it, and oauthtest's tokens,
+// introspection's client assertions and DPoP proofs are signed with it:
+//
+//	a, _ := jose.Lookup("ES256")                           // family, hash, curve
+//	jwt, err := jose.Sign(map[string]any{"typ": "JWT"}, payload, key, "ES256")
+//	ok := jose.Verify(a, key.Public(), input, sig, nil)   // nil: allocates
 package jose
 
 import (
@@ -26,22 +31,16 @@ import (
 // with, or a key that does not fit the algorithm.
 var ErrUnsupported = errors.New("jose: unsupported algorithm or key")
 
-// Hash returns the hash function of a JWS algorithm (RFC 7518 §3.1): SHA-256
-// for RS256, PS256 and ES256, and so on; 0 for EdDSA (RFC 8037 §3.1, which
-// signs the message itself). ok is false for any other algorithm, including
-// "none" and the HMAC algorithms.
+// Hash returns the hash function of a JWS algorithm this package signs with
+// ([Lookup]): SHA-256 for RS256, PS256 and ES256, and so on; 0 for EdDSA
+// (RFC 8037 §3.1, which signs the message itself). ok is false for any other
+// algorithm, including "none" and the HMAC algorithms.
 func Hash(alg string) (h crypto.Hash, ok bool) {
-	switch alg {
-	case "RS256", "PS256", "ES256":
-		return crypto.SHA256, true
-	case "RS384", "PS384", "ES384":
-		return crypto.SHA384, true
-	case "RS512", "PS512", "ES512":
-		return crypto.SHA512, true
-	case "EdDSA":
-		return 0, true
+	a, ok := Lookup(alg)
+	if !ok || a.Family == HMAC {
+		return 0, false
 	}
-	return 0, false
+	return a.Hash, true
 }
 
 // Sign returns the compact serialization (RFC 7515 §7.1) of payload signed
@@ -104,7 +103,7 @@ func Signature(key crypto.Signer, alg string, input []byte) ([]byte, error) {
 		hh.Write(input)
 		digest = hh.Sum(nil)
 	}
-	if alg[0] == 'P' {
+	if a, _ := Lookup(alg); a.Family == PSS {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
 	}
 	sig, err := key.Sign(rand.Reader, digest, opts)
@@ -120,22 +119,20 @@ func Signature(key crypto.Signer, alg string, input []byte) ([]byte, error) {
 // Fits reports whether alg is a JWS algorithm this package signs with and
 // the public key's type (and curve) is the one it needs.
 func Fits(alg string, pub crypto.PublicKey) bool {
-	if _, ok := Hash(alg); !ok {
+	a, ok := Lookup(alg)
+	if !ok {
 		return false
 	}
 	switch pub := pub.(type) {
 	case *rsa.PublicKey:
-		return alg[0] == 'R' || alg[0] == 'P'
+		return a.Family == RSA || a.Family == PSS
 	case *ecdsa.PublicKey:
-		return ecdsaAlg[pub.Curve.Params().Name] == alg
+		return a.Family == ECDSA && a.Curve == pub.Curve.Params().Name
 	case ed25519.PublicKey:
-		return alg == "EdDSA"
+		return a.Family == EdDSA
 	}
 	return false
 }
-
-// ecdsaAlg pairs each curve with its JWS algorithm (RFC 7518 §3.4).
-var ecdsaAlg = map[string]string{"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 
 // DefaultAlgorithm returns the JWS algorithm a key signs with when none is
 // named: ES256, ES384 or ES512 for its curve, EdDSA for Ed25519 and RS256
@@ -145,7 +142,7 @@ func DefaultAlgorithm(pub crypto.PublicKey) string {
 	case *rsa.PublicKey:
 		return "RS256"
 	case *ecdsa.PublicKey:
-		return ecdsaAlg[pub.Curve.Params().Name]
+		return CurveAlg(pub.Curve.Params().Name)
 	case ed25519.PublicKey:
 		return "EdDSA"
 	}

@@ -129,6 +129,9 @@ func TestSignKeepsHeaderAlg(t *testing.T) {
 	key, _ := jose.GenerateKey("ES256")
 	h := map[string]any{"typ": "JWT"}
 	tok, _ := jose.Sign(h, []byte("{}"), key, "ES256")
+	if hdr, _ := jose.Decode(strings.Split(tok, ".")[0]); string(hdr) != `{"alg":"ES256","typ":"JWT"}` {
+		t.Errorf("header = %s, want alg added", hdr)
+	}
 	if _, ok := h["alg"]; ok {
 		t.Error("Sign changed the caller's header")
 	}

@@ -18,20 +18,17 @@ import (
 // §3.3 asks for at least 2048).
 const RSABits = 2048
 
-// GenerateKey returns a new private key for a JWS algorithm: a 2048-bit RSA
-// key for RS* and PS*, a key on the algorithm's curve for ES*, an Ed25519
-// key for EdDSA.
+// GenerateKey returns a new private key for a JWS algorithm ([Lookup]): a
+// 2048-bit RSA key for RS* and PS*, a key on the algorithm's curve for ES*,
+// an Ed25519 key for EdDSA (and Ed25519).
 func GenerateKey(alg string) (crypto.Signer, error) {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+	a, _ := Lookup(alg)
+	switch a.Family {
+	case RSA, PSS:
 		return rsa.GenerateKey(rand.Reader, RSABits)
-	case "ES256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ES384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "ES512":
-		return ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case "EdDSA":
+	case ECDSA:
+		return ecdsa.GenerateKey(curves[a.Curve], rand.Reader)
+	case EdDSA:
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		return priv, err
 	}

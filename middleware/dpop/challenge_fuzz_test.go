@@ -7,7 +7,8 @@ import (
 
 // FuzzChallengeAsksForNonce: a WWW-Authenticate value from any server never
 // panics the client, and is read as asking for a nonce only when it names
-// the DPoP scheme and the use_dpop_nonce code.
+// the DPoP scheme (first, or after a space or comma: "DPoP,error=…" is read
+// leniently as DPoP's parameter) and the use_dpop_nonce code.
 func FuzzChallengeAsksForNonce(f *testing.F) {
 	for _, s := range []string{
 		`DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`,
@@ -22,7 +23,8 @@ func FuzzChallengeAsksForNonce(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		if challengeAsksForNonce(v) {
 			l := strings.ToLower(v)
-			if !strings.Contains(l, "use_dpop_nonce") || !strings.Contains(l, "dpop ") {
+			scheme := strings.HasPrefix(l, "dpop") || strings.Contains(l, " dpop") || strings.Contains(l, ",dpop")
+			if !strings.Contains(l, "use_dpop_nonce") || !scheme {
 				t.Fatalf("%q read as asking for a nonce", v)
 			}
 		}

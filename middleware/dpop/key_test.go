@@ -87,3 +87,16 @@ func TestTransportConcurrent(t *testing.T) {
 		t.Errorf("%d requests for %d calls: want some retries, at most one each", hits, goroutines*calls)
 	}
 }
+
+// TestSecretsNotFormatted: neither the private key nor the token shows in
+// any formatting of a Transport.
+func TestSecretsNotFormatted(t *testing.T) {
+	k := newKey(t, "ES256")
+	tr := &dpop.Transport{Key: k, Token: dpop.StaticToken("tok-SECRET-123")}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		got := fmt.Sprintf(f, tr)
+		if strings.Contains(got, "SECRET") || strings.Contains(got, fmt.Sprintf("%x", "tok-SECRET-123")) {
+			t.Errorf("Sprintf(%s, transport) shows the token: %s", f, got)
+		}
+	}
+}

@@ -24,6 +24,12 @@ type StaticToken string
 // AccessToken returns the token.
 func (t StaticToken) AccessToken(context.Context) (string, error) { return string(t), nil }
 
+// String hides the token from %v, %s and %q.
+func (t StaticToken) String() string { return "dpop.StaticToken(REDACTED)" }
+
+// GoString hides the token from %#v.
+func (t StaticToken) GoString() string { return t.String() }
+
 // Transport is an [http.RoundTripper] that adds a DPoP proof (RFC 9449 §4)
 // to every request: "htm" and "htu" of the request, "iat" now, a fresh
 // "jti", "ath" when the request presents a token with the DPoP scheme

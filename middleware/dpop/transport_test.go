@@ -97,10 +97,9 @@ func (a *api) nonceStep() time.Duration { return nonceStep }
 // clock is a settable clock for the validator.
 type clock struct{ ns atomic.Int64 }
 
-func (c *clock) now() time.Time         { return time.Unix(0, c.ns.Load()) }
-func (c *clock) add(d time.Duration)    { c.ns.Add(int64(d)) }
-func newClock() *clock                  { c := &clock{}; c.ns.Store(time.Now().UnixNano()); return c }
-func (c *clock) set(t time.Time) *clock { c.ns.Store(t.UnixNano()); return c }
+func (c *clock) now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
+func newClock() *clock               { c := &clock{}; c.ns.Store(time.Now().UnixNano()); return c }
 
 // api is a resource server protected by rsguard's own guard, requiring DPoP
 // with server nonces, counting the requests it receives.
