@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/rsguard/rsguard/scopes"
@@ -170,7 +169,7 @@ func RequireDetail(m DetailMatch) scopes.GrantRequirement {
 		panic("middleware: RequireDetail() without a type")
 	}
 	m.Actions, m.Locations = slices.Clone(m.Actions), slices.Clone(m.Locations)
-	need := "authorization_details of type " + strconv.Quote(m.Type)
+	need := "authorization_details of type '" + m.Type + "'"
 	if len(m.Actions) > 0 {
 		need += " with actions " + quoted(m.Actions, ", ")
 	}

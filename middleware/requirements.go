@@ -67,10 +67,12 @@ func mustNames(fn string, names []string) []string {
 	return slices.Clone(names)
 }
 
+// quoted returns names in single quotes, joined by sep, for a description
+// (which a challenge's quoted-string carries without escapes).
 func quoted(names []string, sep string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = strconv.Quote(n)
+		q[i] = "'" + n + "'"
 	}
 	return strings.Join(q, sep)
 }

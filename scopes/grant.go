@@ -40,7 +40,7 @@ type Unmet struct {
 	// Scopes that would satisfy the scope requirements, for the "scope"
 	// attribute of the challenge.
 	Scopes []string
-	// Needs describes the other claims that would, such as `role "admin"`;
+	// Needs describes the other claims that would, such as `role 'admin'`;
 	// route configuration, never token content.
 	Needs []string
 	// ACRValues are the authentication context classes of which the user's
@@ -123,11 +123,11 @@ func (u *Unmet) Merge(o *Unmet) {
 }
 
 // String describes u in a sentence fragment, such as
-// `scope "orders:read" and role "admin"`, for an error description.
+// `scope 'orders:read' and role 'admin'`, for an error description.
 func (u *Unmet) String() string {
 	var parts []string
 	if len(u.Scopes) > 0 {
-		parts = append(parts, "scope \""+strings.Join(u.Scopes, " ")+"\"")
+		parts = append(parts, "scope '"+strings.Join(u.Scopes, " ")+"'")
 	}
 	return strings.Join(append(parts, u.Needs...), " and ")
 }
