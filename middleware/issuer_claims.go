@@ -135,7 +135,9 @@ func (v *Validator) runValidators(ctx context.Context, c *Claims, is *issuer) er
 		if err := check(ctx, c); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
-				return withRule(e, RuleValidators)
+				cp := *e // the check's own, perhaps shared
+				cp.Rule = RuleValidators
+				return &cp
 			}
 			return newError(ErrInvalidToken, ErrClaimRejected, err).at(RuleValidators)
 		}

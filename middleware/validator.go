@@ -91,7 +91,7 @@ type Issuer struct {
 	// (a tenant, "email_verified"), run in order, after the binding checks,
 	// on every request — cached tokens included — before the route's
 	// requirement. A check refuses by returning an error: an [*Error] is
-	// answered as is; any other error is 401 invalid_token
+	// answered as is (its Rule set to [RuleValidators]); any other error is 401 invalid_token
 	// ([ErrClaimRejected]) with a generic description, the error kept as
 	// the cause for logs. Use [RejectClaims] for a description the client
 	// may see. A check must be safe for concurrent use and must not modify
