@@ -24,3 +24,21 @@ func TestFrontDoorNetHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestFrontDoorNetHTTPBehindProxy runs the table's proxy cases
+// (guardtest.ProxyCases) against a net/http guard that trusts loopback
+// proxies.
+func TestFrontDoorNetHTTPBehindProxy(t *testing.T) {
+	f := guardtest.New(t)
+	g, err := middleware.NewGuard(f.Validator, guardtest.ProxyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := htServe(t, g.Require(guardtest.Requirement, guardtest.Handler))
+	for _, c := range f.ProxyCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, srv.URL+"/orders")
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}
