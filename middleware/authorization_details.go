@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rsguard/rsguard/scopes"
@@ -40,7 +41,8 @@ var errAuthorizationDetails = errors.New("middleware: malformed authorization_de
 // array of objects, each with a non-empty string "type" (RFC 9396 §2) and,
 // where present, "locations", "actions", "datatypes" and "privileges" as
 // arrays of strings and "identifier" as a string (§2.2). A member name that
-// occurs twice in an object, also under case folding, more than 256
+// occurs twice in an object, also under case folding, one that equals a
+// mapped member only under case folding ("Actions"), more than 256
 // objects, or any other shape is an error. data is copied.
 func ParseAuthorizationDetails(data []byte) ([]AuthorizationDetail, error) {
 	s := scanner{b: append([]byte(nil), data...)}
@@ -111,6 +113,9 @@ func (s *scanner) authorizationDetail() (AuthorizationDetail, error) {
 		case "privileges":
 			list = &d.Privileges
 		default:
+			if detailTwin(name) {
+				return errAuthorizationDetails
+			}
 			return s.skip(3)
 		}
 		return s.stringArray(list)
@@ -120,6 +125,19 @@ func (s *scanner) authorizationDetail() (AuthorizationDetail, error) {
 	}
 	d.raw = s.b[start:s.i]
 	return d, nil
+}
+
+// detailTwin reports whether name equals a member the parser maps only
+// under case folding ("Actions"), which encoding/json would read in the
+// member's place when the caller decodes the raw object: refused, for one
+// reading of every member.
+func detailTwin(name string) bool {
+	for _, m := range [...]string{"type", "identifier", "locations", "actions", "datatypes", "privileges"} {
+		if strings.EqualFold(name, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // stringArray scans an array of strings (not a lone string) into dst.

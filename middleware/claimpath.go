@@ -21,8 +21,9 @@ var ErrClaimPath = errors.New("middleware: invalid claim path")
 // ParseClaimPath parses a claim path in dotted notation:
 // "realm_access.roles", "resource_access.my-api.roles", "cognito:groups". A
 // name that holds a dot is quoted: `"https://example.com/roles"` (Auth0's
-// namespaced claims), `resource_access."my.api".roles`; a quoted name holds
-// no quote. An empty name is an error matching [ErrClaimPath].
+// namespaced claims), `resource_access."my.api".roles`. No name holds a
+// quote (write such a path as a ClaimPath literal). An empty name, or a
+// quote elsewhere than around a name, is an error matching [ErrClaimPath].
 func ParseClaimPath(s string) (ClaimPath, error) {
 	var p ClaimPath
 	for {
@@ -42,6 +43,9 @@ func ParseClaimPath(s string) (ClaimPath, error) {
 				end = len(s)
 			}
 			name, s = s[:end], s[end:]
+			if strings.Contains(name, `"`) {
+				return nil, errors.Join(ErrClaimPath, errors.New("a quote inside a name"))
+			}
 		}
 		if name == "" {
 			return nil, errors.Join(ErrClaimPath, errors.New("empty name"))
@@ -77,10 +81,11 @@ var errPathDuplicate = errors.New("middleware: a claim path meets a member twice
 // readPaths reads, in one pass over the JSON object obj, the values of the
 // claims at paths (at most maxClaimPaths) and calls found with each path's
 // index and value. It descends only into objects that lie on some path; a
-// path through a value that is not an object names nothing. Inside the
-// objects it descends into, a member name that occurs twice (also under
+// path through a value that is not an object names nothing. In obj and
+// the objects it descends into, a member name that occurs twice (also under
 // case folding, as encoding/json would read it) is an error: one reading of
-// every member. Its errors never quote obj.
+// every member. found is called at most once per path. Its errors never
+// quote obj.
 func readPaths(obj []byte, paths []ClaimPath, found func(i int, v span)) error {
 	if len(paths) > maxClaimPaths {
 		return errors.New("middleware: too many claim paths")
@@ -98,8 +103,8 @@ func readPaths(obj []byte, paths []ClaimPath, found func(i int, v span)) error {
 func (s *scanner) paths(top bool, depth int, mask uint64, paths []ClaimPath, found func(int, span)) error {
 	var names nameSet
 	return s.object(top, func(name string) error {
-		if !names.add(name) && depth > 0 {
-			return errPathDuplicate // the top level's names are checked by parseClaims
+		if !names.add(name) {
+			return errPathDuplicate
 		}
 		var leaf, deeper uint64
 		for i, p := range paths {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rsguard/rsguard/scopes"
@@ -74,6 +75,11 @@ func (s *scanner) actor(depth int) (*Actor, error) {
 			a.Actor, err = s.actor(depth + 1)
 			return err
 		default:
+			for _, m := range [...]string{"sub", "iss", "client_id", "act"} {
+				if strings.EqualFold(name, m) {
+					return errActor // a case twin, which encoding/json would read as m
+				}
+			}
 			return s.skip(2)
 		}
 		v, err := s.str()

@@ -73,3 +73,15 @@ func InsufficientUserAuthentication(acrValues []string, maxAge time.Duration) *E
 	e.Rule = RuleScope
 	return e
 }
+
+// StepUpAttributes returns the acr_values and max_age attributes that the
+// challenge answering err carries (RFC 9470 §3), "" for none: for front
+// doors without WWW-Authenticate (gRPC, Connect) to tell the client what
+// a new authentication must meet. acrValues is space-separated; maxAge is
+// in whole seconds.
+func StepUpAttributes(err error) (acrValues, maxAge string) {
+	if err == nil {
+		return "", ""
+	}
+	return stepUpAttrs(AsError(err))
+}

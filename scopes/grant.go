@@ -70,7 +70,8 @@ func (u *Unmet) StepUp() bool {
 }
 
 // cost is the number of things u asks for that the token lacks, to choose
-// among alternatives: scopes not granted, needs, and each step-up parameter.
+// among alternatives: scopes not granted, needs, and one for a step-up (one
+// new authentication meets acr_values and max_age at once).
 func (u *Unmet) cost() int {
 	n := len(u.Needs)
 	for _, s := range u.Scopes {
@@ -78,10 +79,7 @@ func (u *Unmet) cost() int {
 			n++
 		}
 	}
-	if u.ACRValues != nil {
-		n++
-	}
-	if u.MaxAge > 0 {
+	if u.ACRValues != nil || u.MaxAge > 0 {
 		n++
 	}
 	return n

@@ -19,7 +19,12 @@
 //	method not in the table           codes.PermissionDenied
 //
 // The status message names the reason ("grpcguard: token expired"), never the
-// token.
+// token. A step-up refusal (RFC 9470: the route's [middleware.ACR] or
+// [middleware.MaxAge] not met) is codes.Unauthenticated; gRPC has no
+// WWW-Authenticate, so its message ends with the challenge's attributes —
+// `(acr_values="gold" max_age="300")` — and the call's trailer metadata
+// [TrailerChallenge] holds the whole challenge an HTTP client would get,
+// for clients that parse it rather than the message.
 //
 // Sender-constrained tokens: a certificate-bound token (RFC 8705 §3) is
 // checked against the client certificate of the call's TLS connection, so
@@ -48,6 +53,7 @@ package grpcguard
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -190,7 +196,34 @@ func statusOf(ctx context.Context, err error) error {
 	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
 		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
 	}
+	if acr, maxAge := middleware.StepUpAttributes(e); acr != "" || maxAge != "" {
+		msg += stepUpSuffix(acr, maxAge)
+		// The challenge an HTTP client would get, for clients that read
+		// trailers; outside a gRPC server (Authorize called directly) there
+		// is no trailer to set.
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(TrailerChallenge, middleware.Challenge(e, "")))
+	}
 	return status.Error(code(e.Kind), msg)
+}
+
+// TrailerChallenge is the trailer metadata key of a step-up refusal (RFC
+// 9470 §3): its value is the WWW-Authenticate challenge an HTTP front door
+// sends, e.g. `Bearer error="insufficient_user_authentication",
+// error_description="…", acr_values="gold", max_age="300"`. The status
+// message carries acr_values and max_age too.
+const TrailerChallenge = "www-authenticate"
+
+// stepUpSuffix is the part of a step-up refusal's status message naming
+// what a new authentication must meet, as the challenge's attributes.
+func stepUpSuffix(acr, maxAge string) string {
+	var parts []string
+	if acr != "" {
+		parts = append(parts, `acr_values="`+acr+`"`)
+	}
+	if maxAge != "" {
+		parts = append(parts, `max_age="`+maxAge+`"`)
+	}
+	return " (" + strings.Join(parts, " ") + ")"
 }
 
 // code maps a category of the core to a gRPC status code.
