@@ -44,7 +44,7 @@ func FuzzClaimPath(f *testing.F) {
 			t.Fatalf("ParseClaimPath(%q).String() = %q, parsed back as %q, %v", path, p.String(), again, err)
 		}
 		// The path, a prefix of it and a sibling, read at once.
-		paths := []ClaimPath{p, p[:len(p)-1:len(p)-1], append(p[:len(p)-1:len(p)-1], "x")}
+		paths := []ClaimPath{p, p[: len(p)-1 : len(p)-1], append(p[:len(p)-1:len(p)-1], "x")}
 		if len(p) == 1 {
 			paths = paths[:1]
 		}

@@ -162,4 +162,3 @@ func TestNestedDuplicate(t *testing.T) {
 	_, err := validate(v, k.mintRaw(mustJSON(k.baseHeader()), []byte(payload)))
 	wantRefused(t, "", err, ErrMalformed)
 }
-
