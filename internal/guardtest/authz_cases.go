@@ -84,7 +84,7 @@ func (f *Fixture) authzCases() []Case {
 		return []any{map[string]any{"type": "order", "actions": actions, "locations": []string{"https://api.example.test/orders"}}}
 	}
 	const stepUpDesc = "a more recent or stronger authentication of the user is required"
-	ok := Case{Status: 200, GRPCCode: CodeOK}
+	ok := func(scopes string) Case { return Case{Status: 200, GRPCCode: CodeOK, Scopes: scopes} }
 	forbidden := func(scope, desc string) Case {
 		return Case{Kind: middleware.ErrInsufficientScope, Reason: middleware.ErrRequirementUnmet, Rule: middleware.RuleScope, Status: 403,
 			Challenge: bearerPrefix + `, error="insufficient_scope", error_description="` + desc + `", scope="` + scope + `"` + "\n" + dpopPrefix,
@@ -104,17 +104,17 @@ func (f *Fixture) authzCases() []Case {
 		auth []string
 		want Case
 	}{
-		{"authz_role", tok(ScopeApprove, map[string]any{"realm_access": map[string]any{"roles": []string{"user", RoleApprover}}}), ok},
+		{"authz_role", tok(ScopeApprove, map[string]any{"realm_access": map[string]any{"roles": []string{"user", RoleApprover}}}), ok(ScopeApprove)},
 		{"authz_role_missing", tok(ScopeApprove, map[string]any{"realm_access": map[string]any{"roles": []string{"user"}}}),
 			forbidden(ScopeApprove, "the route requires scope 'orders:approve' and role 'approver'")},
-		{"authz_padded_scope", tok("", map[string]any{"scope": "  " + Scope + "   profile "}), ok},
-		{"authz_step_up", tok(ScopePay, map[string]any{"acr": ACRGold, "auth_time": fresh}), ok},
+		{"authz_padded_scope", tok("", map[string]any{"scope": "  " + Scope + "   profile "}), ok("")},
+		{"authz_step_up", tok(ScopePay, map[string]any{"acr": ACRGold, "auth_time": fresh}), ok(ScopePay)},
 		{"authz_step_up_acr", tok(ScopePay, map[string]any{"acr": "bronze", "auth_time": fresh}),
 			stepUp(`acr_values="gold"`, `acr_values="gold"`)},
 		{"authz_step_up_max_age", tok(ScopePay, map[string]any{"acr": ACRGold, "auth_time": old}),
 			stepUp(`max_age="300"`, `max_age="300"`)},
 		{"authz_step_up_both", tok(ScopePay, nil), stepUp(`acr_values="gold", max_age="300"`, `acr_values="gold" max_age="300"`)},
-		{"authz_delegated", tok(ScopeDelegate, map[string]any{"act": map[string]any{"sub": Actor}, "authorization_details": order("read", "approve")}), ok},
+		{"authz_delegated", tok(ScopeDelegate, map[string]any{"act": map[string]any{"sub": Actor}, "authorization_details": order("read", "approve")}), ok(ScopeDelegate)},
 		{"authz_delegated_earlier_actor", tok(ScopeDelegate, map[string]any{
 			"act": map[string]any{"sub": "frontend", "act": map[string]any{"sub": Actor}}, "authorization_details": order("approve")}),
 			forbidden(ScopeDelegate, "the route requires scope 'orders:delegate' and actor 'gateway'")},

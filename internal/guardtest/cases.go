@@ -63,6 +63,18 @@ type Case struct {
 	Description string
 	// Subject is the "sub" of an accepted token ("" for [Subject]).
 	Subject string
+	// Scopes are the scopes of an accepted token, space-separated, as the
+	// handler finds them ("" for the table's: [Scope] and "profile").
+	Scopes string
+}
+
+// GrantedScopes returns the scopes the handler of an accepted case finds in
+// the claims, space-separated.
+func (c *Case) GrantedScopes() string {
+	if c.Scopes != "" {
+		return c.Scopes
+	}
+	return Scope + " profile"
 }
 
 // Cases returns the front-door decision table: the corpus's bearer cases
