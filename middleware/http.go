@@ -55,6 +55,12 @@ type GuardConfig struct {
 	// standard headers are set again just before it, so the hook cannot lose
 	// them. Default: no body.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err *Error)
+	// Metadata, when set, describes this protected resource (RFC 9728 §2):
+	// [Guard.MetadataHandler] serves the document at [Guard.MetadataPath],
+	// and every 401 and 403 challenge carries its URL in a resource_metadata
+	// attribute (§5.1), so that clients find the authorization server.
+	// Default nil: no document, no attribute.
+	Metadata *ResourceMetadata
 }
 
 // Guard protects net/http handlers with a [Validator]: it takes the access
@@ -70,6 +76,7 @@ type Guard struct {
 	allowForm  bool
 	maxForm    int64
 	onError    func(http.ResponseWriter, *http.Request, int, *Error)
+	md         *metadata // nil without GuardConfig.Metadata
 }
 
 // NewGuard returns a guard that validates tokens with v. cfg may be nil.
@@ -82,6 +89,11 @@ func NewGuard(v *Validator, cfg *GuardConfig) (*Guard, error) {
 		return nil, err
 	}
 	g.v = v
+	if cfg != nil && cfg.Metadata != nil {
+		if g.md, err = g.newMetadata(cfg.Metadata); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 

@@ -22,7 +22,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // WriteError answers err: the status of [Status]; WWW-Authenticate as
-// [Challenge] builds it with the guard's realm (none for 503); Cache-Control:
+// [Challenge] builds it with the guard's realm (none for 503) and, for 401
+// and 403, the resource_metadata of [GuardConfig.Metadata]; Cache-Control:
 // no-store; for 503 a Retry-After of [GuardConfig.RetryAfter]; then the body
 // of [GuardConfig.ErrorHandler], if set, else none.
 func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -39,7 +40,11 @@ func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (g *Guard) setHeaders(h http.Header, e *Error, status int) {
-	if c := challenge(e, g.prefix); c != "" {
+	c := challenge(e, g.prefix)
+	if g.md != nil && (status == http.StatusUnauthorized || status == http.StatusForbidden) {
+		c = withResourceMetadata(c, g.md.url)
+	}
+	if c != "" {
 		h.Set("WWW-Authenticate", c)
 	} else {
 		h.Del("WWW-Authenticate")
