@@ -177,7 +177,7 @@ func (g *Guard) MetadataHandler() http.Handler { return g.g.MetadataHandler() }
 func (g *Guard) Protect(next http.Handler) http.Handler {
 	sdk := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{
 		ResourceMetadataURL:    g.MetadataURL(),
-		AllowMissingExpiration: true,      // rsguard has checked "exp" (or introspection has)
+		AllowMissingExpiration: true,       // rsguard has checked "exp" (or introspection has)
 		ClockSkew:              neverStale, // rsguard's verdict on "exp" stands, with its clock and skew
 	})(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -30,8 +30,9 @@ const methodCallTool = "tools/call"
 
 // CodeInsufficientScope is the JSON-RPC error code of a tools/call refused by
 // [Guard.ToolMiddleware], in the range JSON-RPC 2.0 §5.1 leaves to
-// implementations (-32000 to -32099).
-const CodeInsufficientScope = -32003
+// implementations (-32000 to -32099), clear of the codes the SDK uses
+// (-32001 to -32005 for its connection, -32002 and -32020 to -32042 for MCP).
+const CodeInsufficientScope = -32060
 
 var (
 	errBodyTooLarge = errors.New("mcpguard: request body too large")
