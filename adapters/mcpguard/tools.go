@@ -132,11 +132,11 @@ func calledTool(msg []byte) (*string, error) {
 		return nil, nil
 	}
 	p, err := members(m["params"], "name")
-	if err != nil || p == nil {
+	if err != nil {
 		return nil, err
 	}
-	var name string
-	if json.Unmarshal(p["name"], &name) != nil {
+	var name string // no name: a call of "", as the SDK decodes it
+	if raw, ok := p["name"]; ok && json.Unmarshal(raw, &name) != nil {
 		return nil, nil
 	}
 	return &name, nil
