@@ -45,7 +45,7 @@ type fixtureConfig struct {
 
 // newFixture starts the servers; the MCP endpoint's address is known before
 // the authorization server starts, so that its tokens name it as audience.
-func newFixture(t *testing.T, fc fixtureConfig) *fixture {
+func newFixture(t testing.TB, fc fixtureConfig) *fixture {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux)

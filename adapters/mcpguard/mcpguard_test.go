@@ -277,6 +277,9 @@ func TestCalledTools(t *testing.T) {
 		{`{"method":"tools/call","METHOD":"x","params":{"name":"a"}}`, nil, true},
 		{`[{"method":"tools/call","params":{"name":"a","name":"b"}}]`, nil, true},
 		{`{"method":"tools/call","params":{"name":"\u00e9"}}`, []string{"é"}, false},
+		{`{"method":"tools\/call","params":{"name":"a"}}`, []string{"a"}, false},
+		{`{"method":"\u0074ools/call","params":{"name":"a"}}`, []string{"a"}, false},
+		{`{"method":"tools/list","params":{"name":"a"}}`, nil, false},
 	}
 	for _, tt := range tests {
 		got, err := mcpguard.CalledTools([]byte(tt.body))

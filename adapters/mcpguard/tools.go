@@ -96,6 +96,9 @@ func (g *Guard) writeBodyError(w http.ResponseWriter, _ *http.Request, err error
 // "name" member is repeated or spelled in another case, which JSON decoders
 // resolve differently.
 func CalledTools(body []byte) ([]string, error) {
+	if !bytes.Contains(body, []byte(methodCallTool)) && bytes.IndexByte(body, '\\') < 0 {
+		return nil, nil // "tools/call" can only be spelled with escapes, and there are none
+	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		var batch []json.RawMessage
