@@ -119,20 +119,6 @@ func challenge(e *Error, prefix string) string {
 	return b.String()
 }
 
-// withResourceMetadata adds to challenge c the resource_metadata attribute of
-// RFC 9728 §5.1, the URL of the resource's metadata document (validated when
-// the guard was made: no quote, backslash or control character).
-func withResourceMetadata(c, url string) string {
-	if c == "" {
-		return c
-	}
-	sep := ", "
-	if c == "Bearer" {
-		sep = " "
-	}
-	return c + sep + `resource_metadata="` + url + `"`
-}
-
 // SafeDescription returns the description of err (see [AsError]) reduced to
 // what an RFC 6750 §3 error_description may hold: printable ASCII except '"'
 // and '\', at most 256 bytes. It is what the guard sends in challenges and

@@ -218,6 +218,24 @@ func (g *Guard) bearerMethods() []string {
 	return methods
 }
 
+// addResourceMetadata adds the resource_metadata attribute of RFC 9728 §5.1
+// to every challenge of a 401 or 403 answer (Bearer and DPoP alike): the URL
+// of the guard's metadata document, validated when the guard was made (no
+// quote, backslash or control character).
+func (g *Guard) addResourceMetadata(h http.Header, status int) {
+	if g.md == nil || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
+		return
+	}
+	cs := h["Www-Authenticate"]
+	for i, c := range cs {
+		sep := ", "
+		if !strings.Contains(c, " ") {
+			sep = " " // a bare scheme: "Bearer"
+		}
+		cs[i] = c + sep + `resource_metadata="` + g.md.url + `"`
+	}
+}
+
 // MetadataURL returns the URL of the guard's protected resource metadata
 // document (RFC 9728 §3.1), the resource_metadata of its challenges (§5.1),
 // or "" when [GuardConfig.Metadata] is not set.

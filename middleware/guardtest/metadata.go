@@ -2,6 +2,7 @@ package guardtest
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -26,14 +27,19 @@ func MetadataConfig() *middleware.GuardConfig {
 
 // MetadataCases returns [Fixture.Cases] as a guard made with
 // [MetadataConfig] must answer them: every 401 and 403 challenge ends with
-// resource_metadata="[MetadataURL]"; 400, 503 and admitted requests are
-// unchanged.
+// resource_metadata="[MetadataURL]" (each scheme's, Bearer and DPoP); 400,
+// 503 and admitted requests are unchanged.
 func (f *Fixture) MetadataCases() []Case {
 	cases := f.Cases()
 	for i := range cases {
-		if s := cases[i].Status; s == http.StatusUnauthorized || s == http.StatusForbidden {
-			cases[i].Challenge += `, resource_metadata="` + MetadataURL + `"`
+		if s := cases[i].Status; s != http.StatusUnauthorized && s != http.StatusForbidden {
+			continue
 		}
+		chs := strings.Split(cases[i].Challenge, "\n") // one per scheme (Bearer, DPoP)
+		for j := range chs {
+			chs[j] += `, resource_metadata="` + MetadataURL + `"`
+		}
+		cases[i].Challenge = strings.Join(chs, "\n")
 	}
 	return cases
 }
