@@ -64,11 +64,13 @@ type ResourceMetadata struct {
 	TLSClientCertificateBoundAccessTokens bool
 	// DPoPSigningAlgValuesSupported lists the JWS algorithms accepted for
 	// DPoP proofs (dpop_signing_alg_values_supported, RFC 9449 §5.1).
-	// Default: left out.
+	// Default: the validator's [Validator.DPoPAlgorithms] when the guard
+	// accepts DPoP, else left out.
 	DPoPSigningAlgValuesSupported []string
 	// DPoPBoundAccessTokensRequired announces that only DPoP-bound tokens are
-	// accepted (dpop_bound_access_tokens_required, RFC 9449 §5.1). Default
-	// false: left out, which means false.
+	// accepted (dpop_bound_access_tokens_required, RFC 9449 §5.1). Default:
+	// true when the guard requires DPoP (its [GuardConfig.DPoPMode] or every
+	// issuer's [Issuer.DPoP] is [DPoPRequired]), else left out (false).
 	DPoPBoundAccessTokensRequired bool
 	// AuthorizationDetailsTypesSupported lists the authorization_details
 	// types of RFC 9396 the resource understands
@@ -178,6 +180,12 @@ func (g *Guard) newMetadata(md *ResourceMetadata) (*metadata, error) {
 		AuthorizationDetailsTypesSupported:    md.AuthorizationDetailsTypesSupported,
 		DPoPSigningAlgValuesSupported:         md.DPoPSigningAlgValuesSupported,
 		DPoPBoundAccessTokensRequired:         md.DPoPBoundAccessTokensRequired,
+	}
+	if bearer, dpop := g.v.acceptsSchemes(g.mode); dpop {
+		if doc.DPoPSigningAlgValuesSupported == nil {
+			doc.DPoPSigningAlgValuesSupported = g.v.DPoPAlgorithms()
+		}
+		doc.DPoPBoundAccessTokensRequired = doc.DPoPBoundAccessTokensRequired || !bearer
 	}
 	if doc.AuthorizationServers == nil {
 		for _, is := range g.v.issuers {

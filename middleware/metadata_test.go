@@ -275,3 +275,37 @@ func FuzzMetadataURL(f *testing.F) {
 		}
 	})
 }
+
+// TestMetadataDPoP checks the DPoP members derived from the guard: the
+// validator's proof algorithms when the guard accepts DPoP, and
+// dpop_bound_access_tokens_required when it accepts nothing else.
+func TestMetadataDPoP(t *testing.T) {
+	f := newHTFixture(t)
+	algs := f.v.DPoPAlgorithms()
+	if len(algs) == 0 {
+		t.Fatal("DPoPAlgorithms() is empty")
+	}
+	tests := []struct {
+		mode     middleware.DPoPMode
+		algs     []string // nil: left out
+		required bool
+	}{
+		{middleware.DPoPOff, nil, false},
+		{middleware.DPoPAllowed, algs, false},
+		{middleware.DPoPRequired, algs, true},
+	}
+	for _, tt := range tests {
+		g := htGuard(t, f.v, &middleware.GuardConfig{DPoPMode: tt.mode, Metadata: &middleware.ResourceMetadata{Resource: htAudience}})
+		_, body := htDo(t, htServe(t, g.MetadataHandler()).URL, "GET", "/", "")
+		var doc struct {
+			Algs     []string `json:"dpop_signing_alg_values_supported"`
+			Required *bool    `json:"dpop_bound_access_tokens_required"`
+		}
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(doc.Algs, tt.algs) || (doc.Required != nil) != tt.required || (doc.Required != nil && !*doc.Required) {
+			t.Errorf("DPoPMode %v: algs %q, required %v; want %q, %v", tt.mode, doc.Algs, doc.Required, tt.algs, tt.required)
+		}
+	}
+}
