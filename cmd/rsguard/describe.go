@@ -53,6 +53,9 @@ var reasonRules = map[error]rule{
 // failedRule names the check that produced e, from its category, reason and
 // cause: the validator decides, this only labels its decision.
 func failedRule(e *middleware.Error) rule {
+	if r, ok := bindingRule(e); ok {
+		return r
+	}
 	switch {
 	case errors.Is(e, middleware.ErrMissingToken):
 		return ruleToken
@@ -154,9 +157,9 @@ func viewToken(tok, scopeClaim string) *tokenView {
 	return v
 }
 
-// order lists the checks in the order the validator makes them, for the
+// tokenOrder lists the checks in the order the validator makes them, for the
 // path this token takes.
-func (vf *verifier) order(v *tokenView) []rule {
+func (vf *verifier) tokenOrder(v *tokenView) []rule {
 	claims := []rule{ruleExp, ruleNbf, ruleIat, ruleAud, ruleScope}
 	switch {
 	case v.jws && vf.keys != nil:

@@ -50,6 +50,9 @@ func (vf *verifier) explain(ctx context.Context, w io.Writer, res *result) {
 
 // info describes what check r looked at, for a line that did not fail.
 func (vf *verifier) info(ctx context.Context, r rule, res *result, v *tokenView, c *middleware.Claims) string {
+	if isBindingRule(r) {
+		return vf.bindingInfo(r, c)
+	}
 	switch r {
 	case ruleSize:
 		return fmt.Sprintf("%d bytes (limit %d)", v.size, middleware.DefaultMaxTokenSize)

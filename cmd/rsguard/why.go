@@ -14,6 +14,9 @@ import (
 
 // why says in plain words why the check r refused the token.
 func (vf *verifier) why(r rule, res *result, v *tokenView, c *middleware.Claims) string {
+	if isBindingRule(r) {
+		return vf.whyBinding(r, res.err, c)
+	}
 	e := res.err
 	switch r {
 	case ruleToken:
