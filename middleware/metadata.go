@@ -76,6 +76,9 @@ type ResourceMetadata struct {
 	// types of RFC 9396 the resource understands
 	// (authorization_details_types_supported). Default: left out.
 	AuthorizationDetailsTypesSupported []string
+	// Signing, when set, adds signed_metadata (RFC 9728 §2.2). Default nil:
+	// the document is not signed.
+	Signing *MetadataSigning
 	// MaxAge is the max-age of the document's Cache-Control. Default
 	// [DefaultMetadataMaxAge] (1h); a negative value sends "no-cache".
 	MaxAge time.Duration
@@ -98,6 +101,7 @@ type metadataDoc struct {
 	AuthorizationDetailsTypesSupported    []string `json:"authorization_details_types_supported,omitempty"`
 	DPoPSigningAlgValuesSupported         []string `json:"dpop_signing_alg_values_supported,omitempty"`
 	DPoPBoundAccessTokensRequired         bool     `json:"dpop_bound_access_tokens_required,omitempty"`
+	SignedMetadata                        string   `json:"signed_metadata,omitempty"`
 }
 
 // metadata is a guard's prepared document and the headers it is served with.
@@ -190,6 +194,11 @@ func (g *Guard) newMetadata(md *ResourceMetadata) (*metadata, error) {
 	if doc.AuthorizationServers == nil {
 		for _, is := range g.v.issuers {
 			doc.AuthorizationServers = append(doc.AuthorizationServers, is.URL)
+		}
+	}
+	if md.Signing != nil {
+		if doc.SignedMetadata, err = md.Signing.sign(&doc); err != nil {
+			return nil, err
 		}
 	}
 	body, err := json.MarshalIndent(doc, "", "  ")

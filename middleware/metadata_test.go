@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -42,6 +43,13 @@ func TestMetadataGolden(t *testing.T) {
 		{"metadata_document_root_slash", &middleware.GuardConfig{Metadata: &middleware.ResourceMetadata{
 			Resource: htAudience + "/",
 		}}, "/.well-known/oauth-protected-resource"},
+		// Ed25519 signatures are deterministic: a fixed test seed gives a
+		// fixed signed_metadata.
+		{"metadata_document_signed", &middleware.GuardConfig{Metadata: &middleware.ResourceMetadata{
+			Resource: htAudience + "/mcp", ScopesSupported: []string{"orders:read"},
+			Signing: &middleware.MetadataSigning{Issuer: htAudience, KeyID: "md-1",
+				Signer: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))},
+		}}, "/.well-known/oauth-protected-resource/mcp"},
 		{"metadata_document_path", &middleware.GuardConfig{AllowQueryToken: true, AllowFormToken: true,
 			Metadata: &middleware.ResourceMetadata{
 				Resource:                              htAudience + "/tenants/eu/mcp",
