@@ -93,8 +93,11 @@ type Guard struct {
 // [middleware.ResourceMetadata.Resource]). v must accept resource as an
 // audience (its [middleware.Issuer.Audiences]). cfg may be nil.
 //
-// The guard reads tokens from the Authorization header only: the MCP
-// authorization specification forbids tokens in the query string.
+// The guard reads tokens from the Authorization header only, with the Bearer
+// scheme: the MCP authorization specification forbids tokens in the query
+// string, and the SDK's transport (which ties sessions to the token's user)
+// reads Bearer credentials only, so DPoP-bound tokens are refused
+// ([middleware.DPoPOff]) whatever the issuers' [middleware.Issuer.DPoP].
 func New(v *middleware.Validator, resource string, cfg *Config) (*Guard, error) {
 	if cfg == nil {
 		cfg = &Config{}
@@ -107,7 +110,10 @@ func New(v *middleware.Validator, resource string, cfg *Config) (*Guard, error) 
 		return nil, errors.New("mcpguard: Config.Metadata.Resource differs from the resource")
 	}
 	md.Resource = resource
-	g, err := middleware.NewGuard(v, &middleware.GuardConfig{Realm: cfg.Realm, ErrorHandler: cfg.ErrorHandler, Metadata: &md})
+	g, err := middleware.NewGuard(v, &middleware.GuardConfig{
+		Realm: cfg.Realm, ErrorHandler: cfg.ErrorHandler, Metadata: &md,
+		DPoPMode: middleware.DPoPOff, // the SDK's transport reads the Bearer scheme only
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,9 @@ func post(t *testing.T, url, token, body string) (*http.Response, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if token != "" {
+	if dpop, ok := strings.CutPrefix(token, "dpop:"); ok {
+		req.Header.Set("Authorization", "DPoP "+dpop)
+	} else if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Content-Type", "application/json")
@@ -104,6 +106,8 @@ func TestAudience(t *testing.T) {
 		{"validator's other audience", exact, tok(oauthtest.DefaultAudience), 401, refused},
 		{"validator's other audience with option", slash, tok(oauthtest.DefaultAudience), 401, refused},
 		{"no token", exact, "", 401, `Bearer realm="api", resource_metadata="` + mdURL + `"`},
+		{"DPoP scheme", exact, "dpop:" + tok(f.resource), 401,
+			`Bearer realm="api", error="invalid_token", error_description="token is not DPoP-bound", resource_metadata="` + mdURL + `"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
