@@ -208,9 +208,11 @@ func (g *Guard) Optional(next http.Handler) http.Handler {
 	return &guarded{g: g, next: next, optional: true}
 }
 
-// Authenticate takes the access token from r (the Authorization header, and
-// the query or form parameter when [GuardConfig] allows them) and validates
-// it. It returns the claims, or an [*Error]: ErrMissingToken without a token,
+// Authenticate takes the access token from r (the Authorization header with
+// the Bearer or DPoP scheme, and the query or form parameter when
+// [GuardConfig] allows them), with the DPoP proof, the request URI and the
+// client certificate (see [GuardConfig.ExternalURL] and
+// [GuardConfig.TrustedProxies]), and validates it. It returns the claims, or an [*Error]: ErrMissingToken without a token,
 // ErrInvalidRequest for a malformed request, otherwise what
 // [Validator.Validate] returns. When r's context already holds claims that
 // this guard's validator verified, it returns them without validating again.
