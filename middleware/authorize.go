@@ -73,3 +73,16 @@ func refusal(u *scopes.Unmet) *Error {
 	}
 	return e
 }
+
+// Check checks that claims verified by v satisfy req (nil: any claims), at
+// v's clock, as [Validator.Admit] does after authenticating: for front
+// doors that decide a further requirement on claims they already hold (an
+// MCP tool call within an admitted request). It returns nil, or the
+// refusal Admit would return (see [refusal]); ErrMissingToken for nil
+// claims.
+func (v *Validator) Check(claims *Claims, req scopes.Requirement) error {
+	if !v.built() {
+		return errUnbuilt
+	}
+	return check(claims, req, v.now())
+}
