@@ -100,8 +100,9 @@ type Issuer struct {
 	// StrictProfile requires of JWT access tokens the claims RFC 9068 §2.2
 	// makes required beyond iss, exp and aud: "sub", "client_id" (not "azp"),
 	// "iat" and "jti"; one missing is invalid_token (ErrMissingClaim).
-	// Default false: Keycloak, Microsoft Entra ID, Auth0 and Okta access
-	// tokens lack "client_id" or "jti" and would fail it.
+	// Default false: Keycloak user tokens, Microsoft Entra ID, Auth0 and
+	// Okta access tokens lack "client_id" (Entra ID also "jti") and would
+	// fail it; Amazon Cognito's pass.
 	StrictProfile bool
 }
 
