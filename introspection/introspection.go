@@ -77,12 +77,11 @@ type Config struct {
 	// [DefaultNegativeCacheTTL] (10s); a negative value turns the negative
 	// cache off.
 	NegativeCacheTTL time.Duration
-	// ScopeClaim names the response member that holds scopes. Default
-	// "scope" (RFC 7662 §2.2), else "scp".
-	//
-	// Deprecated: set [middleware.Issuer.ScopeClaim], which says where the
-	// issuer's scopes live for its JWTs and introspection answers alike and
-	// wins over this when both are set.
+	// ScopeClaim names the response member that holds scopes, for an
+	// Introspector used on its own. Default "scope" (RFC 7662 §2.2), else
+	// "scp". Behind a [middleware.Validator] it need not be set:
+	// [middleware.Issuer.ScopeClaim] says where the issuer's scopes live for
+	// its JWTs and introspection answers alike, and wins over this.
 	ScopeClaim string
 	// JWTResponse, when set, asks for JWT introspection answers (RFC 9701)
 	// and accepts only verified ones; see [JWTResponse]. Default nil: plain
