@@ -3,7 +3,7 @@ module github.com/rsguard/rsguard/adapters/grpcguard
 go 1.25.0
 
 require (
-	github.com/rsguard/rsguard v0.0.0
+	github.com/rsguard/rsguard v0.1.0
 	golang.org/x/oauth2 v0.36.0
 	google.golang.org/grpc v1.84.0
 )
@@ -24,5 +24,3 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 )
-
-replace github.com/rsguard/rsguard => ../..

@@ -1,0 +1,58 @@
+# Sourced by the repository's scripts (test.sh, consumer-test.sh, .ci/run):
+# builds every module of the working tree through the module proxy a user
+# meets, with no replace directive and no workspace.
+#
+# modenv_init serves the working tree's modules at the release version from a
+# file-system GOPROXY (scripts/modproxy), chained before the proxy in use, and
+# gives the scripts a module cache of their own, from which earlier copies of
+# the rsguard modules are removed first: a module cache never refreshes a
+# version it holds, and the working tree changes without changing version.
+# It sets RSGUARD_VERSION, RSGUARD_PROXY (the proxy directory) and exports
+# GOPROXY, GONOSUMDB, GOMODCACHE and GOWORK=off.
+#
+# in_module DIR CMD... runs CMD in module DIR with go.mod and go.sum read from
+# a copy whose go.sum also holds the hashes of the working tree's modules
+# (-modfile): the build checks every hash and never writes to the tree, and
+# fails, as a user's would, on a requirement or hash missing from the module's
+# own files.
+
+modenv_init() {
+  local repo base
+  repo="$(git rev-parse --show-toplevel)"
+  export GOWORK=off
+  # What the environment had before the first modenv_init (a script that
+  # calls another one initialises twice).
+  export RSGUARD_REAL_MODCACHE="${RSGUARD_REAL_MODCACHE:-$(GOFLAGS= go env GOMODCACHE)}"
+  export RSGUARD_UPSTREAM_PROXY="${RSGUARD_UPSTREAM_PROXY:-$(GOFLAGS= go env GOPROXY)}"
+  export RSGUARD_UPSTREAM_NOSUMDB="${RSGUARD_UPSTREAM_NOSUMDB-$(GOFLAGS= go env GONOSUMDB)}"
+  base="${TMPDIR:-/tmp}/rsguard-modenv-$(printf %s "$repo" | cksum | cut -d' ' -f1)"
+  RSGUARD_PROXY="$base/proxy"
+  rm -rf "$RSGUARD_PROXY" "$base/modfiles"
+  mkdir -p "$RSGUARD_PROXY" "$base/modfiles" "$base/modcache"
+  RSGUARD_VERSION="$(cd "$repo/scripts/modproxy" && GOFLAGS= go run . -repo "$repo" -out "$RSGUARD_PROXY")"
+  RSGUARD_MODFILES="$base/modfiles"
+  # The rsguard modules never come from the checksum database: it has never
+  # seen the working tree. Public modules are still verified by it.
+  export GONOSUMDB="github.com/rsguard/rsguard${RSGUARD_UPSTREAM_NOSUMDB:+,$RSGUARD_UPSTREAM_NOSUMDB}"
+  export GOPROXY="file://$RSGUARD_PROXY,file://$RSGUARD_REAL_MODCACHE/cache/download,$RSGUARD_UPSTREAM_PROXY"
+  export GOMODCACHE="$base/modcache"
+  if [ -d "$GOMODCACHE/github.com/rsguard" ] || [ -d "$GOMODCACHE/cache/download/github.com/rsguard" ]; then
+    chmod -R u+w "$GOMODCACHE/github.com/rsguard" "$GOMODCACHE/cache/download/github.com/rsguard" 2>/dev/null || true
+    rm -rf "$GOMODCACHE/github.com/rsguard" "$GOMODCACHE/cache/download/github.com/rsguard"
+  fi
+}
+
+# modules lists the directories of the repository's modules, one a line.
+modules() {
+  cut -d' ' -f2 "$RSGUARD_PROXY/modules.txt"
+}
+
+in_module() {
+  local dir="$1" copy
+  shift
+  copy="$RSGUARD_MODFILES/$(printf %s "$dir" | tr / _)"
+  mkdir -p "$copy"
+  cp "$dir/go.mod" "$copy/go.mod"
+  { cat "$dir/go.sum" 2>/dev/null || true; cat "$RSGUARD_PROXY/go.sum.rsguard"; } > "$copy/go.sum"
+  (cd "$dir" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-modfile=$copy/go.mod" "$@")
+}
