@@ -53,6 +53,6 @@ in_module() {
   copy="$RSGUARD_MODFILES/$(printf %s "$dir" | tr / _)"
   mkdir -p "$copy"
   cp "$dir/go.mod" "$copy/go.mod"
-  { cat "$dir/go.sum" 2>/dev/null || true; cat "$RSGUARD_PROXY/go.sum.rsguard"; } > "$copy/go.sum"
+  { grep -v "^github.com/rsguard/rsguard[/ ]" "$dir/go.sum" 2>/dev/null || true; cat "$RSGUARD_PROXY/go.sum.rsguard"; } > "$copy/go.sum"
   (cd "$dir" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-modfile=$copy/go.mod" "$@")
 }
