@@ -34,6 +34,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/rsguard/rsguard/internal/methodtable"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -41,7 +42,7 @@ import (
 // safe for concurrent use.
 type Guard struct {
 	v     *middleware.Validator
-	rules map[string]rule // full method names, and service prefixes "/pkg.Service/"
+	table *methodtable.Table
 }
 
 // New returns a guard that validates tokens with v and authorizes methods as
@@ -57,14 +58,15 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {
 		return nil, errors.New("grpcguard: New needs a validator")
 	}
-	t := table{rules: map[string]rule{}}
+	b := methodtable.NewBuilder(ErrTable)
 	for _, opt := range opts {
-		opt(&t)
+		opt(b)
 	}
-	if t.err != nil {
-		return nil, t.err
+	t, err := b.Build()
+	if err != nil {
+		return nil, err
 	}
-	return &Guard{v: v, rules: t.rules}, nil
+	return &Guard{v: v, table: t}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
@@ -127,15 +129,15 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 // ([middleware.NewContext]). A refusal is a gRPC status error (see the
 // package documentation for the codes).
 func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Context, error) {
-	r, ok := g.lookup(fullMethod)
+	r, ok := g.table.Lookup(fullMethod)
 	if !ok {
 		return ctx, status.Error(codes.PermissionDenied, "grpcguard: method not in the authorization table")
 	}
-	if r.public {
+	if r.Public {
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
-	claims, err := g.v.Admit(ctx, &cred, r.req)
+	claims, err := g.v.Admit(ctx, &cred, r.Requirement)
 	if err != nil {
 		return ctx, statusOf(ctx, err)
 	}
