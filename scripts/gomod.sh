@@ -17,11 +17,13 @@ dir="$1"
 shift
 dirs="$dir"
 if [ "$dir" = all ]; then dirs="$(modules)"; fi
+status=0
 for d in $dirs; do
   echo "== ${d}: $*"
-  (cd "$d" && GOFLAGS=-mod=mod "$@")
+  (cd "$d" && GOFLAGS=-mod=mod "$@") || status=$?
   if [ -f "$d/go.sum" ]; then
     grep -v '^github.com/rsguard/rsguard[/ ]' "$d/go.sum" > "$d/go.sum.tmp" || true
     mv "$d/go.sum.tmp" "$d/go.sum"
   fi
 done
+exit $status

@@ -8,7 +8,7 @@
 # the rsguard modules are removed first: a module cache never refreshes a
 # version it holds, and the working tree changes without changing version.
 # It sets RSGUARD_VERSION, RSGUARD_PROXY (the proxy directory) and exports
-# GOPROXY, GONOSUMDB, GOMODCACHE and GOWORK=off.
+# GOPROXY, GONOSUMDB, GOMODCACHE, GODEBUG=goindex=0 and GOWORK=off.
 #
 # in_module DIR CMD... runs CMD in module DIR with go.mod and go.sum read from
 # a copy whose go.sum also holds the hashes of the working tree's modules
@@ -36,6 +36,9 @@ modenv_init() {
   export GONOSUMDB="github.com/rsguard/rsguard${RSGUARD_UPSTREAM_NOSUMDB:+,$RSGUARD_UPSTREAM_NOSUMDB}"
   export GOPROXY="file://$RSGUARD_PROXY,file://$RSGUARD_REAL_MODCACHE/cache/download,$RSGUARD_UPSTREAM_PROXY"
   export GOMODCACHE="$base/modcache"
+  # The go command indexes module-cache directories once (GOCACHE/modindex),
+  # trusting a version never changes; here it does, from run to run.
+  export GODEBUG="goindex=0${GODEBUG:+,$GODEBUG}"
   if [ -d "$GOMODCACHE/github.com/rsguard" ] || [ -d "$GOMODCACHE/cache/download/github.com/rsguard" ]; then
     chmod -R u+w "$GOMODCACHE/github.com/rsguard" "$GOMODCACHE/cache/download/github.com/rsguard" 2>/dev/null || true
     rm -rf "$GOMODCACHE/github.com/rsguard" "$GOMODCACHE/cache/download/github.com/rsguard"
