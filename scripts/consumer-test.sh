@@ -42,7 +42,7 @@ done < "$RSGUARD_PROXY/modules.txt"
 
 # The front doors whose installation the README promises must have a
 # program here; a missing one would quietly shrink what this test proves.
-for need in examples/nethttp adapters/echoguard/example adapters/ginguard/example adapters/grpcguard/example; do
+for need in examples/nethttp adapters/echoguard/example adapters/echov5guard/example adapters/ginguard/example adapters/grpcguard/example adapters/connectguard/example; do
   case " ${copied[*]} " in *" $need "*) ;; *) echo "consumer-test: no example program $need"; exit 1 ;; esac
 done
 
