@@ -19,7 +19,7 @@ export GOFLAGS="-mod=mod${GOFLAGS:+ $GOFLAGS}"
 echo "release version ${RSGUARD_VERSION}; proxy ${GOPROXY}"
 
 consumer="$(mktemp -d "${TMPDIR:-/tmp}/rsguard-consumer.XXXXXX")"
-trap 'rm -rf "$consumer"' EXIT
+trap 'rm -rf "$consumer"; modenv_restore' EXIT
 
 published=()
 copied=()

@@ -10,11 +10,12 @@
 # It sets RSGUARD_VERSION, RSGUARD_PROXY (the proxy directory) and exports
 # GOPROXY, GONOSUMDB, GOMODCACHE, GODEBUG=goindex=0 and GOWORK=off.
 #
-# in_module DIR CMD... runs CMD in module DIR with go.mod and go.sum read from
-# a copy whose go.sum also holds the hashes of the working tree's modules
-# (-modfile): the build checks every hash and never writes to the tree, and
-# fails, as a user's would, on a requirement or hash missing from the module's
-# own files.
+# in_module DIR CMD... runs CMD in module DIR with the module's go.sum
+# extended, for the time of CMD, by the hashes of the working tree's modules:
+# the build checks every hash (-mod=readonly, the default) and fails, as a
+# user's would, on a requirement or hash missing from the module's own files.
+# (A -modfile copy would leave the tree untouched, but staticcheck refuses
+# -modfile in GOFLAGS.)
 
 modenv_init() {
   local repo base
@@ -31,6 +32,7 @@ modenv_init() {
   mkdir -p "$RSGUARD_PROXY" "$base/modfiles" "$base/modcache"
   RSGUARD_VERSION="$(cd "$repo/scripts/modproxy" && GOFLAGS= go run . -repo "$repo" -out "$RSGUARD_PROXY")"
   RSGUARD_MODFILES="$base/modfiles"
+  trap modenv_restore EXIT
   # The rsguard modules never come from the checksum database: it has never
   # seen the working tree. Public modules are still verified by it.
   export GONOSUMDB="github.com/rsguard/rsguard${RSGUARD_UPSTREAM_NOSUMDB:+,$RSGUARD_UPSTREAM_NOSUMDB}"
@@ -51,11 +53,23 @@ modules() {
 }
 
 in_module() {
-  local dir="$1" copy
+  local dir="$1" rc=0
   shift
-  copy="$RSGUARD_MODFILES/$(printf %s "$dir" | tr / _)"
-  mkdir -p "$copy"
-  cp "$dir/go.mod" "$copy/go.mod"
-  { grep -v "^github.com/rsguard/rsguard[/ ]" "$dir/go.sum" 2>/dev/null || true; cat "$RSGUARD_PROXY/go.sum.rsguard"; } > "$copy/go.sum"
-  (cd "$dir" && GOFLAGS="${GOFLAGS:+$GOFLAGS }-modfile=$copy/go.mod" "$@")
+  RSGUARD_PENDING="$dir"
+  RSGUARD_SAVED="$RSGUARD_MODFILES/$(printf %s "$dir" | tr / _).go.sum"
+  if [ -f "$dir/go.sum" ]; then cp "$dir/go.sum" "$RSGUARD_SAVED"; else rm -f "$RSGUARD_SAVED"; fi
+  { grep -v "^github.com/rsguard/rsguard[/ ]" "$RSGUARD_SAVED" 2>/dev/null || true
+    cat "$RSGUARD_PROXY/go.sum.rsguard"; } > "$dir/go.sum"
+  (cd "$dir" && "$@") || rc=$?
+  modenv_restore
+  return $rc
+}
+
+# modenv_restore puts back the go.sum that in_module extended, if any (also
+# on exit: modenv_init traps EXIT).
+modenv_restore() {
+  if [ -n "${RSGUARD_PENDING:-}" ]; then
+    if [ -f "$RSGUARD_SAVED" ]; then mv "$RSGUARD_SAVED" "$RSGUARD_PENDING/go.sum"; else rm -f "$RSGUARD_PENDING/go.sum"; fi
+    RSGUARD_PENDING=
+  fi
 }
