@@ -26,9 +26,9 @@
 // fields are not allowed (RFC 9110 §6.5.1) and net/http drops them. A Connect
 // client finds them in connect.Error.Meta, a plain HTTP client of a unary
 // Connect-protocol call in the response beside the status (401, 403, 400,
-// 503). The message names the
-// reason ("connectguard: token expired"), never the token. An admitted
-// call's handler finds the claims with [middleware.FromContext].
+// 503). The message names the reason ("connectguard: token expired"), never
+// the token. An admitted call's handler finds the claims with
+// [middleware.FromContext].
 package connectguard
 
 import (
@@ -130,7 +130,10 @@ func seconds(d time.Duration) string {
 
 // WrapUnary implements connect.Interceptor: a unary call reaches next only
 // if [Interceptor.Authorize] admits it, with the claims in its context.
+// Connect calls it when the handler is built; it panics if i was not made by
+// [New].
 func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	i.mustBeMade()
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		if req.Spec().IsClient {
 			return next(ctx, req)
@@ -154,8 +157,10 @@ func (i *Interceptor) WrapStreamingClient(next connect.StreamingClientFunc) conn
 
 // WrapStreamingHandler implements connect.Interceptor: a stream reaches next
 // only if [Interceptor.Authorize] admits it, with the claims in its context,
-// before any message is read.
+// before any message is read. Like WrapUnary, it panics if i was not made by
+// [New].
 func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	i.mustBeMade()
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
 		ctx, err := i.Authorize(ctx, conn.Spec().Procedure, conn.RequestHeader())
 		if err != nil {
@@ -193,6 +198,14 @@ func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.He
 		return ctx, i.refusal(ctx, err)
 	}
 	return middleware.NewContext(ctx, claims), nil
+}
+
+// mustBeMade panics, at wiring time, for an Interceptor not made by New
+// (whose calls would all be denied, since it has no table).
+func (i *Interceptor) mustBeMade() {
+	if i == nil || i.v == nil {
+		panic("connectguard: Interceptor not made by connectguard.New")
+	}
 }
 
 var errNotInTable = errors.New("connectguard: procedure not in the authorization table")

@@ -244,3 +244,23 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestZeroInterceptorPanicsAtWiring checks that an Interceptor not made by
+// New fails when the handler is built, not on its first call.
+func TestZeroInterceptorPanicsAtWiring(t *testing.T) {
+	for name, i := range map[string]*connectguard.Interceptor{"zero": {}, "nil": nil} {
+		for kind, wire := range map[string]func(){
+			"unary":  func() { connect.NewUnaryHandler(getOrder, unaryHandler, connect.WithInterceptors(i)) },
+			"stream": func() { connect.NewServerStreamHandler(watchOrders, streamHandler, connect.WithInterceptors(i)) },
+		} {
+			func() {
+				defer func() {
+					if s, _ := recover().(string); !strings.HasPrefix(s, "connectguard: ") {
+						t.Errorf("%s interceptor, %s handler: recovered %q, want a connectguard panic", name, kind, s)
+					}
+				}()
+				wire()
+			}()
+		}
+	}
+}

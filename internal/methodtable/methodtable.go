@@ -101,8 +101,11 @@ func (b *Builder) key(name string) (string, error) {
 }
 
 // Lookup returns the rule of fullMethod: its own entry, else its service's,
-// else false (deny).
+// else false (deny). A nil table denies every method.
 func (t *Table) Lookup(fullMethod string) (Rule, bool) {
+	if t == nil {
+		return Rule{}, false
+	}
 	if r, ok := t.rules[fullMethod]; ok {
 		return r, true
 	}

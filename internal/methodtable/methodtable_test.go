@@ -51,6 +51,13 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+func TestNilTableDenies(t *testing.T) {
+	var tab *Table
+	if r, ok := tab.Lookup("/a.S/M"); ok || r.Public {
+		t.Errorf("nil Table: Lookup = %+v, %v; want a denial", r, ok)
+	}
+}
+
 func sameReq(a, b scopes.Requirement) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
