@@ -171,7 +171,7 @@ func releaseVersion(mods []repoModule) (string, error) {
 		for _, r := range m.File.Replace {
 			if isRepo(r.Old.Path) {
 				if m.Published {
-					errs = append(errs, fmt.Errorf("%s/go.mod replaces %s: a published module requires the release version, with no replace (use scripts/work.sh for a workspace)", m.Dir, r.Old.Path))
+					errs = append(errs, fmt.Errorf("%s/go.mod replaces %s: a published module requires the release version, with no replace (fix: cd %s && go mod edit -dropreplace=%s; scripts/work.sh gives a workspace for development)", m.Dir, r.Old.Path, m.Dir, r.Old.Path))
 				}
 				replaced[r.Old.Path] = true
 			}
@@ -184,7 +184,7 @@ func releaseVersion(mods []repoModule) (string, error) {
 			case version == "":
 				version, first = r.Mod.Version, m.Dir
 			case r.Mod.Version != version:
-				errs = append(errs, fmt.Errorf("%s/go.mod requires %s %s, but %s/go.mod requires %s: every module requires the release version", m.Dir, r.Mod.Path, r.Mod.Version, first, version))
+				errs = append(errs, fmt.Errorf("%s/go.mod requires %s %s, but %s/go.mod requires %s: every module requires the release version (fix: cd %s && go mod edit -require=%s@%s)", m.Dir, r.Mod.Path, r.Mod.Version, first, version, m.Dir, r.Mod.Path, version))
 			}
 		}
 	}
