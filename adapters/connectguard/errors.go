@@ -7,6 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/rsguard/rsguard/internal/rpcerr"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -22,11 +23,7 @@ func (i *Interceptor) refusal(ctx context.Context, err error) error {
 		return connect.NewError(c, ctxErr)
 	}
 	e := middleware.AsError(err)
-	msg := "connectguard: " + middleware.SafeDescription(e)
-	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
-		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
-	}
-	ce := connect.NewError(code(e.Kind), errors.New(msg))
+	ce := connect.NewError(connect.Code(rpcerr.Code(e.Kind)), errors.New(rpcerr.Message("connectguard: ", e)))
 	meta := ce.Meta()
 	if c := middleware.Challenge(e, i.realm); c != "" {
 		meta.Set("WWW-Authenticate", c)
@@ -36,19 +33,6 @@ func (i *Interceptor) refusal(ctx context.Context, err error) error {
 		meta.Set("Retry-After", i.retryAfter)
 	}
 	return ce
-}
-
-// code maps a category of the core to a Connect code.
-func code(kind error) connect.Code {
-	switch kind {
-	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
-		return connect.CodeUnauthenticated
-	case middleware.ErrInsufficientScope:
-		return connect.CodePermissionDenied
-	case middleware.ErrInvalidRequest:
-		return connect.CodeInvalidArgument
-	}
-	return connect.CodeUnavailable
 }
 
 // answerHeaders are the RFC 6750 headers of a refusal, which [refusal] puts

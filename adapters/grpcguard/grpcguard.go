@@ -35,6 +35,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/rsguard/rsguard/internal/methodtable"
+	"github.com/rsguard/rsguard/internal/rpcerr"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -151,22 +152,5 @@ func statusOf(ctx context.Context, err error) error {
 		return status.FromContextError(ctxErr).Err()
 	}
 	e := middleware.AsError(err)
-	msg := "grpcguard: " + middleware.SafeDescription(e)
-	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
-		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
-	}
-	return status.Error(code(e.Kind), msg)
-}
-
-// code maps a category of the core to a gRPC status code.
-func code(kind error) codes.Code {
-	switch kind {
-	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
-		return codes.Unauthenticated
-	case middleware.ErrInsufficientScope:
-		return codes.PermissionDenied
-	case middleware.ErrInvalidRequest:
-		return codes.InvalidArgument
-	}
-	return codes.Unavailable
+	return status.Error(codes.Code(rpcerr.Code(e.Kind)), rpcerr.Message("grpcguard: ", e))
 }
