@@ -27,6 +27,15 @@ modenv_init() {
   export RSGUARD_UPSTREAM_PROXY="${RSGUARD_UPSTREAM_PROXY:-$(GOFLAGS= go env GOPROXY)}"
   export RSGUARD_UPSTREAM_NOSUMDB="${RSGUARD_UPSTREAM_NOSUMDB-$(GOFLAGS= go env GONOSUMDB)}"
   base="${TMPDIR:-/tmp}/rsguard-modenv-$(printf %s "$repo" | cksum | cut -d' ' -f1)"
+  mkdir -p "$base"
+  # One run at a time per working tree: the next run's purge of the module
+  # cache would pull the rsguard modules from under this one. A script run by
+  # another (.ci/run → test.sh) shares its parent's lock.
+  if [ -z "${RSGUARD_MODENV_LOCKED:-}" ] && command -v flock >/dev/null; then
+    exec 9>"$base/lock"
+    flock -n 9 || { echo "modenv: another run is using $base; wait for it to end" >&2; return 1; }
+    export RSGUARD_MODENV_LOCKED=1
+  fi
   RSGUARD_PROXY="$base/proxy"
   rm -rf "$RSGUARD_PROXY" "$base/modfiles"
   mkdir -p "$RSGUARD_PROXY" "$base/modfiles" "$base/modcache"
