@@ -10,6 +10,6 @@ modenv_init
 status=0
 for mod in $(modules); do
   echo "== module ${mod}"
-  in_module "$mod" sh -c 'go build ./... && go test -race -count=1 "$@" ./...' sh "$@" || status=1
+  in_module "$mod" sh -c 'go build -o /dev/null ./... && go test -race -count=1 "$@" ./...' sh "$@" || status=1
 done
 exit $status
