@@ -21,26 +21,25 @@ import (
 	"github.com/rsguard/rsguard/scopes"
 )
 
-// Config holds the optional settings of [Middleware]. The zero value (or a
-// nil *Config) requires a valid access token on every request.
+// Config holds the optional settings of [Middleware], those of echoguard's
+// Config. The zero value (or a nil *Config) requires a valid access token on
+// every request.
 type Config struct {
-	// Skipper, when set, is called first; a request for which it returns
-	// true reaches the handler without authentication and without claims.
-	// It has the type of Echo's middleware.Skipper, so Echo's skippers can be
-	// used as they are. Default: no request is skipped.
+	// Skipper, when set, is called first: a request it returns true for
+	// reaches the handler unauthenticated, without claims. Its type is that
+	// of Echo v5's middleware.Skipper. Default: none is skipped.
 	Skipper func(c *echo.Context) bool
-	// Requirement is the scope requirement of every request (see
-	// [scopes.Requirement]). Default nil: a valid token, whatever its scopes.
+	// Requirement is the scope requirement of every request. Default nil: a
+	// valid token, whatever its scopes.
 	Requirement scopes.Requirement
 }
 
-// Middleware returns an echo.MiddlewareFunc for a whole server (e.Use) or a
-// group (e.Group(prefix, mw)) that lets through only requests with a valid
-// access token satisfying cfg.Requirement. The handler finds the claims with
-// [Claims] (or [middleware.FromContext] on c.Request().Context()). A refused request is answered by the guard (RFC 6750
-// §3: 401, 400, 403, or 503) and the handler chain stops there; the
-// middleware then returns nil, so that Echo's HTTPErrorHandler does not write
-// over the answer. cfg may be nil. Middleware panics if g is nil.
+// Middleware returns Echo v5 middleware, for e.Use or e.Group, admitting
+// only requests whose valid access token satisfies cfg.Requirement (cfg may
+// be nil). The guard answers a refusal itself (RFC 6750 §3: 401, 400, 403
+// or 503) and the chain stops with a nil error, so Echo's HTTPErrorHandler
+// never rewrites it. Handlers find the claims with [Claims]. It panics if g
+// is nil.
 func Middleware(g *middleware.Guard, cfg *Config) echo.MiddlewareFunc {
 	if cfg == nil {
 		cfg = &Config{}
@@ -48,16 +47,14 @@ func Middleware(g *middleware.Guard, cfg *Config) echo.MiddlewareFunc {
 	return admit(g, cfg.Requirement, cfg.Skipper)
 }
 
-// Require returns route middleware that lets through only requests whose
-// token satisfies req, for example
+// Require returns route middleware admitting only requests whose token
+// satisfies req — 403 insufficient_scope otherwise, naming the scopes that
+// would (RFC 6750 §3.1):
 //
 //	e.POST("/orders", createOrder, echov5guard.Require(g, scopes.AllOf("orders:write")))
 //
-// Behind [Middleware] with the same guard (or one with the same validator)
-// it checks the claims already verified, without validating the token again;
-// on its own it also authenticates the request. A token without the scopes
-// is answered 403 insufficient_scope, naming in "scope" what would satisfy
-// req. Require panics if g or req is nil.
+// Behind [Middleware] with the same guard it reuses the verified claims;
+// alone it authenticates too. It panics if g or req is nil.
 func Require(g *middleware.Guard, req scopes.Requirement) echo.MiddlewareFunc {
 	if req == nil {
 		panic("echov5guard: Require with a nil requirement")
