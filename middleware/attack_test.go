@@ -232,7 +232,7 @@ func nonCanonicalHeader(tb testing.TB, k *testKey) string {
 func TestAttackTokens(t *testing.T) {
 	t.Parallel()
 	var keys []*testKey
-	for _, alg := range DefaultAlgorithms {
+	for _, alg := range DefaultAlgorithms() {
 		keys = append(keys, keyFor(t, alg))
 	}
 	// A second ES256 key makes "no kid" ambiguous, as in a real key set.
@@ -240,7 +240,7 @@ func TestAttackTokens(t *testing.T) {
 	v := newTestValidator(t, keys, nil, nil)
 	rs := keyFor(t, "RS256")
 	attacks := append(algNoneAttacks(), keyConfusionAttacks(t, rs)...)
-	for _, k := range keys[:len(DefaultAlgorithms)] {
+	for _, k := range keys[:len(DefaultAlgorithms())] {
 		attacks = append(attacks, signatureAttacks(t, k)...)
 	}
 	attacks = append(attacks, claimAttacks(t, keyFor(t, "ES256"), attackerKey(t, "ES256", "evil"))...)

@@ -153,7 +153,7 @@ const (
 // maxNumericDate is 9999-12-31T23:59:59Z.
 const maxNumericDate = 253402300799
 
-var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object"))
+var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object")).at(RuleClaims)
 
 // parseClaims parses buf, which it takes ownership of: the returned strings
 // alias it.
@@ -237,7 +237,9 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	return c, sp, nil
 }
 
-// registeredNames are the members parseClaims maps.
+// registeredNames are the members parseClaims maps: the one list of the
+// registered claim names rsguard reads (RFC 7519 §4.1, RFC 9068 §2.2, RFC
+// 7662 §2.2, RFC 7800 §3).
 var registeredNames = [...]string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",
 	"client_id", "azp", "username", "token_type", "scope", "scp", "cnf",
@@ -262,10 +264,10 @@ func foldsToRegistered(name string) bool {
 		}
 		lower[i] = c
 	}
-	switch string(lower[:len(name)]) {
-	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-		"client_id", "azp", "username", "token_type", "scope", "scp", "cnf":
-		return true
+	for _, r := range registeredNames {
+		if string(lower[:len(name)]) == r {
+			return true
+		}
 	}
 	return false
 }
@@ -308,7 +310,7 @@ func (s *scanner) span(seen *int, bit int, dst *span) error {
 	return err
 }
 
-var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array"))
+var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array")).at(RuleScopeClaim)
 
 // setScopes fills c.Scopes from the configured claim, or from "scope" then
 // "scp".

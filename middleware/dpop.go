@@ -3,8 +3,11 @@ package middleware
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // Defaults for [DPoPConfig] fields left zero.
@@ -21,13 +24,14 @@ const (
 	MaxDPoPProofSize = 8 << 10
 )
 
-// DefaultDPoPAlgorithms are the proof algorithms accepted when
-// [DPoPConfig.Algorithms] is empty: every asymmetric JWS algorithm rsguard
-// verifies (RFC 9449 §4.2). "none" and HS* are never accepted: a proof must
-// be signed with a private key.
-var DefaultDPoPAlgorithms = []string{
-	"ES256", "ES384", "ES512", "EdDSA",
-	"PS256", "PS384", "PS512", "RS256", "RS384", "RS512",
+// DefaultDPoPAlgorithms returns, in a new slice and sorted, the proof
+// algorithms accepted when [DPoPConfig.Algorithms] is empty: every
+// asymmetric JWS algorithm rsguard verifies (RFC 9449 §4.2). "none" and HS*
+// are never accepted: a proof must be signed with a private key.
+func DefaultDPoPAlgorithms() []string {
+	algs := jose.Asymmetric()
+	slices.Sort(algs)
+	return algs
 }
 
 // DPoPConfig holds the settings of DPoP proof verification (RFC 9449 §4.3),
@@ -111,7 +115,7 @@ func newDPoPVerifier(cfg *DPoPConfig, skew time.Duration, now func() time.Time) 
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultDPoPAlgorithms
+		algs = DefaultDPoPAlgorithms()
 	}
 	for _, a := range algs {
 		if !knownAlg(a) || strings.HasPrefix(a, "HS") {

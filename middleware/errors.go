@@ -73,6 +73,9 @@ type Error struct {
 	Description string // safe for RFC 6750 error_description
 	Scope       string // for ErrInsufficientScope: space-separated scopes (RFC 6750 §3)
 	Err         error  // underlying cause, if any
+	// Rule names the check that refused the token (see [Rule] and
+	// [Validator.Checks]); "" in an *Error a caller built without one.
+	Rule Rule
 }
 
 // Code returns the RFC 6750 error code for the category, or "" for
@@ -120,9 +123,10 @@ func (e *Error) Unwrap() []error {
 }
 
 // newError returns an *Error of the given category and reason whose description
-// is the reason's text without the package prefix.
+// is the reason's text without the package prefix, and whose rule is the
+// reason's ([ruleOf]).
 func newError(kind, reason error, cause error) *Error {
-	return &Error{Kind: kind, Reason: reason, Description: describe(reason), Err: cause}
+	return &Error{Kind: kind, Reason: reason, Description: describe(reason), Err: cause, Rule: ruleOf(reason)}
 }
 
 func describe(reason error) string {

@@ -123,7 +123,7 @@ func (p *proxyConfig) clientCertificate(r *http.Request, trusted bool) (*x509.Ce
 		}
 		cert, err := parseClientCert(vs)
 		if err != nil {
-			return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformedHeader, Description: "malformed Client-Cert header", Err: err}
+			return nil, &Error{Kind: ErrInvalidRequest, Reason: ErrMalformedHeader, Description: "malformed Client-Cert header", Err: err, Rule: RuleRequest}
 		}
 		return cert, nil
 	}

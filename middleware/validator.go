@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // Defaults for [Config] fields left zero.
@@ -16,26 +18,24 @@ const (
 	DefaultCacheSize    = 10_000   // verified tokens
 )
 
-// DefaultAlgorithms are the JWS algorithms accepted when [Issuer.Algorithms] is
-// empty: the asymmetric algorithms of RFC 7518 §3.1 and EdDSA (RFC 8037).
-// "none" is never accepted; HS256/384/512 only when named explicitly.
-var DefaultAlgorithms = []string{
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA",
-}
+// DefaultAlgorithms returns, in a new slice, the JWS algorithms accepted
+// when [Issuer.Algorithms] is empty: the asymmetric algorithms of RFC 7518
+// §3.1 and EdDSA (RFC 8037). "none" is never accepted; HS256/384/512 only
+// when named explicitly.
+func DefaultAlgorithms() []string { return jose.Asymmetric() }
 
-// DefaultTypes are the accepted "typ" header values when [Issuer.Types] is
-// empty: the RFC 9068 §4 access-token type.
-var DefaultTypes = []string{"at+jwt"}
+// DefaultTypes returns, in a new slice, the accepted "typ" header values when
+// [Issuer.Types] is empty: the RFC 9068 §4 access-token type.
+func DefaultTypes() []string { return []string{"at+jwt"} }
 
-// CompatTypes accepts RFC 9068 tokens and also tokens typed "JWT" or untyped,
-// as issued by authorization servers that predate RFC 9068 (Keycloak, Microsoft
-// Entra ID, Amazon Cognito, Auth0 and Okta access tokens are of this kind; Okta
-// org authorization servers use "application/okta-internal-at+jwt", which must
-// be named).
-var CompatTypes = []string{"at+jwt", "JWT", ""}
+// CompatTypes returns, in a new slice, types that accept RFC 9068 tokens and
+// also tokens typed "JWT" or untyped, as issued by authorization servers
+// that predate RFC 9068 (Keycloak, Microsoft Entra ID, Amazon Cognito, Auth0
+// and Okta access tokens are of this kind; Okta org authorization servers
+// use "application/okta-internal-at+jwt", which must be named):
+//
+//	middleware.Issuer{URL: issuer, Audiences: auds, Keys: keys, Types: middleware.CompatTypes()}
+func CompatTypes() []string { return []string{"at+jwt", "JWT", ""} }
 
 // Introspector resolves opaque access tokens through RFC 7662 introspection.
 // It returns the claims of an active token, an error matching ErrInvalidToken
@@ -95,6 +95,10 @@ type Config struct {
 	Now func() time.Time
 	// Hooks, when set, receives every outcome.
 	Hooks *Hooks
+	// RemoteKeys holds the settings of the key source that
+	// [NewIssuerValidator] makes; other constructors ignore it. Default: the
+	// zero [RemoteKeysConfig].
+	RemoteKeys *RemoteKeysConfig
 	// DPoP configures the verification of DPoP proofs (RFC 9449) for the
 	// issuers whose [Issuer.DPoP] accepts them. Default: see [DPoPConfig].
 	DPoP DPoPConfig
@@ -119,6 +123,7 @@ type Validator struct {
 	now          func() time.Time
 	hooks        *Hooks
 	cache        *tokenCache
+	owner        // what Close closes
 	dpop         *dpopVerifier
 	ignoreCnf    []string
 }
@@ -222,7 +227,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = DefaultAlgorithms()
 	}
 	for _, a := range algs {
 		if !knownAlg(a) {
@@ -232,7 +237,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	}
 	types := cfg.Types
 	if len(types) == 0 {
-		types = DefaultTypes
+		types = DefaultTypes()
 	}
 	for _, t := range types {
 		is.types = append(is.types, normalizeType(t))
@@ -276,6 +281,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 // run validates the presented token and checks its binding against cred
 // (nil: none), reporting the outcome to the hooks.
 func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) (*Claims, error) {
+	if !v.built() {
+		return nil, errUnbuilt
+	}
 	if v.hooks == nil || v.hooks.Validated == nil {
 		c, _, _, err := v.validateBound(ctx, p, cred)
 		return c, err
@@ -293,6 +301,13 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) 
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
+
+// errUnbuilt answers for a zero Validator: undecided, as for a key source
+// that cannot be reached; [NewGuard] refuses such a validator outright.
+var errUnbuilt = Unavailable(ErrUnavailable, errors.New("middleware: Validator not made by NewValidator"))
+
+// built reports whether v was made by a constructor.
+func (v *Validator) built() bool { return v != nil && v.now != nil }
 
 // validateBound is validate followed by the binding checks, which run on
 // every request, cache hit or not.
@@ -356,7 +371,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	}
 	key, err := is.Keys.LookupKey(ctx, jws.kid)
 	if err != nil {
-		return nil, is, false, AsError(err)
+		return nil, is, false, withRule(err, RuleKey)
 	}
 	if key == nil {
 		return nil, is, false, errNoKey
@@ -401,7 +416,7 @@ var (
 	errNoClaims = Unavailable(ErrIntrospectionError, errors.New("middleware: introspector returned no claims and no error"))
 )
 
-var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim"))
+var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim")).at(RuleIss)
 
 // issuerOf picks the token's issuer from the configured list by its "iss".
 func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
@@ -423,7 +438,7 @@ func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp bool) error {
 	if c.ExpiresAt.IsZero() {
 		if requireExp {
-			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim"))
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim")).at(RuleExp)
 		}
 	} else if !now.Before(c.ExpiresAt.Add(v.skew)) {
 		return invalid(ErrExpired)
@@ -432,14 +447,14 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 		return invalid(ErrNotYetValid)
 	}
 	if !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-v.skew)) {
-		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future"))
+		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future")).at(RuleIat)
 	}
 	if c.Issuer != is.URL {
 		return invalid(ErrIssuerMismatch)
 	}
 	if len(c.Audience) == 0 {
 		if requireExp {
-			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim"))
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim")).at(RuleAud)
 		}
 		if c.has(seenAud, c.Audience != nil) {
 			// Present but empty ("aud": []): it names no audience, so
@@ -457,7 +472,7 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 func (v *Validator) introspect(ctx context.Context, is *issuer, token string, now time.Time) (*Claims, error) {
 	c, err := is.Introspector.Introspect(ctx, token)
 	if err != nil {
-		return nil, AsError(err)
+		return nil, withRule(err, RuleIntrospection)
 	}
 	if c == nil {
 		return nil, errNoClaims
@@ -476,7 +491,7 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token has an empty token_type"))
 	}
 	if !accessTokenType(c.TokenType) {
-		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token"))
+		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token")).at(RuleTokenType)
 	}
 	if err := v.checkClaims(c, is, now, false); err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/rsguard/rsguard/adapters/echoguard"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // TestFrontDoorEchoBehindProxy runs the table's proxy cases

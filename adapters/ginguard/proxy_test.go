@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rsguard/rsguard/adapters/ginguard"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 )
 
 // TestFrontDoorGinBehindProxy runs the table's proxy cases (certificate-bound

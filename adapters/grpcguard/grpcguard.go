@@ -29,6 +29,20 @@
 // whatever "dpop" metadata the call carries. [WithDPoP] opts in to a
 // mapping the client must follow. An admitted call's handler finds the claims with
 // [middleware.FromContext], on its context or its stream's.
+//
+// The happy path:
+//
+//	guard, err := grpcguard.New(validator,
+//		grpcguard.WithMethods(map[string]scopes.Requirement{"/orders.v1.Orders/*": scopes.AllOf("orders:read")}),
+//		grpcguard.WithPublic(grpcguard.HealthService))
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(guard.UnaryServerInterceptor()),
+//		grpc.ChainStreamInterceptor(guard.StreamServerInterceptor()))
+//	pb.RegisterOrdersServer(srv, orders)
+//	err = guard.CheckServices(srv) // names a misspelt table entry
+//
+// With go-grpc-middleware, [Guard.AuthFunc] and [AuthFunc] are its
+// auth.AuthFunc, for its auth interceptors and its selector.
 package grpcguard
 
 import (
@@ -78,7 +92,10 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
 // for calls that [Guard.Authorize] admits, with the claims in its context.
+//
+// It panics on a nil or zero Guard (not made by [New]).
 func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	g.wire()
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, err := g.Authorize(ctx, info.FullMethod)
 		if err != nil {
@@ -91,7 +108,10 @@ func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor returns an interceptor that calls the handler only
 // for streams that [Guard.Authorize] admits, with a stream whose Context
 // carries the claims.
+//
+// It panics on a nil or zero Guard (not made by [New]).
 func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	g.wire()
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := g.Authorize(ss.Context(), info.FullMethod)
 		if err != nil {
@@ -101,6 +121,13 @@ func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
 			ss = &serverStream{ServerStream: ss, ctx: ctx}
 		}
 		return handler(srv, ss)
+	}
+}
+
+// wire panics when an interceptor is made of a guard that cannot work.
+func (g *Guard) wire() {
+	if g == nil || g.v == nil {
+		panic("grpcguard: a Guard not made by grpcguard.New")
 	}
 }
 
@@ -149,11 +176,7 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 	if g.dpop {
 		cred.Method, cred.URI = dpopTarget(ctx, fullMethod)
 	}
-	claims, err := g.v.Admit(ctx, &cred, r.req)
-	if err != nil {
-		return ctx, statusOf(ctx, err)
-	}
-	return middleware.NewContext(ctx, claims), nil
+	return admitCred(ctx, g.v, &cred, r.req)
 }
 
 // statusOf turns a refusal of the core into a status error. A call whose
