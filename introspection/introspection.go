@@ -76,6 +76,10 @@ type Config struct {
 	// Hooks, when set, receives an event for every introspection request and
 	// every cache hit. Coalesced callers share the event of their request.
 	Hooks *middleware.Hooks
+	// Shared, when set, adds a second-level cache shared by the replicas of
+	// the resource server, consulted when the in-memory cache misses (see
+	// [SharedConfig]). Default none.
+	Shared *SharedConfig
 }
 
 // Introspector is an RFC 7662 client implementing [middleware.Introspector].
@@ -90,6 +94,7 @@ type Introspector struct {
 	now        func() time.Time
 	hooks      *middleware.Hooks
 	cache      *resultCache // nil when caching is off
+	shared     *shared      // nil without Config.Shared
 	group      singleflight.Group
 
 	afterJoin func() // test hook: called once a caller waits on a request
@@ -135,6 +140,12 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	if cfg.CacheSize >= 0 {
 		in.cache = newResultCache(positiveOr(cfg.CacheSize, DefaultCacheSize),
 			ttl(cfg.CacheTTL, DefaultCacheTTL), ttl(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL))
+	}
+	if cfg.Shared != nil {
+		if in.shared, err = newShared(cfg.Shared, ttl(cfg.CacheTTL, DefaultCacheTTL),
+			ttl(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL)); err != nil {
+			return nil, err
+		}
 	}
 	return in, nil
 }
