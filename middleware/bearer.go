@@ -23,6 +23,13 @@ var (
 	errBodyTooLarge    = newError(ErrInvalidRequest, ErrBodyTooLarge, nil)
 )
 
+// Authorization schemes that carry access tokens, as
+// [ParseAuthorizationScheme] names them.
+const (
+	SchemeBearer = "Bearer" // RFC 6750 §2.1
+	SchemeDPoP   = "DPoP"   // RFC 9449 §7.1
+)
+
 // ParseAuthorization extracts the bearer token from the values of the
 // Authorization request header (RFC 6750 §2.1), or of gRPC's "authorization"
 // metadata:
@@ -34,8 +41,9 @@ var (
 // trailing white space of the field value is ignored (RFC 9110 §5.5).
 //
 // It returns ("", nil) when the request carries no bearer credentials: no
-// value, an empty value, or another scheme such as Basic. RFC 6750 §3.1 treats
-// an unsupported authentication method like the lack of any, so the answer is
+// value, an empty value, or another scheme such as Basic — including DPoP,
+// which only [ParseAuthorizationScheme] reports. RFC 6750 §3.1 treats an
+// unsupported authentication method like the lack of any, so the answer is
 // a challenge without an error code.
 //
 // It returns an [*Error] matching [ErrInvalidRequest] (400, RFC 6750 §3.1)
@@ -45,33 +53,54 @@ var (
 // answered invalid_token (which tells clients to refresh). Spring Security
 // answers 401 invalid_token here instead.
 func ParseAuthorization(values []string) (token string, err error) {
+	scheme, token, err := ParseAuthorizationScheme(values)
+	if scheme != SchemeBearer {
+		return "", err
+	}
+	return token, err
+}
+
+// ParseAuthorizationScheme is [ParseAuthorization] for the Bearer and the
+// DPoP scheme (RFC 9449 §7.1, the same token68 syntax): it returns the
+// scheme ([SchemeBearer] or [SchemeDPoP]) and the token, ("", "", nil) for
+// no value or another scheme, and the same errors.
+func ParseAuthorizationScheme(values []string) (scheme, token string, err error) {
 	switch len(values) {
 	case 0:
-		return "", nil
+		return "", "", nil
 	case 1:
 	default:
-		return "", errMultipleTokens
+		return "", "", errMultipleTokens
 	}
 	v := trimOWS(values[0])
-	const scheme = "bearer"
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
-		return "", nil // another scheme, or none
+	switch {
+	case hasScheme(v, "bearer"):
+		scheme, v = SchemeBearer, v[len("bearer"):]
+	case hasScheme(v, "dpop"):
+		scheme, v = SchemeDPoP, v[len("dpop"):]
+	default:
+		return "", "", nil // another scheme, or none
 	}
-	rest := v[len(scheme):]
-	if rest == "" {
-		return "", errMalformedHeader // "Bearer" without credentials
+	if v == "" {
+		return "", "", errMalformedHeader // "Bearer" without credentials
 	}
-	if rest[0] != ' ' {
-		if tchar(rest[0]) {
-			return "", nil // a longer scheme name, such as "Bearerish"
+	if v[0] != ' ' {
+		if tchar(v[0]) {
+			return "", "", nil // a longer scheme name, such as "Bearerish"
 		}
-		return "", errMalformedHeader // "Bearer\tx", "Bearer,x"...
+		return "", "", errMalformedHeader // "Bearer\tx", "Bearer,x"...
 	}
-	token = strings.TrimLeft(rest, " ")
+	token = strings.TrimLeft(v, " ")
 	if !IsB64Token(token) {
-		return "", errMalformedHeader
+		return "", "", errMalformedHeader
 	}
-	return token, nil
+	return scheme, token, nil
+}
+
+// hasScheme reports whether v starts with the lower-case scheme name, in
+// any case.
+func hasScheme(v, scheme string) bool {
+	return len(v) >= len(scheme) && strings.EqualFold(v[:len(scheme)], scheme)
 }
 
 // IsB64Token reports whether s matches the b64token syntax of RFC 6750 §2.1:

@@ -28,6 +28,10 @@ type Claims struct {
 	Username  string     // "username" (introspection)
 	TokenType string     // "token_type" (introspection)
 	Scopes    scopes.Set // from "scope" (space-delimited) or "scp" (string or array), or the configured claim
+	// Confirmation is the "cnf" claim (RFC 7800 §3.1), nil if absent: a
+	// token that has one is accepted only once its binding is verified (see
+	// [DPoPMode], [Config.AllowUnverifiedConfirmation]).
+	Confirmation *Confirmation
 
 	raw  []byte    // the whole JSON object
 	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
@@ -160,6 +164,8 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 			return s.span(&seen, seenScope, &sp.scope)
 		case "scp":
 			return s.span(&seen, seenScp, &sp.scp)
+		case "cnf":
+			return s.confirmation(&seen, &c.Confirmation)
 		default:
 			if foldsToRegistered(name) {
 				return errJSON
@@ -189,7 +195,7 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 // registeredNames are the members parseClaims maps.
 var registeredNames = [...]string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-	"client_id", "azp", "username", "token_type", "scope", "scp",
+	"client_id", "azp", "username", "token_type", "scope", "scp", "cnf",
 }
 
 // foldsToRegistered reports whether name, which is not a registered member,
@@ -213,7 +219,7 @@ func foldsToRegistered(name string) bool {
 	}
 	switch string(lower[:len(name)]) {
 	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-		"client_id", "azp", "username", "token_type", "scope", "scp":
+		"client_id", "azp", "username", "token_type", "scope", "scp", "cnf":
 		return true
 	}
 	return false

@@ -10,6 +10,10 @@ const (
 	CodeInvalidRequest    = "invalid_request"
 	CodeInvalidToken      = "invalid_token"
 	CodeInsufficientScope = "insufficient_scope"
+	// RFC 9449 §7.1 and §9: a refused DPoP proof, and a proof without the
+	// server's current nonce. Both are of category ErrInvalidToken.
+	CodeInvalidDPoPProof = "invalid_dpop_proof"
+	CodeUseDPoPNonce     = "use_dpop_nonce"
 )
 
 // Categories. Every error the validator and the middleware return matches
@@ -78,6 +82,9 @@ func (e *Error) Code() string {
 	case ErrInvalidRequest:
 		return CodeInvalidRequest
 	case ErrInvalidToken:
+		if c := proofCode(e.Reason); c != "" {
+			return c
+		}
 		return CodeInvalidToken
 	case ErrInsufficientScope:
 		return CodeInsufficientScope

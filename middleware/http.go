@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -55,6 +56,23 @@ type GuardConfig struct {
 	// standard headers are set again just before it, so the hook cannot lose
 	// them. Default: no body.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, status int, err *Error)
+	// DPoPMode, when not [DPoPInherit], overrides the issuers' [Issuer.DPoP]
+	// for the routes of this guard (make one guard per mode; they may share
+	// the validator). Default: the issuers' modes.
+	DPoPMode DPoPMode
+	// ExternalURL is the absolute URL under which clients reach this server
+	// ("https://api.example.com", or with a path prefix the proxy strips),
+	// for the "htu" of DPoP proofs (RFC 9449 §4.3): the request URI is
+	// ExternalURL followed by the request path. Default: the request's own
+	// scheme and Host, or what a trusted proxy forwarded.
+	ExternalURL string
+	// TrustedProxies lists the peers (by address prefix) whose forwarding
+	// headers are believed: Forwarded (RFC 7239) or X-Forwarded-Proto and
+	// X-Forwarded-Host for the request URI when ExternalURL is empty, and
+	// the RFC 9440 Client-Cert header for certificate-bound tokens (RFC 8705
+	// §3), in place of the peer's own TLS certificate. Default none: those
+	// headers are ignored, whoever sends them.
+	TrustedProxies []netip.Prefix
 }
 
 // Guard protects net/http handlers with a [Validator]: it takes the access
@@ -70,6 +88,9 @@ type Guard struct {
 	allowForm  bool
 	maxForm    int64
 	onError    func(http.ResponseWriter, *http.Request, int, *Error)
+	mode       DPoPMode
+	dpopPrefix string // `DPoP realm="…"`
+	proxy      proxyConfig
 }
 
 // NewGuard returns a guard that validates tokens with v. cfg may be nil.
@@ -105,7 +126,16 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 	if retry == 0 {
 		retry = DefaultRetryAfter
 	}
+	if cfg.DPoPMode > DPoPRequired {
+		return nil, errors.New("middleware: unknown DPoPMode")
+	}
+	proxy, err := newProxyConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	g := &Guard{
+		mode:       cfg.DPoPMode,
+		proxy:      proxy,
 		prefix:     realmPrefix(realm),
 		retryAfter: strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10),
 		allowQuery: cfg.AllowQueryToken,
@@ -116,6 +146,7 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 	if g.maxForm == 0 {
 		g.maxForm = DefaultMaxFormSize
 	}
+	g.dpopPrefix = "DPoP" + g.prefix[len("Bearer"):]
 	return g, nil
 }
 
@@ -174,23 +205,28 @@ func (g *Guard) Optional(next http.Handler) http.Handler {
 // With AllowFormToken, it may read r.Body and replace it with an identical
 // body.
 func (g *Guard) Authenticate(r *http.Request) (*Claims, error) {
-	if c := g.verified(r.Context()); c != nil {
-		return c, nil
+	if c, err := g.verified(r.Context()); c != nil || err != nil {
+		return c, err
 	}
 	c, _, err := g.authenticate(r)
 	return c, err
 }
 
-// authenticate extracts r's credentials and hands them to the core
-// ([Validator.Authenticate]).
+// authenticate extracts r's credentials — the token, the DPoP proof with the
+// method and URI it must match, the client certificate — and hands them to
+// the core ([Validator.Authenticate]).
 func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
-	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method}
+	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method, DPoPMode: g.mode}
 	src, err := g.extract(r, &cred)
 	if err != nil {
 		return nil, fromNone, err
 	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		cred.PeerCertificate = r.TLS.PeerCertificates[0]
+	trusted := g.proxy.fromTrustedProxy(r)
+	if cred.PeerCertificate, err = g.proxy.clientCertificate(r, trusted); err != nil {
+		return nil, fromNone, err
+	}
+	if cred.DPoP = r.Header["Dpop"]; len(cred.DPoP) > 0 {
+		cred.URI = g.proxy.requestURI(r, trusted)
 	}
 	c, err := g.v.Authenticate(r.Context(), &cred)
 	return c, src, err
@@ -231,6 +267,7 @@ type authContext struct {
 	context.Context
 	claims *Claims // nil for an anonymous request (Optional)
 	guard  *Guard
+	dpop   bool // the token was presented with the DPoP scheme and a proof
 }
 
 type guardKey struct{}
@@ -248,11 +285,21 @@ func (c *authContext) Value(key any) any {
 }
 
 // verified returns the claims in ctx if a guard with g's validator put them
-// there, else nil.
-func (g *Guard) verified(ctx context.Context) *Claims {
+// there, else nil. A proof cannot be verified twice (its "jti" is used up),
+// so when g's DPoP mode differs from that guard's, g checks the presentation
+// that guard saw against its own mode instead: a bearer presentation where g
+// requires DPoP, or a DPoP one where g accepts Bearer only, is refused.
+func (g *Guard) verified(ctx context.Context) (*Claims, error) {
 	a, ok := ctx.Value(guardKey{}).(*authContext)
 	if !ok || a.claims == nil || a.guard.v != g.v {
-		return nil
+		return nil, nil
 	}
-	return a.claims
+	switch {
+	case g.mode == a.guard.mode || g.mode == DPoPInherit:
+	case g.mode == DPoPRequired && !a.dpop:
+		return nil, errDPoPRequired
+	case g.mode == DPoPOff && a.dpop:
+		return nil, errDPoPOff
+	}
+	return a.claims, nil
 }

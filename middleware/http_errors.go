@@ -28,22 +28,19 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := AsError(err)
 	status := statusOf(e)
-	g.setHeaders(w.Header(), e, status)
+	dpop := usesDPoP(r)
+	g.setHeaders(w.Header(), e, status, dpop)
 	if g.onError == nil {
 		w.WriteHeader(status)
 		return
 	}
-	ew := &errorWriter{ResponseWriter: w, g: g, e: e, status: status}
+	ew := &errorWriter{ResponseWriter: w, g: g, e: e, status: status, dpop: dpop}
 	g.onError(ew, r, status, e)
 	ew.WriteHeader(status)
 }
 
-func (g *Guard) setHeaders(h http.Header, e *Error, status int) {
-	if c := challenge(e, g.prefix); c != "" {
-		h.Set("WWW-Authenticate", c)
-	} else {
-		h.Del("WWW-Authenticate")
-	}
+func (g *Guard) setHeaders(h http.Header, e *Error, status int, dpop bool) {
+	g.setChallenges(h, e, dpop)
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", g.retryAfter)
@@ -57,6 +54,7 @@ type errorWriter struct {
 	g      *Guard
 	e      *Error
 	status int
+	dpop   bool // the request used DPoP
 	wrote  bool
 }
 
@@ -66,7 +64,7 @@ func (w *errorWriter) WriteHeader(int) {
 		return
 	}
 	w.wrote = true
-	w.g.setHeaders(w.Header(), w.e, w.status)
+	w.g.setHeaders(w.Header(), w.e, w.status, w.dpop)
 	w.ResponseWriter.WriteHeader(w.status)
 }
 

@@ -72,6 +72,11 @@ type Issuer struct {
 	// ScopeClaim names the claim that holds scopes. Default: "scope", else
 	// "scp". Some issuers use another (Auth0 RBAC: "permissions").
 	ScopeClaim string
+	// DPoP says which presentations of this issuer's tokens are accepted
+	// (RFC 9449 §7). Default [DPoPOff]: the Bearer scheme only, DPoP-bound
+	// tokens refused. Certificate-bound tokens (RFC 8705 §3) are verified
+	// whatever the mode.
+	DPoP DPoPMode
 }
 
 // Config holds the optional settings of a [Validator]. The zero value is the
@@ -90,6 +95,15 @@ type Config struct {
 	Now func() time.Time
 	// Hooks, when set, receives every outcome.
 	Hooks *Hooks
+	// DPoP configures the verification of DPoP proofs (RFC 9449) for the
+	// issuers whose [Issuer.DPoP] accepts them. Default: see [DPoPConfig].
+	DPoP DPoPConfig
+	// AllowUnverifiedConfirmation names "cnf" members (RFC 7800 §3.1) that
+	// are ignored. A token whose "cnf" holds a member rsguard does not
+	// verify ("jkt" with DPoP, "x5t#S256" with the client certificate) is
+	// refused ([ErrSenderConstrained]) unless this lists it: an issuer that
+	// bound a token to a key did not mean it for bearer use. Default none.
+	AllowUnverifiedConfirmation []string
 }
 
 // Validator validates access tokens for one or more trusted issuers. It is
@@ -105,10 +119,13 @@ type Validator struct {
 	now          func() time.Time
 	hooks        *Hooks
 	cache        *tokenCache
+	dpop         *dpopVerifier
+	ignoreCnf    []string
 }
 
 type issuer struct {
 	Issuer
+	dpop  DPoPMode // DPoPOff when the Issuer's is DPoPInherit
 	algs  map[string]bool
 	types []string // normalized
 }
@@ -170,6 +187,12 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 	if v.now == nil {
 		v.now = time.Now
 	}
+	dp, err := newDPoPVerifier(&cfg.DPoP, v.skew, v.now)
+	if err != nil {
+		return nil, err
+	}
+	v.dpop = dp
+	v.ignoreCnf = append([]string(nil), cfg.AllowUnverifiedConfirmation...)
 	if cfg.CacheSize >= 0 {
 		size := cfg.CacheSize
 		if size == 0 {
@@ -190,7 +213,13 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	if cfg.Keys == nil && cfg.Introspector == nil {
 		return nil, fmt.Errorf("middleware: issuer %q: neither Keys nor Introspector set", cfg.URL)
 	}
-	is := &issuer{Issuer: cfg, algs: make(map[string]bool)}
+	is := &issuer{Issuer: cfg, dpop: cfg.DPoP, algs: make(map[string]bool)}
+	switch {
+	case is.dpop == DPoPInherit:
+		is.dpop = DPoPOff
+	case is.dpop > DPoPRequired:
+		return nil, fmt.Errorf("middleware: issuer %q: unknown DPoP mode %d", cfg.URL, cfg.DPoP)
+	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
 		algs = DefaultAlgorithms
@@ -233,17 +262,26 @@ func (is *issuer) typeAllowed(typ string, present bool) bool {
 	return false
 }
 
-// Validate validates a raw access token and returns its claims. A refusal is an
-// [*Error] matching ErrInvalidToken (or ErrMissingToken for an empty token);
-// when keys or introspection are unavailable it matches ErrUnavailable. Scope
-// requirements are not checked here (see the scopes package).
+// Validate validates a raw access token presented as a bearer token and
+// returns its claims. A refusal is an [*Error] matching ErrInvalidToken (or
+// ErrMissingToken for an empty token); when keys or introspection are
+// unavailable it matches ErrUnavailable. A sender-constrained token (with
+// "cnf", RFC 7800) is refused: Validate has no proof or certificate to verify
+// its binding with (use [Validator.Authenticate]). Scope requirements are not
+// checked here (see the scopes package).
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	return v.run(ctx, presentation{token: token}, nil)
+}
+
+// run validates the presented token and checks its binding against cred
+// (nil: none), reporting the outcome to the hooks.
+func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) (*Claims, error) {
 	if v.hooks == nil || v.hooks.Validated == nil {
-		c, _, _, err := v.validate(ctx, token)
+		c, _, _, err := v.validateBound(ctx, p, cred)
 		return c, err
 	}
 	start := time.Now()
-	c, is, hit, err := v.validate(ctx, token)
+	c, is, hit, err := v.validateBound(ctx, p, cred)
 	ev := ValidationEvent{CacheHit: hit, Err: err, Duration: time.Since(start)}
 	if c != nil {
 		ev.Issuer = c.Issuer
@@ -255,6 +293,19 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
+
+// validateBound is validate followed by the binding checks, which run on
+// every request, cache hit or not.
+func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Credentials) (*Claims, *issuer, bool, error) {
+	c, is, hit, err := v.validate(ctx, p.token)
+	if err != nil {
+		return nil, is, hit, err
+	}
+	if err := v.bind(ctx, c, is, p, cred); err != nil {
+		return nil, is, hit, err
+	}
+	return c, is, hit, nil
+}
 
 func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
 	if token == "" {
@@ -422,12 +473,12 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 }
 
 // accessTokenType reports whether an introspection "token_type" names an
-// access token: absent, "Bearer" (RFC 6750), "access_token", or the RFC 8693
-// access-token URI. Refresh and ID tokens, and sender-constrained types such
-// as DPoP that this library cannot verify, are refused.
+// access token: absent, "Bearer" (RFC 6750), "DPoP" (RFC 9449 §6.2, whose
+// binding [Validator.Authenticate] then checks), "access_token", or the RFC
+// 8693 access-token URI. Refresh and ID tokens are refused.
 func accessTokenType(t string) bool {
 	switch {
-	case t == "", strings.EqualFold(t, "bearer"), t == "access_token",
+	case t == "", strings.EqualFold(t, "bearer"), t == "access_token", strings.EqualFold(t, "DPoP"),
 		t == "urn:ietf:params:oauth:token-type:access_token":
 		return true
 	}
