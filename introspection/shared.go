@@ -208,16 +208,17 @@ func (s *shared) tag(name string, rec []byte) []byte {
 
 // sharedFetch resolves token through the shared cache: a fresh record there
 // answers; otherwise the replica holding the token's lock asks the endpoint
-// and stores the result, while the others wait for it. Any store failure
-// leads to the endpoint, never to an error of its own.
+// and stores the result, while the others wait for it. A store failure
+// leads to the endpoint, never to an error of its own, and ends the store's
+// part in this lookup, so that a slow store delays it once at most.
 func (in *Introspector) sharedFetch(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
 	s := in.shared
 	name := s.name(in.endpoint, token)
 	start := time.Now()
-	c, hit, err := in.sharedGet(ctx, name, key)
+	c, hit, down, err := in.sharedGet(ctx, name, key)
 	owner := ""
-	if !hit && s.locker != nil {
-		owner, c, hit, err = in.await(ctx, name, key)
+	if !hit && !down && s.locker != nil {
+		owner, c, hit, down, err = in.await(ctx, name, key)
 	}
 	if hit {
 		in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
@@ -226,7 +227,9 @@ func (in *Introspector) sharedFetch(ctx context.Context, token string, key cache
 		return c, err
 	}
 	c, err = in.ask(ctx, token, key)
-	s.put(ctx, name, c, err, in.now())
+	if !down {
+		s.put(ctx, name, c, err, in.now())
+	}
 	if owner != "" {
 		_ = s.locker.Unlock(ctx, name, owner)
 	}
@@ -241,11 +244,11 @@ const (
 
 // await takes the lock of name, returning its owner string, or waits (at
 // most s.wait) for the result of the replica that holds it, returning that
-// result with hit true. It returns neither when the store fails or the wait
-// ends: the caller then asks the endpoint unlocked. Having taken the lock it
-// looks once more, since the previous holder may have stored its result and
-// unlocked after this replica's first look.
-func (in *Introspector) await(ctx context.Context, name string, key cacheKey) (owner string, c *middleware.Claims, hit bool, err error) {
+// result with hit true. It returns neither when the wait ends, or when the
+// store fails (down): the caller then asks the endpoint unlocked. Having
+// taken the lock it looks once more, since the previous holder may have
+// stored its result and unlocked after this replica's first look.
+func (in *Introspector) await(ctx context.Context, name string, key cacheKey) (owner string, c *middleware.Claims, hit, down bool, err error) {
 	s := in.shared
 	owner = rand.Text()
 	deadline := time.Now().Add(s.wait)
@@ -253,19 +256,19 @@ func (in *Introspector) await(ctx context.Context, name string, key cacheKey) (o
 		ok, lerr := s.locker.TryLock(ctx, name, owner, s.wait)
 		switch {
 		case lerr != nil:
-			return "", nil, false, nil
+			return "", nil, false, true, nil
 		case ok:
-			if c, hit, err = in.sharedGet(ctx, name, key); hit {
+			if c, hit, down, err = in.sharedGet(ctx, name, key); hit || down {
 				_ = s.locker.Unlock(ctx, name, owner)
-				return "", c, true, err
+				return "", c, hit, down, err
 			}
-			return owner, nil, false, nil
+			return owner, nil, false, false, nil
 		}
 		if !sleep(ctx, min(delay, time.Until(deadline))) {
-			return "", nil, false, nil
+			return "", nil, false, false, nil
 		}
-		if c, hit, err = in.sharedGet(ctx, name, key); hit {
-			return "", c, true, err
+		if c, hit, down, err = in.sharedGet(ctx, name, key); hit || down {
+			return "", c, hit, down, err
 		}
 	}
 }
@@ -287,30 +290,29 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // sharedGet returns the result stored under name if it is authentic and
-// fresh, caching it in memory until it stops being reusable.
-func (in *Introspector) sharedGet(ctx context.Context, name string, key cacheKey) (*middleware.Claims, bool, error) {
-	v, err := in.shared.cache.Get(ctx, name)
-	if err != nil || v == nil {
-		return nil, false, nil
+// fresh, caching it in memory until it stops being reusable; down reports
+// that the store failed.
+func (in *Introspector) sharedGet(ctx context.Context, name string, key cacheKey) (c *middleware.Claims, hit, down bool, err error) {
+	v, gerr := in.shared.cache.Get(ctx, name)
+	if gerr != nil || v == nil {
+		return nil, false, gerr != nil, nil
 	}
 	kind, until, body, ok := in.shared.decode(name, v)
 	now := in.now()
 	if !ok || !until.After(now) {
-		return nil, false, nil
+		return nil, false, false, nil
 	}
 	switch kind {
 	case kindInactive:
 		in.cache.putUntil(key, nil, until, now)
-		return nil, true, errInactive
+		return nil, true, false, errInactive
 	case kindActive:
-		c, err := parseResponse(body, in.scopeClaim)
-		if err != nil {
-			return nil, false, nil
+		if c, err := parseResponse(body, in.scopeClaim); err == nil {
+			in.cache.putUntil(key, c, until, now)
+			return c, true, false, nil
 		}
-		in.cache.putUntil(key, c, until, now)
-		return c, true, nil
 	}
-	return nil, false, nil
+	return nil, false, false, nil
 }
 
 // put stores the endpoint's answer (c, err) under name: an active result

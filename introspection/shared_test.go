@@ -21,7 +21,8 @@ type memShared struct {
 	vals  map[string][]byte
 	ttls  map[string]time.Duration
 	locks map[string]memLock
-	fail  atomic.Bool // every call fails
+	fail  atomic.Bool  // every call fails
+	fails atomic.Int64 // calls failed
 	sets  atomic.Int64
 }
 
@@ -38,6 +39,7 @@ var errStoreDown = errors.New("store down")
 
 func (m *memShared) Get(_ context.Context, key string) ([]byte, error) {
 	if m.fail.Load() {
+		m.fails.Add(1)
 		return nil, errStoreDown
 	}
 	m.mu.Lock()
@@ -47,6 +49,7 @@ func (m *memShared) Get(_ context.Context, key string) ([]byte, error) {
 
 func (m *memShared) Set(_ context.Context, key string, v []byte, ttl time.Duration) error {
 	if m.fail.Load() {
+		m.fails.Add(1)
 		return errStoreDown
 	}
 	m.sets.Add(1)
@@ -58,6 +61,7 @@ func (m *memShared) Set(_ context.Context, key string, v []byte, ttl time.Durati
 
 func (m *memShared) TryLock(_ context.Context, key, owner string, ttl time.Duration) (bool, error) {
 	if m.fail.Load() {
+		m.fails.Add(1)
 		return false, errStoreDown
 	}
 	m.mu.Lock()
@@ -284,7 +288,8 @@ func storedKeys(m *memShared) []string {
 }
 
 // TestSharedStoreDown checks that a failing store is skipped: the endpoint
-// answers, never an error of the store's.
+// answers, never an error of the store's, and the store is tried once per
+// lookup, so that a slow store delays a request by one timeout at most.
 func TestSharedStoreDown(t *testing.T) {
 	e := newEndpoint(t)
 	e.set(testToken, `{"active":true,"sub":"u"}`)
@@ -298,5 +303,8 @@ func TestSharedStoreDown(t *testing.T) {
 	}
 	if n := e.calls.Load(); n != 2 {
 		t.Errorf("endpoint calls = %d, want 2 (one per replica)", n)
+	}
+	if n := store.fails.Load(); n != 2 {
+		t.Errorf("store calls = %d, want 2 (one per lookup)", n)
 	}
 }
