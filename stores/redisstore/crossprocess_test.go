@@ -13,9 +13,10 @@ import (
 
 // answer is what a replica answered.
 type answer struct {
-	status    int
-	challenge string // WWW-Authenticate
-	body      string
+	status     int
+	challenge  string // WWW-Authenticate
+	retryAfter string
+	body       string
 }
 
 // httpClient keeps connections to the replicas open, so that requests sent
@@ -43,7 +44,7 @@ func get(t testing.TB, base, authorization, proof string) answer {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return answer{resp.StatusCode, strings.Join(resp.Header.Values("WWW-Authenticate"), ", "), string(body)}
+	return answer{resp.StatusCode, strings.Join(resp.Header.Values("WWW-Authenticate"), ", "), resp.Header.Get("Retry-After"), string(body)}
 }
 
 // atOnce sends one request per base at the same instant and returns the
