@@ -226,3 +226,35 @@ func TestNewStoreErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardOneRoundTrip checks the goal of one Redis round trip per DPoP
+// request through a whole replica: N requests, N commands (all SET).
+func TestGuardOneRoundTrip(t *testing.T) {
+	const n = 50
+	env := newSharedSetUp(t)
+	a := inProcessReplica(t, env.cfg)
+	c := newFaultClient(t, env.as)
+	if got, _ := c.dpop(a); got.status != 200 { // warm-up: the connection's HELLO
+		t.Fatalf("DPoP: %d", got.status)
+	}
+	admin := env.redis.client(t)
+	before := commandStats(t, admin)
+	for range n {
+		if got, _ := c.dpop(a); got.status != 200 {
+			t.Fatalf("DPoP: %d %q", got.status, got.challenge)
+		}
+	}
+	after := commandStats(t, admin)
+	total := 0
+	for cmd, calls := range after {
+		if d := calls - before[cmd]; d != 0 && cmd != "info" {
+			total += d
+			if cmd != "set" {
+				t.Errorf("%d DPoP requests ran %s %d times", n, cmd, d)
+			}
+		}
+	}
+	if total != n {
+		t.Errorf("%d DPoP requests ran %d Redis commands, want %d (one round trip each)", n, total, n)
+	}
+}
