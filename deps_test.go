@@ -11,17 +11,17 @@ import (
 
 // The root module is what a net/http user builds: it may depend only on the
 // standard library, golang.org/x and github.com/lestrrat-go (jwx and what jwx
-// itself needs). Framework integrations live in nested modules (adapters/*),
-// so that their dependencies never reach the user's build. This test enforces
-// it, after Tailscale's tstest/deptest.
+// itself needs). Framework and store integrations live in nested modules
+// (adapters/*, stores/*), so that their dependencies never reach the user's
+// build. This test enforces it, after Tailscale's tstest/deptest.
 
 // allowedRoots are the module path prefixes the root module may require
 // directly.
 var allowedRoots = []string{"golang.org/x/", "github.com/lestrrat-go/"}
 
-// forbidden returns which framework an import path belongs to, or "": any
-// path element named gin or echo (or gin-…, echo-…), or mentioning grpc or
-// protobuf.
+// forbidden returns which framework or store an import path belongs to, or
+// "": any path element named gin or echo (or gin-…, echo-…), or mentioning
+// grpc, protobuf, redis or valkey, or named redigo.
 func forbidden(importPath string) string {
 	for _, elem := range strings.Split(importPath, "/") {
 		switch {
@@ -33,6 +33,10 @@ func forbidden(importPath string) string {
 			return "grpc"
 		case strings.Contains(elem, "protobuf"):
 			return "protobuf"
+		case strings.Contains(elem, "redis") || elem == "redigo":
+			return "redis"
+		case strings.Contains(elem, "valkey"):
+			return "valkey"
 		}
 	}
 	return ""
@@ -40,20 +44,26 @@ func forbidden(importPath string) string {
 
 func TestForbidden(t *testing.T) {
 	for path, want := range map[string]string{
-		"github.com/gin-gonic/gin":                  "gin",
-		"github.com/gin-gonic/gin/binding":          "gin",
-		"github.com/labstack/echo/v4":               "echo",
-		"github.com/labstack/echo-contrib/jaegertr": "echo",
-		"google.golang.org/grpc":                    "grpc",
-		"github.com/grpc-ecosystem/go-grpc-mw/v2":   "grpc",
-		"google.golang.org/protobuf/proto":          "protobuf",
-		"github.com/golang/protobuf/proto":          "protobuf",
-		"github.com/gogo/protobuf":                  "protobuf",
-		"github.com/lestrrat-go/jwx/v3/jwk":         "",
-		"golang.org/x/sync/singleflight":            "",
-		"github.com/rsguard/rsguard/middleware":     "",
-		"github.com/example/origin/login/engine":    "",
-		"github.com/example/echoes":                 "",
+		"github.com/gin-gonic/gin":                     "gin",
+		"github.com/gin-gonic/gin/binding":             "gin",
+		"github.com/labstack/echo/v4":                  "echo",
+		"github.com/labstack/echo-contrib/jaegertr":    "echo",
+		"google.golang.org/grpc":                       "grpc",
+		"github.com/grpc-ecosystem/go-grpc-mw/v2":      "grpc",
+		"google.golang.org/protobuf/proto":             "protobuf",
+		"github.com/golang/protobuf/proto":             "protobuf",
+		"github.com/gogo/protobuf":                     "protobuf",
+		"github.com/redis/go-redis/v9":                 "redis",
+		"github.com/go-redis/redis/v8":                 "redis",
+		"github.com/gomodule/redigo/redis":             "redis",
+		"github.com/gomodule/redigo":                   "redis",
+		"github.com/valkey-io/valkey-go":               "valkey",
+		"github.com/rsguard/rsguard/stores/redisstore": "redis",
+		"github.com/lestrrat-go/jwx/v3/jwk":            "",
+		"golang.org/x/sync/singleflight":               "",
+		"github.com/rsguard/rsguard/middleware":        "",
+		"github.com/example/origin/login/engine":       "",
+		"github.com/example/echoes":                    "",
 	} {
 		if got := forbidden(path); got != want {
 			t.Errorf("forbidden(%q) = %q, want %q", path, got, want)
@@ -81,14 +91,14 @@ func goCmd(t *testing.T, args ...string) []byte {
 }
 
 // TestDeps fails if any package of the root module, or any of their tests,
-// imports gin, echo, grpc or protobuf.
+// imports gin, echo, grpc, protobuf or a Redis client.
 func TestDeps(t *testing.T) {
 	out := goCmd(t, "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	n := 0
 	for _, path := range strings.Fields(string(out)) {
 		n++
 		if fw := forbidden(path); fw != "" {
-			t.Errorf("the root module depends on %s (%s); framework code belongs in a nested module under adapters/", path, fw)
+			t.Errorf("the root module depends on %s (%s); framework and store code belongs in a nested module under adapters/ or stores/", path, fw)
 		}
 	}
 	if n == 0 {
