@@ -80,9 +80,9 @@ type SharedConfig struct {
 	// Key is the secret from which the key HMAC and the record tag keys are
 	// derived: at least 32 random bytes. Required.
 	Key []byte
-	// SealKey, when set, is an AES key (16, 24 or 32 bytes) sealing every
-	// record with AES-GCM. Default none: records are authenticated but
-	// readable by whoever can read the store.
+	// SealKey, when not nil, is an AES key (16, 24 or 32 bytes; any other
+	// length is an error) sealing every record with AES-GCM. Default nil:
+	// records are authenticated but readable by whoever can read the store.
 	SealKey []byte
 	// Wait is the longest a replica waits for another that holds the lock
 	// for the same token (when Cache implements [SharedLocker]) before it
