@@ -18,6 +18,9 @@ import (
 
 func newCache(t testing.TB, c redis.UniversalClient, cfg *redisstore.Config) *redisstore.IntrospectionCache {
 	t.Helper()
+	if cfg == nil {
+		cfg = &redisstore.Config{Timeout: testTimeout}
+	}
 	s, err := redisstore.NewIntrospectionCache(c, cfg)
 	if err != nil {
 		t.Fatalf("NewIntrospectionCache: %v", err)
@@ -28,7 +31,7 @@ func newCache(t testing.TB, c redis.UniversalClient, cfg *redisstore.Config) *re
 func TestCacheGetSet(t *testing.T) {
 	srv := startRedis(t)
 	c := srv.client(t)
-	cache := newCache(t, c, &redisstore.Config{MaxValueSize: 100})
+	cache := newCache(t, c, &redisstore.Config{MaxValueSize: 100, Timeout: testTimeout})
 	ctx := context.Background()
 	if v, err := cache.Get(ctx, "k"); v != nil || err != nil {
 		t.Errorf("Get(missing) = %q, %v; want nil, nil", v, err)
