@@ -231,7 +231,8 @@ func (in *Introspector) sharedFetch(ctx context.Context, token string, key cache
 		s.put(ctx, name, c, err, in.now())
 	}
 	if owner != "" {
-		_ = s.locker.Unlock(ctx, name, owner)
+		// Even when every caller has given up: the others are waiting.
+		_ = s.locker.Unlock(context.WithoutCancel(ctx), name, owner)
 	}
 	return c, err
 }
@@ -259,7 +260,7 @@ func (in *Introspector) await(ctx context.Context, name string, key cacheKey) (o
 			return "", nil, false, true, nil
 		case ok:
 			if c, hit, down, err = in.sharedGet(ctx, name, key); hit || down {
-				_ = s.locker.Unlock(ctx, name, owner)
+				_ = s.locker.Unlock(context.WithoutCancel(ctx), name, owner)
 				return "", c, hit, down, err
 			}
 			return owner, nil, false, false, nil

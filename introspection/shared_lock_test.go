@@ -92,6 +92,50 @@ func TestSharedHolderFails(t *testing.T) {
 	}
 }
 
+// TestSharedAbandoned checks that a lock holder whose callers all gave up
+// still releases the lock, so that the next replica need not wait for it.
+func TestSharedAbandoned(t *testing.T) {
+	e := newEndpoint(t)
+	e.set(testToken, `{"active":true,"sub":"u"}`)
+	hold := make(chan struct{})
+	e.with(func() { e.hold = hold })
+	store := newMemShared()
+	cfg := introspection.Config{Shared: &introspection.SharedConfig{Cache: store, Key: sharedKey, Wait: 10 * time.Second}}
+	a, b := replica(t, e, store, cfg), replica(t, e, store, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	errA := make(chan error, 1)
+	go func() {
+		_, err := a.Introspect(ctx, testToken)
+		errA <- err
+	}()
+	for e.calls.Load() == 0 { // A holds the lock and waits on the endpoint
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	checkUnavailable(t, <-errA)
+	close(hold)
+	deadline := time.Now().Add(5 * time.Second)
+	for { // A's request is abandoned in the background; wait for its unlock
+		store.mu.Lock()
+		n := len(store.locks)
+		store.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lock of an abandoned request was not released")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if _, err := b.Introspect(context.Background(), testToken); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("B answered after %v, waiting on an abandoned lock", d)
+	}
+}
+
 // TestSharedWaitBound checks that a lock whose holder never answers delays a
 // replica by at most Wait, after which it asks the endpoint itself.
 func TestSharedWaitBound(t *testing.T) {

@@ -73,7 +73,10 @@ func (m *memShared) TryLock(_ context.Context, key, owner string, ttl time.Durat
 	return true, nil
 }
 
-func (m *memShared) Unlock(_ context.Context, key, owner string) error {
+func (m *memShared) Unlock(ctx context.Context, key, owner string) error {
+	if err := ctx.Err(); err != nil { // as a network store would
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.locks[key].owner == owner {
