@@ -53,8 +53,8 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 		w.Header().Set("Cache-Control", "private")
 	}
 	dpop := usesDPoP(r)
-	if dpop {
+	if dpop != 0 {
 		g.setNonce(w.Header())
 	}
-	return r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g, dpop: dpop})
+	return r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g, dpop: dpop&dpopScheme != 0})
 }

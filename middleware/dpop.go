@@ -127,7 +127,7 @@ func newDPoPVerifier(cfg *DPoPConfig, skew time.Duration, now func() time.Time) 
 		d.window = DefaultDPoPProofWindow
 	}
 	if d.store == nil {
-		d.store = NewMemoryReplayStore(nil)
+		d.store = NewMemoryReplayStore(&MemoryReplayConfig{Now: now}) // the validator's clock
 	}
 	return d, nil
 }

@@ -2,25 +2,36 @@ package middleware
 
 import "net/http"
 
-// usesDPoP reports whether r presents its token with the DPoP scheme or
-// carries a DPoP proof (RFC 9449 §7.1).
-func usesDPoP(r *http.Request) bool {
+// dpopUse says how a request uses DPoP (RFC 9449 §7.1).
+type dpopUse uint8
+
+const (
+	dpopScheme dpopUse = 1 << iota // Authorization: DPoP
+	dpopProof                      // a DPoP header
+)
+
+// usesDPoP reports whether r presents its token with the DPoP scheme and
+// whether it carries a DPoP proof.
+func usesDPoP(r *http.Request) dpopUse {
 	if r == nil {
-		return false
+		return 0
 	}
+	var u dpopUse
 	if len(r.Header["Dpop"]) > 0 {
-		return true
+		u |= dpopProof
 	}
-	a := r.Header["Authorization"]
-	return len(a) == 1 && hasScheme(trimOWS(a[0]), "dpop ")
+	if a := r.Header["Authorization"]; len(a) == 1 && hasScheme(trimOWS(a[0]), "dpop ") {
+		u |= dpopScheme
+	}
+	return u
 }
 
 // setChallenges sets the WWW-Authenticate challenges answering e: one per
 // scheme the guard accepts (RFC 9449 §7.1: both Bearer and DPoP when both
 // are), the error attributes on the challenge of the scheme the request
-// used (DPoP when dpop), or on DPoP's for the errors only DPoP has. A DPoP
-// answer carries the current server nonce (RFC 9449 §9), if any.
-func (g *Guard) setChallenges(h http.Header, e *Error, dpop bool) {
+// used, or on DPoP's for the errors only DPoP has. An answer to a request
+// that uses DPoP carries the current server nonce (RFC 9449 §9), if any.
+func (g *Guard) setChallenges(h http.Header, e *Error, use dpopUse) {
 	h.Del("WWW-Authenticate")
 	bearer, accDPoP := g.v.acceptsSchemes(g.mode)
 	if !accDPoP {
@@ -29,10 +40,10 @@ func (g *Guard) setChallenges(h http.Header, e *Error, dpop bool) {
 		}
 		return
 	}
-	if dpop || e.Reason == ErrUseDPoPNonce {
+	if use != 0 || e.Reason == ErrUseDPoPNonce {
 		g.setNonce(h)
 	}
-	onDPoP := !bearer || dpop || proofCode(e.Reason) != ""
+	onDPoP := !bearer || use&dpopScheme != 0 || proofCode(e.Reason) != ""
 	if bearer {
 		if c := g.bearerChallenge(e, !onDPoP); c != "" {
 			h.Add("WWW-Authenticate", c)
@@ -75,4 +86,3 @@ func (g *Guard) setNonce(h http.Header) {
 		h["Dpop-Nonce"] = []string{n}
 	}
 }
-

@@ -3,6 +3,7 @@ package middleware
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 	"strings"
 )
 
@@ -14,8 +15,8 @@ var errHTU = errors.New("middleware: not an absolute http or https URI")
 // scheme and host in lower case, percent-encodings in upper case and
 // decoded where they encode an unreserved character, dot segments removed,
 // the default port dropped (and an empty one), an empty path made "/". A URI
-// with user information, a character outside the URI syntax, a malformed
-// percent-encoding or an invalid port is an error.
+// with user information, a percent-encoded host, a character outside the URI
+// syntax, a malformed percent-encoding or an invalid port is an error.
 func NormalizeHTU(s string) (string, error) {
 	b, err := appendHTU(nil, s)
 	return string(b), err
@@ -85,16 +86,14 @@ func appendAuthority(dst []byte, a, defaultPort string) ([]byte, error) {
 		if port != "" && port[0] != ':' {
 			return dst, errHTU
 		}
-		for i := 1; i < len(host)-1; i++ {
-			if c := host[i]; !isHex(c) && c != ':' && c != '.' {
-				return dst, errHTU // no zone identifiers or IPvFuture
-			}
+		if ip, err := netip.ParseAddr(host[1 : len(host)-1]); err != nil || !ip.Is6() || ip.Zone() != "" {
+			return dst, errHTU // an IPv6 address; no zone identifiers or IPvFuture
 		}
 	} else if i := strings.LastIndexByte(a, ':'); i >= 0 {
 		host, port = a[:i], a[i:]
 	}
-	if host == "" || host == "[]" {
-		return dst, errHTU
+	if host == "" || (host[0] != '[' && strings.ContainsAny(host, ":[]")) {
+		return dst, errHTU // only an IP literal may hold these
 	}
 	dst, err := appendPctNormalized(dst, host, true)
 	if err != nil {
@@ -162,6 +161,8 @@ func appendPctNormalized(dst []byte, s string, host bool) ([]byte, error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case c == '%' && host:
+			return dst, errHTU // a DNS name or an IP literal never needs one
 		case c == '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
 				return dst, errHTU

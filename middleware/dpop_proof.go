@@ -45,10 +45,10 @@ const maxJTI = 256
 // up a client's quota in the replay store without its private key.
 func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *Credentials) error {
 	switch {
-	case cred == nil || len(cred.DPoP) != 1:
+	case cred == nil || cred.Method == "" || cred.URI == "":
+		return errNoRequestURI // a front door without HTTP semantics (gRPC)
+	case len(cred.DPoP) != 1:
 		return errProofCount
-	case cred.Method == "" || cred.URI == "":
-		return errNoRequestURI
 	case len(cred.DPoP[0]) > MaxDPoPProofSize:
 		return errProofMalformed
 	}
@@ -219,10 +219,11 @@ func checkAth(ath, token string) bool {
 	return equalConstantTime(ath, unsafe.String(&enc[0], len(enc)))
 }
 
-// use records the proof in the replay store until it could no longer be
-// accepted (iat + window + skew).
+// use records the proof in the replay store until it can no longer be
+// accepted: iat + window + skew is the last instant checkProofClaims
+// accepts, and a store forgets an entry at its until, so a second more.
 func (d *dpopVerifier) use(ctx context.Context, jkt, jti string, iat float64, now time.Time) error {
-	until := unixFloat(iat).Add(d.window + d.skew)
+	until := unixFloat(iat).Add(d.window + d.skew + time.Second)
 	var key [replayKeyLen]byte
 	replayed, err := d.store.Use(ctx, replayKey(&key, jkt, jti), until)
 	switch {

@@ -225,7 +225,7 @@ func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
 	if cred.PeerCertificate, err = g.proxy.clientCertificate(r, trusted); err != nil {
 		return nil, fromNone, err
 	}
-	if cred.DPoP = r.Header["Dpop"]; len(cred.DPoP) > 0 {
+	if cred.DPoP = r.Header["Dpop"]; usesDPoP(r) != 0 {
 		cred.URI = g.proxy.requestURI(r, trusted)
 	}
 	c, err := g.v.Authenticate(r.Context(), &cred)

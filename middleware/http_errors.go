@@ -39,7 +39,7 @@ func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	ew.WriteHeader(status)
 }
 
-func (g *Guard) setHeaders(h http.Header, e *Error, status int, dpop bool) {
+func (g *Guard) setHeaders(h http.Header, e *Error, status int, dpop dpopUse) {
 	g.setChallenges(h, e, dpop)
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusServiceUnavailable {
@@ -54,7 +54,7 @@ type errorWriter struct {
 	g      *Guard
 	e      *Error
 	status int
-	dpop   bool // the request used DPoP
+	dpop   dpopUse // how the request used DPoP
 	wrote  bool
 }
 

@@ -11,8 +11,8 @@ import (
 
 // Defaults for [MemoryReplayConfig] fields left zero.
 const (
-	// DefaultReplayCapacity bounds a [MemoryReplayStore]: at about 200 bytes
-	// an entry (see [MemoryReplayStore]), 200,000 entries take about 40 MB.
+	// DefaultReplayCapacity bounds a [MemoryReplayStore]: at about 150 bytes
+	// an entry (see [MemoryReplayStore]), 200,000 entries take about 30 MB.
 	DefaultReplayCapacity = 200_000
 	// DefaultReplayQuota is how many unexpired proofs one DPoP key may have
 	// in a [MemoryReplayStore]: with the default 90-second lifetime of an
@@ -43,7 +43,7 @@ type MemoryReplayConfig struct {
 
 // MemoryReplayStore is the default [ReplayStore]: an in-process, bounded map
 // of the proofs used until their expiry. It protects one replica only.
-// Memory: about 200 bytes per entry (a 64-byte key, its expiry, map and
+// Memory: about 150 bytes per entry (a 64-byte key, its expiry, map and
 // queue slots), measured by TestMemoryReplayStoreMemory. When it holds
 // Capacity unexpired entries it refuses new ones with [ErrReplayStoreFull]
 // (the validator fails closed, 503) rather than forget a proof early. It is

@@ -19,7 +19,15 @@
 //	method not in the table           codes.PermissionDenied
 //
 // The status message names the reason ("grpcguard: token expired"), never the
-// token. An admitted call's handler finds the claims with
+// token.
+//
+// Sender-constrained tokens: a certificate-bound token (RFC 8705 §3) is
+// checked against the client certificate of the call's TLS connection, so
+// mutual TLS makes it work as over HTTPS. DPoP (RFC 9449) defines proofs of
+// an HTTP method and URI only, and gRPC has no standard mapping: by default
+// a DPoP-bound token is refused over gRPC ("token is sender-constrained"),
+// whatever "dpop" metadata the call carries. [WithDPoP] opts in to a
+// mapping the client must follow. An admitted call's handler finds the claims with
 // [middleware.FromContext], on its context or its stream's.
 package grpcguard
 
@@ -42,6 +50,7 @@ import (
 type Guard struct {
 	v     *middleware.Validator
 	rules map[string]rule // full method names, and service prefixes "/pkg.Service/"
+	dpop  bool            // WithDPoP: map calls to htm and htu
 }
 
 // New returns a guard that validates tokens with v and authorizes methods as
@@ -64,7 +73,7 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
-	return &Guard{v: v, rules: t.rules}, nil
+	return &Guard{v: v, rules: t.rules, dpop: t.dpop}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
@@ -96,7 +105,9 @@ func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
 }
 
 // callCredentials translates the call's metadata and peer into what the core
-// reads: the "authorization" values and the TLS client certificate.
+// reads: the "authorization" and "dpop" values and the TLS client
+// certificate (for certificate-bound tokens, RFC 8705 §3). It sets no method
+// or URI: see [WithDPoP].
 func callCredentials(ctx context.Context) middleware.Credentials {
 	cred := middleware.Credentials{
 		Authorization: metadata.ValueFromIncomingContext(ctx, "authorization"),
@@ -135,6 +146,9 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
+	if g.dpop {
+		cred.Method, cred.URI = dpopTarget(ctx, fullMethod)
+	}
 	claims, err := g.v.Admit(ctx, &cred, r.req)
 	if err != nil {
 		return ctx, statusOf(ctx, err)

@@ -70,6 +70,7 @@ type rule struct {
 type table struct {
 	rules map[string]rule
 	err   error
+	dpop  bool // WithDPoP
 }
 
 func (t *table) add(name string, r rule) {

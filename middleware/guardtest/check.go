@@ -7,7 +7,7 @@ import (
 )
 
 // CheckHTTP checks an HTTP front door's answer to the case: the status; the
-// WWW-Authenticate, Retry-After and (for a refusal) "Cache-Control: no-store"
+// WWW-Authenticate, Retry-After, DPoP-Nonce and (for a refusal) "Cache-Control: no-store"
 // headers, exactly as net/http's [middleware.Guard] writes them with its
 // default settings; a refusal without a body (the guard's default) and
 // without the token anywhere; and for an admitted request the body
@@ -24,6 +24,9 @@ func (c *Case) CheckHTTP(tb testing.TB, resp *http.Response, body string) {
 	if got := strings.Join(h.Values("Retry-After"), "\n"); got != c.RetryAfter {
 		tb.Errorf("%s: Retry-After = %q, want %q", c.Name, got, c.RetryAfter)
 	}
+	if got := strings.Join(h.Values("DPoP-Nonce"), "\n"); got != c.Nonce {
+		tb.Errorf("%s: DPoP-Nonce = %q, want %q", c.Name, got, c.Nonce)
+	}
 	if c.Kind == nil {
 		if body != Subject {
 			tb.Errorf("%s: body = %q, want %q", c.Name, body, Subject)
@@ -39,23 +42,29 @@ func (c *Case) CheckHTTP(tb testing.TB, resp *http.Response, body string) {
 	c.checkNoToken(tb, "response headers", headerText(h))
 }
 
-// CheckGRPC checks a gRPC front door's answer to the case: the status code
-// (numbered as google.golang.org/grpc/codes), a status message that names the
-// reason of a refusal and never holds the token, and for an admitted call
-// the subject that the handler found in its context.
+// CheckGRPC checks a gRPC front door's answer to the case, sent with its
+// Authorization values only: the status code (numbered as
+// google.golang.org/grpc/codes), a status message that names the reason of
+// a refusal ([Case.GRPCDescription], else Description) and never holds the
+// token, and for an admitted call the subject that the handler found in its
+// context.
 func (c *Case) CheckGRPC(tb testing.TB, code uint32, message, subject string) {
 	tb.Helper()
 	if code != c.GRPCCode {
 		tb.Errorf("%s: code = %d, want %d (message %q)", c.Name, code, c.GRPCCode, message)
 	}
-	if c.Kind == nil {
+	if c.GRPCCode == CodeOK {
 		if subject != Subject {
 			tb.Errorf("%s: subject seen by the handler = %q, want %q", c.Name, subject, Subject)
 		}
 		return
 	}
-	if !strings.Contains(message, c.Description) {
-		tb.Errorf("%s: status message = %q, want it to contain %q", c.Name, message, c.Description)
+	desc := c.Description
+	if c.GRPCDescription != "" {
+		desc = c.GRPCDescription
+	}
+	if !strings.Contains(message, desc) {
+		tb.Errorf("%s: status message = %q, want it to contain %q", c.Name, message, desc)
 	}
 	c.checkNoToken(tb, "status message", message)
 }

@@ -53,7 +53,9 @@ const (
 )
 
 // Fixture is a trusted authorization server, a second trusted issuer whose
-// key set cannot be fetched, and a validator that trusts both.
+// key set cannot be fetched, and a validator that trusts both. The trusted
+// server's tokens may be DPoP-bound ([middleware.DPoPAllowed], with server
+// nonces) or certificate-bound.
 type Fixture struct {
 	// Server is the trusted authorization server; the validator fetches its
 	// JWK Set over HTTP ([middleware.NewRemoteKeys]).
@@ -62,9 +64,17 @@ type Fixture struct {
 	Validator *middleware.Validator
 	// Now is the fixed clock of the servers and of the validator.
 	Now time.Time
+	// Nonce is the validator's DPoP server-nonce key (RFC 9449 §9): every
+	// DPoP proof of the table carries its nonce unless the case says not.
+	Nonce *middleware.NonceKey
 
-	down *oauthtest.Server // its JWK Set endpoint answers 503
+	down   *oauthtest.Server // its JWK Set endpoint answers 503
+	client *proofKey         // the DPoP key the table's bound tokens name
+	other  *proofKey         // a DPoP key no token names
 }
+
+// nonceStep is the life of the fixture's DPoP nonces.
+const nonceStep = time.Minute
 
 // New starts the fixture's servers, ES256 both, and closes them and the key
 // sources when tb ends.
@@ -81,10 +91,15 @@ func New(tb testing.TB) *Fixture {
 
 	keys := remoteKeys(tb, f.Server, false)
 	downKeys := remoteKeys(tb, f.down, true)
+	nonce, err := middleware.NewNonceKey(randomBytes(32), nonceStep)
+	if err != nil {
+		tb.Fatalf("guardtest: NewNonceKey: %v", err)
+	}
+	f.Nonce, f.client, f.other = nonce, newProofKey(), newProofKey()
 	v, err := middleware.NewMultiIssuerValidator([]middleware.Issuer{
-		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: keys},
+		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: keys, DPoP: middleware.DPoPAllowed},
 		{URL: f.down.Issuer(), Audiences: []string{Audience}, Keys: downKeys},
-	}, &middleware.Config{Now: clock})
+	}, &middleware.Config{Now: clock, DPoP: middleware.DPoPConfig{Nonce: nonce}})
 	if err != nil {
 		tb.Fatalf("guardtest: NewMultiIssuerValidator: %v", err)
 	}

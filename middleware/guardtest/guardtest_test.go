@@ -3,6 +3,7 @@ package guardtest_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rsguard/rsguard/middleware"
@@ -24,7 +25,7 @@ func TestCasesAgainstCore(t *testing.T) {
 				t.Fatalf("duplicate case name %q", c.Name)
 			}
 			seen[c.Name] = true
-			err := coreDecision(context.Background(), f.Validator, c.Authorization)
+			err := coreDecision(context.Background(), f.Validator, &c)
 			c.CheckErr(t, err)
 			if got := middleware.Status(err); got != c.Status {
 				t.Errorf("Status(%v) = %d, want %d", err, got, c.Status)
@@ -32,15 +33,25 @@ func TestCasesAgainstCore(t *testing.T) {
 			if err == nil {
 				return
 			}
-			if got := middleware.Challenge(err, middleware.DefaultRealm); got != c.Challenge {
-				t.Errorf("Challenge(%v) = %q, want %q", err, got, c.Challenge)
+			// Challenge renders the Bearer challenge; the table's error sits
+			// on it unless the request used DPoP.
+			bearerLine, dpopLine, _ := strings.Cut(c.Challenge, "\n")
+			want := bearerLine
+			if strings.Contains(dpopLine, "error=") {
+				want = "Bearer" + strings.TrimPrefix(dpopLine, `DPoP realm="api", algs="`+strings.Join(f.Validator.DPoPAlgorithms(), " ")+`"`)
+				want = strings.Replace(want, "Bearer, ", `Bearer realm="api", `, 1)
+			}
+			if got := middleware.Challenge(err, middleware.DefaultRealm); got != want {
+				t.Errorf("Challenge(%v) = %q, want %q", err, got, want)
 			}
 			if got := middleware.SafeDescription(err); got != c.Description {
 				t.Errorf("SafeDescription(%v) = %q, want %q", err, got, c.Description)
 			}
 		})
 	}
-	for _, name := range []string{"valid", "expired", "wrong_audience", "missing_scope", "no_token", "keys_unavailable", "malformed_header"} {
+	for _, name := range []string{"valid", "expired", "wrong_audience", "missing_scope", "no_token", "keys_unavailable", "malformed_header",
+		"dpop_valid", "dpop_no_nonce", "dpop_replayed", "dpop_bound_as_bearer", "dpop_proof_with_bearer", "dpop_unbound_as_dpop",
+		"cert_bound_no_certificate", "cert_bound_header_from_untrusted_peer"} {
 		if !seen[name] {
 			t.Errorf("the table has no %q case", name)
 		}
@@ -48,21 +59,17 @@ func TestCasesAgainstCore(t *testing.T) {
 }
 
 // coreDecision is what every front door decides, written with the core's
-// functions only.
-func coreDecision(ctx context.Context, v *middleware.Validator, auth []string) error {
-	token, err := middleware.ParseAuthorization(auth)
-	if err != nil {
-		return err
+// one entry point: the case's request to a GET of caseURL, as credentials.
+func coreDecision(ctx context.Context, v *middleware.Validator, c *guardtest.Case) error {
+	cred := &middleware.Credentials{Authorization: c.Authorization, Method: http.MethodGet, URI: caseURL}
+	if c.Proofs != nil {
+		cred.DPoP = c.Proofs(caseURL)
 	}
-	var claims *middleware.Claims
-	if token != "" {
-		if claims, err = v.Validate(ctx, token); err != nil {
-			return err
-		}
-		ctx = middleware.NewContext(ctx, claims)
-	}
-	return middleware.Authorize(ctx, guardtest.Requirement)
+	_, err := v.Admit(ctx, cred, guardtest.Requirement)
+	return err
 }
+
+const caseURL = "http://127.0.0.1:8080/orders"
 
 // TestCheckHTTPCatchesDifferences makes sure CheckHTTP fails an answer that
 // differs from the case, so that a front door cannot pass by accident.
