@@ -6,7 +6,8 @@
 // [ClientAuth], caches each introspection result — never an authorization
 // decision: scopes and other route requirements are evaluated by the caller on
 // every request — under a SHA-256 hash of the endpoint and the token, merges
-// concurrent lookups of the same token into one request, and reports every
+// concurrent lookups of the same token into one request (and, with a
+// [SharedCache], the lookups of every replica sharing it), and reports every
 // failure of the authorization server as [middleware.ErrUnavailable], never as
 // an invalid or a valid token.
 package introspection
