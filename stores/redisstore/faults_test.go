@@ -72,6 +72,8 @@ func TestRedisStopped(t *testing.T) {
 	cfg := env.cfg
 	cfg.Timeout = 0 // the default
 	a, b := inProcessReplica(t, cfg), inProcessReplica(t, cfg)
+	cfg.FailOpen = true
+	open := inProcessReplica(t, cfg)
 	c := newFaultClient(t, env.as)
 	if got, _ := c.dpop(a); got.status != http.StatusOK {
 		t.Fatalf("DPoP with Redis up: %d %q", got.status, got.challenge)
@@ -87,6 +89,9 @@ func TestRedisStopped(t *testing.T) {
 		if d > redisstore.DefaultTimeout+700*time.Millisecond {
 			t.Errorf("DPoP with Redis down answered after %v, want within about the %v timeout", d, redisstore.DefaultTimeout)
 		}
+	}
+	if got, _ := c.dpop(open); got.status != http.StatusOK {
+		t.Errorf("DPoP with Redis down at a replica failing open: %d, want 200", got.status)
 	}
 	if got := get(t, a, "Bearer "+c.bearer, ""); got.status != http.StatusOK {
 		t.Errorf("Bearer JWT with Redis down: %d %q, want 200", got.status, got.challenge)

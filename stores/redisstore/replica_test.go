@@ -49,6 +49,7 @@ type replicaConfig struct {
 	Issuer    string
 	SharedKey []byte
 	Timeout   time.Duration // of every Redis call; 0 for the default
+	FailOpen  bool          // DPoPConfig.AllowReplayStoreFailure
 }
 
 // sharedSetUp is one Redis and one authorization server for replicas.
@@ -91,7 +92,7 @@ func replicaHandler(ctx context.Context, cfg replicaConfig) (http.Handler, func(
 	v, err2 := middleware.NewValidator(middleware.Issuer{
 		URL: cfg.Issuer, Audiences: []string{oauthtest.DefaultAudience}, Keys: keys,
 		Introspector: in, DPoP: middleware.DPoPAllowed,
-	}, &middleware.Config{DPoP: middleware.DPoPConfig{ReplayStore: replay}})
+	}, &middleware.Config{DPoP: middleware.DPoPConfig{ReplayStore: replay, AllowReplayStoreFailure: cfg.FailOpen}})
 	if err := firstErr(err1, err2); err != nil {
 		stop()
 		return nil, nil, err
