@@ -27,11 +27,18 @@ import (
 const replicaEnv = "REDISSTORE_TEST_REPLICA"
 
 func TestMain(m *testing.M) {
+	// go-redis logs each failed dial of the fault tests' outages; the tests
+	// check the answers instead.
+	redis.SetLogger(quietLogger{})
 	if cfg := os.Getenv(replicaEnv); cfg != "" {
 		os.Exit(runReplica(cfg))
 	}
 	os.Exit(m.Run())
 }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // apiURL is where clients believe the API is (behind a load balancer), for
 // the proofs' "htu": every replica has the same.
