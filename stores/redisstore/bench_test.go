@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,15 +16,14 @@ import (
 
 // replayStores returns the two stores compared, in one run: the in-memory
 // default and Redis on loopback.
-func replayStores(b *testing.B) []struct {
+type namedStore struct {
 	name  string
 	store middleware.ReplayStore
-} {
+}
+
+func replayStores(b *testing.B) []namedStore {
 	srv := startRedis(b)
-	return []struct {
-		name  string
-		store middleware.ReplayStore
-	}{
+	return []namedStore{
 		{"memory", middleware.NewMemoryReplayStore(nil)},
 		// A timeout long enough that a loaded machine measures cost, not 503s.
 		{"redis", newReplayStore(b, srv.client(b), &redisstore.Config{Timeout: time.Second})},
@@ -53,12 +53,13 @@ func BenchmarkReplayUse(b *testing.B) {
 	}
 }
 
-// BenchmarkGuardDPoP is a DPoP request through the guard (proof checks,
-// JWT validation, the replay check), with each replay store: the
-// difference is the Redis round trip. Proofs are made before the timer
-// starts; req/s is of one client at a time (serial) or of GOMAXPROCS
-// clients (parallel).
-func BenchmarkGuardDPoP(b *testing.B) {
+// request is one DPoP request: a bound token and a fresh proof.
+type request struct{ authorization, proof string }
+
+// dpopGuards returns a guard over each store, with one validator setup, and
+// a source of fresh requests from 16 clients taking turns (the in-memory
+// store bounds the proofs of one key).
+func dpopGuards(b *testing.B, stores []namedStore) ([]http.Handler, func() request) {
 	as := oauthtest.NewServer(nil)
 	b.Cleanup(as.Close)
 	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
@@ -66,8 +67,6 @@ func BenchmarkGuardDPoP(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = keys.Close() })
-	// Clients, each with its proof key and bound token, taking turns (the
-	// in-memory store bounds the proofs of one key).
 	type client struct {
 		key   *dpopKey
 		token string
@@ -77,8 +76,8 @@ func BenchmarkGuardDPoP(b *testing.B) {
 		k := newDPoPKey(b)
 		clients[i] = client{k, as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": k.jkt}}})}
 	}
-	type request struct{ token, proof string }
-	for _, s := range replayStores(b) {
+	var hs []http.Handler
+	for _, s := range stores {
 		v, err := middleware.NewValidator(middleware.Issuer{
 			URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}, Keys: keys, DPoP: middleware.DPoPAllowed,
 		}, &middleware.Config{DPoP: middleware.DPoPConfig{ReplayStore: s.store}})
@@ -89,44 +88,111 @@ func BenchmarkGuardDPoP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := guard.Protect(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-		for _, parallel := range []bool{false, true} {
-			name := s.name + "/serial"
-			if parallel {
-				name = s.name + "/parallel"
-			}
-			b.Run(name, func(b *testing.B) {
+		hs = append(hs, guard.Protect(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })))
+	}
+	n := 0
+	return hs, func() request {
+		c := clients[n%len(clients)]
+		n++
+		return request{"DPoP " + c.token, c.key.proof(b, "GET", apiURL+"/orders", c.token)}
+	}
+}
+
+// serve sends r through h and checks that it was admitted.
+func serve(b *testing.B, h http.Handler, r request) {
+	req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+	req.Header.Set("Authorization", r.authorization)
+	req.Header.Set("DPoP", r.proof)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		b.Errorf("status %d %q", rec.Code, rec.Header().Values("WWW-Authenticate"))
+	}
+}
+
+// BenchmarkGuardDPoP is a DPoP request through the guard (proof checks,
+// JWT validation, the replay check), with each replay store: the
+// difference is the Redis round trip. Proofs are made before the timer
+// starts; req/s is of one client at a time (serial) or of GOMAXPROCS
+// clients (parallel).
+func BenchmarkGuardDPoP(b *testing.B) {
+	stores := replayStores(b)
+	hs, next := dpopGuards(b, stores)
+	for i, s := range stores {
+		for _, mode := range []string{"serial", "parallel"} {
+			b.Run(s.name+"/"+mode, func(b *testing.B) {
 				reqs := make(chan request, b.N)
-				for i := range b.N {
-					c := clients[i%len(clients)]
-					reqs <- request{"DPoP " + c.token, c.key.proof(b, "GET", apiURL+"/orders", c.token)}
+				for range b.N {
+					reqs <- next()
 				}
 				close(reqs)
-				serve := func() {
-					r := <-reqs
-					req := httptest.NewRequest(http.MethodGet, "/orders", nil)
-					req.Header.Set("Authorization", r.token)
-					req.Header.Set("DPoP", r.proof)
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, req)
-					if rec.Code != http.StatusNoContent {
-						b.Errorf("status %d %q", rec.Code, rec.Header().Values("WWW-Authenticate"))
-					}
-				}
 				b.ResetTimer()
-				if parallel {
+				if mode == "parallel" {
 					b.RunParallel(func(pb *testing.PB) {
 						for pb.Next() {
-							serve()
+							serve(b, hs[i], <-reqs)
 						}
 					})
 				} else {
 					for range b.N {
-						serve()
+						serve(b, hs[i], <-reqs)
 					}
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 			})
 		}
 	}
+}
+
+// BenchmarkPaired interleaves the two stores request by request, so that
+// the load of a shared machine falls on both alike: each iteration makes one
+// replay check (or one DPoP request through the guard) with the in-memory
+// store and one with Redis, timed apart. It reports the medians per request
+// and the difference, the added cost of Redis.
+func BenchmarkPaired(b *testing.B) {
+	stores := replayStores(b)
+	b.Run("replay", func(b *testing.B) {
+		until := time.Now().Add(time.Hour)
+		ctx := context.Background()
+		run := func(s middleware.ReplayStore, key string) {
+			if replayed, err := s.Use(ctx, key, until); err != nil || replayed {
+				b.Fatalf("Use = %v, %v", replayed, err)
+			}
+		}
+		prefix := fmt.Sprintf("%043d:", time.Now().UnixNano())
+		paired(b, func(i int) { run(stores[0].store, fmt.Sprint(prefix, i)) },
+			func(i int) { run(stores[1].store, fmt.Sprint(prefix, i)) })
+	})
+	b.Run("guard", func(b *testing.B) {
+		h, next := dpopGuards(b, stores)
+		reqs := make([][2]request, b.N)
+		for i := range reqs {
+			reqs[i] = [2]request{next(), next()}
+		}
+		paired(b, func(i int) { serve(b, h[0], reqs[i][0]) }, func(i int) { serve(b, h[1], reqs[i][1]) })
+	})
+}
+
+// paired runs a and b in turn b.N times and reports the median time of each
+// and their difference.
+func paired(tb *testing.B, a, b func(i int)) {
+	da, db := make([]time.Duration, tb.N), make([]time.Duration, tb.N)
+	tb.ResetTimer()
+	for i := range tb.N {
+		start := time.Now()
+		a(i)
+		mid := time.Now()
+		b(i)
+		da[i], db[i] = mid.Sub(start), time.Since(mid)
+	}
+	ma, mb := median(da), median(db)
+	tb.ReportMetric(float64(ma.Nanoseconds()), "memory-ns/op")
+	tb.ReportMetric(float64(mb.Nanoseconds()), "redis-ns/op")
+	tb.ReportMetric(float64((mb - ma).Nanoseconds()), "added-ns/op")
+	tb.ReportMetric(float64(mb)/float64(ma), "redis/memory")
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
 }
