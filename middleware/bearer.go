@@ -56,8 +56,8 @@ const (
 // answers 401 invalid_token here instead.
 func ParseAuthorization(values []string) (token string, err error) {
 	scheme, token, err := ParseAuthorizationScheme(values)
-	if scheme != SchemeBearer {
-		return "", err
+	if scheme == SchemeDPoP {
+		return "", nil // another scheme, for this function
 	}
 	return token, err
 }
@@ -65,7 +65,8 @@ func ParseAuthorization(values []string) (token string, err error) {
 // ParseAuthorizationScheme is [ParseAuthorization] for the Bearer and the
 // DPoP scheme (RFC 9449 §7.1, the same token68 syntax): it returns the
 // scheme ([SchemeBearer] or [SchemeDPoP]) and the token, ("", "", nil) for
-// no value or another scheme, and the same errors.
+// no value or another scheme, and the same errors; a malformed Bearer or
+// DPoP value returns its scheme with the error.
 func ParseAuthorizationScheme(values []string) (scheme, token string, err error) {
 	switch len(values) {
 	case 0:
@@ -84,17 +85,17 @@ func ParseAuthorizationScheme(values []string) (scheme, token string, err error)
 		return "", "", nil // another scheme, or none
 	}
 	if v == "" {
-		return "", "", errMalformedHeader // "Bearer" without credentials
+		return scheme, "", errMalformedHeader // "Bearer" without credentials
 	}
 	if v[0] != ' ' {
 		if tchar(v[0]) {
 			return "", "", nil // a longer scheme name, such as "Bearerish"
 		}
-		return "", "", errMalformedHeader // "Bearer\tx", "Bearer,x"...
+		return scheme, "", errMalformedHeader // "Bearer\tx", "Bearer,x"...
 	}
 	token = strings.TrimLeft(v, " ")
 	if !IsB64Token(token) {
-		return "", "", errMalformedHeader
+		return scheme, "", errMalformedHeader
 	}
 	return scheme, token, nil
 }

@@ -254,3 +254,49 @@ func TestDPoPHTTP(t *testing.T) {
 		t.Error("NewGuard accepted a relative ExternalURL")
 	}
 }
+
+// TestNestedGuardModes checks a route guard whose DPoP mode differs from
+// the outer guard's: it does not verify the proof again (its jti is used
+// up) but holds the presentation the outer guard saw to its own mode.
+func TestNestedGuardModes(t *testing.T) {
+	tk := keyFor(t, "ES256")
+	c := newDPoPClient(t, "ES256")
+	v := dpopValidator(t, "ES256", DPoPAllowed, nil)
+	outer, _ := NewGuard(v, nil)
+	required, _ := NewGuard(v, &GuardConfig{DPoPMode: DPoPRequired})
+	off, _ := NewGuard(v, &GuardConfig{DPoPMode: DPoPOff})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux := http.NewServeMux()
+	mux.Handle("/required", required.Protect(ok))
+	mux.Handle("/off", off.Protect(ok))
+	srv := httptest.NewServer(outer.Protect(mux))
+	t.Cleanup(srv.Close)
+	bound, unbound := c.boundToken(tk), tk.token()
+	tests := []struct {
+		name, path, auth string
+		proof            bool
+		status           int
+	}{
+		{"dpop_on_required", "/required", "DPoP " + bound, true, 200},
+		{"bearer_on_required", "/required", "Bearer " + unbound, false, 401},
+		{"bearer_on_off", "/off", "Bearer " + unbound, false, 200},
+		{"dpop_on_off", "/off", "DPoP " + bound, true, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", srv.URL+tt.path, nil)
+			req.Header.Set("Authorization", tt.auth)
+			if tt.proof {
+				req.Header.Set("DPoP", c.proof(bound, nil, map[string]any{"htu": srv.URL + tt.path}))
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d (%q), want %d", resp.StatusCode, resp.Header.Values("WWW-Authenticate"), tt.status)
+			}
+		})
+	}
+}

@@ -41,7 +41,9 @@ func TestIntrospectedBinding(t *testing.T) {
 		{"x5t_without_certificate", base + `,"token_type":"Bearer","cnf":{"x5t#S256":"` + CertificateThumbprint(cert) + `"}}`,
 			func() *Credentials { return &Credentials{Authorization: []string{"Bearer " + opaque}} }, ErrSenderConstrained},
 		{"x5t_with_certificate", base + `,"token_type":"Bearer","cnf":{"x5t#S256":"` + CertificateThumbprint(cert) + `"}}`,
-			func() *Credentials { return &Credentials{Authorization: []string{"Bearer " + opaque}, PeerCertificate: cert} }, nil},
+			func() *Credentials {
+				return &Credentials{Authorization: []string{"Bearer " + opaque}, PeerCertificate: cert}
+			}, nil},
 		{"unknown_cnf_member", base + `,"cnf":{"kid":"k"}}`,
 			func() *Credentials { return &Credentials{Authorization: []string{"Bearer " + opaque}} }, ErrSenderConstrained},
 	}

@@ -3,8 +3,6 @@ package middleware
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -105,17 +103,4 @@ type failingStore struct{}
 
 func (failingStore) Use(context.Context, string, time.Time) (bool, error) {
 	return false, context.DeadlineExceeded
-}
-
-// signerOf is the Go private key of a test key, for tests that sign by hand.
-func signerOf(k *testKey) crypto.Signer {
-	switch s := k.signer.(type) {
-	case *ecdsa.PrivateKey:
-		return s
-	case *rsa.PrivateKey:
-		return s
-	case ed25519.PrivateKey:
-		return s
-	}
-	return nil
 }

@@ -30,6 +30,9 @@ func SameHTU(a, b string) bool {
 	if err != nil {
 		return false
 	}
+	if a == b {
+		return true // the usual case: a client that sent the URI as given
+	}
 	nb, err := appendHTU(bb[:0], b)
 	return err == nil && bytes.Equal(na, nb)
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"hash/maphash"
 	"math/big"
+	"strings"
 	"sync"
 )
 
@@ -20,16 +21,20 @@ const (
 	maxProofJWK     = 2048 // bytes of the "jwk" header member
 )
 
-// proofKey is a parsed proof key and its RFC 7638 thumbprint.
+// proofKey is a parsed proof key, its RFC 7638 thumbprint and the algorithm
+// of the proof header it came from.
 type proofKey struct {
 	key *Key
 	jkt string
+	alg string
 }
 
-// proofKeyCache remembers the keys of recent proofs by their "jwk" JSON, so
-// that a client's proofs after the first cost no parsing or thumbprint
-// (clients keep their DPoP key, RFC 9449 §2). It holds at most
-// proofKeyShards*proofKeyShardCap keys; a full shard drops an arbitrary one.
+// proofKeyCache remembers the proof headers (as received, base64url) that
+// passed every header check, with their parsed keys, so that a client's
+// proofs after the first cost no header decoding, parsing or thumbprint:
+// clients keep their DPoP key (RFC 9449 §2), so their headers repeat. It
+// holds at most proofKeyShards*proofKeyShardCap headers of at most
+// MaxDPoPProofSize bytes; a full shard drops an arbitrary one.
 type proofKeyCache struct {
 	seed   maphash.Seed
 	shards [proofKeyShards]struct {
@@ -51,19 +56,19 @@ func newProofKeyCache() *proofKeyCache {
 	return c
 }
 
-// get returns the key of the JWK raw, parsing it on a miss.
-func (c *proofKeyCache) get(raw []byte) (*proofKey, error) {
-	sh := &c.shards[maphash.Bytes(c.seed, raw)%proofKeyShards]
+// get returns the key of an encoded header that passed before, or nil.
+func (c *proofKeyCache) get(hdr string) *proofKey {
+	sh := &c.shards[maphash.String(c.seed, hdr)%proofKeyShards]
 	sh.mu.RLock()
-	pk := sh.m[string(raw)]
+	pk := sh.m[hdr]
 	sh.mu.RUnlock()
-	if pk != nil {
-		return pk, nil
-	}
-	pk, err := parseProofJWK(raw)
-	if err != nil {
-		return nil, err
-	}
+	return pk
+}
+
+// put remembers an encoded header that passed every header check.
+func (c *proofKeyCache) put(hdr string, pk *proofKey) {
+	sh := &c.shards[maphash.String(c.seed, hdr)%proofKeyShards]
+	hdr = strings.Clone(hdr) // not the whole proof
 	sh.mu.Lock()
 	if len(sh.m) >= proofKeyShardCap {
 		for k := range sh.m {
@@ -71,9 +76,8 @@ func (c *proofKeyCache) get(raw []byte) (*proofKey, error) {
 			break
 		}
 	}
-	sh.m[string(raw)] = pk
+	sh.m[hdr] = pk
 	sh.mu.Unlock()
-	return pk, nil
 }
 
 // jwkMembers are the members of a proof's public JWK that rsguard reads.

@@ -53,19 +53,7 @@ func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *
 		return errProofMalformed
 	}
 	var j jws
-	if err := splitJWS(cred.DPoP[0], &j); err != nil {
-		if AsError(err).Reason == ErrDisallowedAlg {
-			return errProofAlg
-		}
-		return errProofMalformed
-	}
-	if !d.algs[j.alg] {
-		return errProofAlg
-	}
-	if !j.hasTyp || !typeIs(j.typ, "dpop+jwt") {
-		return errProofType
-	}
-	key, err := d.proofKey(&j, jkt)
+	key, err := d.proofHeader(cred.DPoP[0], &j, jkt)
 	if err != nil {
 		return err
 	}
@@ -80,7 +68,7 @@ func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *
 	if !j.verify(key) {
 		return errProofSignature
 	}
-	return d.use(ctx, jkt, pc.jti, pc.iat, now)
+	return d.use(ctx, jkt, pc.jti, pc.iat)
 }
 
 // typeIs compares a "typ" value with want, case-insensitively and with the
@@ -102,28 +90,58 @@ func typeIs(typ, want string) bool {
 	return true
 }
 
-// proofKey returns the proof's embedded public key ("jwk", RFC 9449 §4.2),
-// which must fit the proof's algorithm and have the thumbprint jkt.
-func (d *dpopVerifier) proofKey(j *jws, jkt string) (*Key, error) {
-	hdr := j.scratch[:j.hdrLen]
-	sp, dup := findMember(hdr, "jwk")
-	if dup {
+// proofHeader splits the proof into j and checks its header: typ, alg, and
+// the embedded public key ("jwk", RFC 9449 §4.2), which must fit alg and
+// have the thumbprint jkt. A header that passed before is not decoded again.
+func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*Key, error) {
+	h, err := cutJWS(proof, j)
+	if err != nil {
 		return nil, errProofMalformed
 	}
-	if sp.end == 0 {
+	pk := d.keys.get(proof[:h])
+	if pk != nil {
+		j.alg = pk.alg
+		j.scratch = make([]byte, b64.DecodedLen(len(j.signature))+scratchTail)
+		if j.finishSplit() != nil {
+			return nil, errProofMalformed
+		}
+	} else if pk, err = d.parseProofHeader(proof, j); err != nil {
+		return nil, err
+	} else {
+		d.keys.put(proof[:h], pk)
+	}
+	if !equalConstantTime(pk.jkt, jkt) {
+		return nil, errProofJKT
+	}
+	return pk.key, nil
+}
+
+// parseProofHeader splits and checks a proof whose header is not cached.
+func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error) {
+	if err := splitJWS(proof, j); err != nil {
+		if AsError(err).Reason == ErrDisallowedAlg {
+			return nil, errProofAlg
+		}
+		return nil, errProofMalformed
+	}
+	if !d.algs[j.alg] {
+		return nil, errProofAlg
+	}
+	if !j.hasTyp || !typeIs(j.typ, "dpop+jwt") {
+		return nil, errProofType
+	}
+	if j.jwk.end == 0 {
 		return nil, errProofKey
 	}
-	pk, err := d.keys.get(hdr[sp.start:sp.end])
+	pk, err := parseProofJWK(j.scratch[j.jwk.start:j.jwk.end])
 	if err != nil {
 		return nil, err
 	}
 	if !pk.key.fits(j.alg) {
 		return nil, errProofKey
 	}
-	if !equalConstantTime(pk.jkt, jkt) {
-		return nil, errProofJKT
-	}
-	return pk.key, nil
+	pk.alg = j.alg
+	return pk, nil
 }
 
 // proofClaims decodes and parses the proof's payload.
@@ -222,7 +240,7 @@ func checkAth(ath, token string) bool {
 // use records the proof in the replay store until it can no longer be
 // accepted: iat + window + skew is the last instant checkProofClaims
 // accepts, and a store forgets an entry at its until, so a second more.
-func (d *dpopVerifier) use(ctx context.Context, jkt, jti string, iat float64, now time.Time) error {
+func (d *dpopVerifier) use(ctx context.Context, jkt, jti string, iat float64) error {
 	until := unixFloat(iat).Add(d.window + d.skew + time.Second)
 	var key [replayKeyLen]byte
 	replayed, err := d.store.Use(ctx, replayKey(&key, jkt, jti), until)
