@@ -174,3 +174,39 @@ func TestStoredLayout(t *testing.T) {
 		t.Errorf("DPoP replay entry: MEMORY USAGE %d bytes, want at most 160", usage)
 	}
 }
+
+// TestClientKinds runs both stores through each kind of go-redis client
+// that can talk to a single server: the plain client, the universal one and
+// a one-shard Ring (Cluster and Sentinel need servers of their kind; their
+// clients are the same UniversalClient to the stores).
+func TestClientKinds(t *testing.T) {
+	srv := startRedis(t)
+	clients := []struct {
+		name   string
+		client redis.UniversalClient
+	}{
+		{"Client", redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})},
+		{"UniversalClient", redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{srv.Addr}, ContextTimeoutEnabled: true})},
+		{"Ring", redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"one": srv.Addr}, ContextTimeoutEnabled: true})},
+	}
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			t.Cleanup(func() { _ = c.client.Close() })
+			ctx := context.Background()
+			replay := newReplayStore(t, c.client, &redisstore.Config{Prefix: c.name + ":", Timeout: testTimeout})
+			until := time.Now().Add(time.Minute)
+			first, err1 := replay.Use(ctx, "k", until)
+			again, err2 := replay.Use(ctx, "k", until)
+			if first || !again || err1 != nil || err2 != nil {
+				t.Errorf("Use twice = %v, %v then %v, %v; want false then true", first, err1, again, err2)
+			}
+			cache := newCache(t, c.client, &redisstore.Config{Prefix: c.name + ":", Timeout: testTimeout})
+			ok1, err1 := cache.TryLock(ctx, "k", "o", time.Minute)
+			err2 = cache.Unlock(ctx, "k", "o")
+			ok2, err3 := cache.TryLock(ctx, "k", "o", time.Minute)
+			if !ok1 || !ok2 || firstErr(err1, err2, err3) != nil {
+				t.Errorf("TryLock, Unlock, TryLock = %v, %v, %v (%v)", ok1, err2, ok2, firstErr(err1, err2, err3))
+			}
+		})
+	}
+}
