@@ -41,11 +41,6 @@ func certFor(tb testing.TB, pub any, priv *ecdsa.PrivateKey) string {
 	return base64.StdEncoding.EncodeToString(der)
 }
 
-// with returns a copy of jwk with members changed.
-func with(jwk map[string]any, members map[string]any) map[string]any {
-	return merge(jwk, members)
-}
-
 // TestJWKRulesAccepted: the keys beside the hostile ones that must load.
 func TestJWKRulesAccepted(t *testing.T) {
 	t.Parallel()
