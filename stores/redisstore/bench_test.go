@@ -36,9 +36,12 @@ func BenchmarkReplayUse(b *testing.B) {
 	until := time.Now().Add(time.Hour)
 	for _, s := range replayStores(b) {
 		b.Run(s.name, func(b *testing.B) {
-			keys := make([]string, 1<<16) // new keys each run: "jkt:digest", 64 bytes
+			// New keys each run, "jkt:digest" of 64 bytes, from 1,024 clients
+			// (the in-memory store bounds one client's proofs).
+			keys := make([]string, 1<<16)
+			run := time.Now().UnixNano()
 			for i := range keys {
-				keys[i] = fmt.Sprintf("%043d:%020d", time.Now().UnixNano(), i)
+				keys[i] = fmt.Sprintf("%023d%020d:%020d", run, i%1024, i)
 			}
 			ctx := context.Background()
 			i := 0
@@ -159,9 +162,14 @@ func BenchmarkPaired(b *testing.B) {
 				b.Fatalf("Use = %v, %v", replayed, err)
 			}
 		}
-		prefix := fmt.Sprintf("%043d:", time.Now().UnixNano())
-		paired(b, func(i int) { run(stores[0].store, fmt.Sprint(prefix, i)) },
-			func(i int) { run(stores[1].store, fmt.Sprint(prefix, i)) })
+		// New keys each run, from 1,024 clients (the in-memory store bounds
+		// one client's proofs).
+		keys := make([]string, b.N)
+		now := time.Now().UnixNano()
+		for i := range keys {
+			keys[i] = fmt.Sprintf("%023d%020d:%020d", now, i%1024, i)
+		}
+		paired(b, func(i int) { run(stores[0].store, keys[i]) }, func(i int) { run(stores[1].store, keys[i]) })
 	})
 	b.Run("guard", func(b *testing.B) {
 		h, next := dpopGuards(b, stores)
