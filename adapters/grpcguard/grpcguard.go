@@ -53,7 +53,6 @@ package grpcguard
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -62,6 +61,8 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/rsguard/rsguard/internal/methodtable"
+	"github.com/rsguard/rsguard/internal/rpcerr"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -69,8 +70,8 @@ import (
 // safe for concurrent use.
 type Guard struct {
 	v     *middleware.Validator
-	rules map[string]rule // full method names, and service prefixes "/pkg.Service/"
-	dpop  bool            // WithDPoP: map calls to htm and htu
+	table *methodtable.Table
+	dpop  bool // WithDPoP: map calls to htm and htu
 }
 
 // New returns a guard that validates tokens with v and authorizes methods as
@@ -86,14 +87,15 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {
 		return nil, errors.New("grpcguard: New needs a validator")
 	}
-	t := table{rules: map[string]rule{}}
+	c := config{table: methodtable.NewBuilder(ErrTable)}
 	for _, opt := range opts {
-		opt(&t)
+		opt(&c)
 	}
-	if t.err != nil {
-		return nil, t.err
+	t, err := c.table.Build()
+	if err != nil {
+		return nil, err
 	}
-	return &Guard{v: v, rules: t.rules, dpop: t.dpop}, nil
+	return &Guard{v: v, table: t, dpop: c.dpop}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
@@ -171,18 +173,18 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 // ([middleware.NewContext]). A refusal is a gRPC status error (see the
 // package documentation for the codes).
 func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Context, error) {
-	r, ok := g.lookup(fullMethod)
+	r, ok := g.table.Lookup(fullMethod)
 	if !ok {
 		return ctx, status.Error(codes.PermissionDenied, "grpcguard: method not in the authorization table")
 	}
-	if r.public {
+	if r.Public {
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
 	if g.dpop {
 		cred.Method, cred.URI = dpopTarget(ctx, fullMethod)
 	}
-	return admitCred(ctx, g.v, &cred, r.req)
+	return admitCred(ctx, g.v, &cred, r.Requirement)
 }
 
 // statusOf turns a refusal of the core into a status error. A call whose
@@ -192,18 +194,13 @@ func statusOf(ctx context.Context, err error) error {
 		return status.FromContextError(ctxErr).Err()
 	}
 	e := middleware.AsError(err)
-	msg := "grpcguard: " + middleware.SafeDescription(e)
-	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
-		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
-	}
-	if acr, maxAge := middleware.StepUpAttributes(e); acr != "" || maxAge != "" {
-		msg += stepUpSuffix(acr, maxAge)
+	if ch := rpcerr.StepUpChallenge(e); ch != "" {
 		// The challenge an HTTP client would get, for clients that read
 		// trailers; outside a gRPC server (Authorize called directly) there
 		// is no trailer to set.
-		_ = grpc.SetTrailer(ctx, metadata.Pairs(TrailerChallenge, middleware.Challenge(e, "")))
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(TrailerChallenge, ch))
 	}
-	return status.Error(code(e.Kind), msg)
+	return status.Error(codes.Code(rpcerr.Code(e.Kind)), rpcerr.Message("grpcguard: ", e))
 }
 
 // TrailerChallenge is the trailer metadata key of a step-up refusal (RFC
@@ -212,29 +209,4 @@ func statusOf(ctx context.Context, err error) error {
 // error_description="…", acr_values="gold", max_age="300"`. The status
 // message carries acr_values and max_age too.
 const TrailerChallenge = "www-authenticate"
-
-// stepUpSuffix is the part of a step-up refusal's status message naming
-// what a new authentication must meet, as the challenge's attributes.
-func stepUpSuffix(acr, maxAge string) string {
-	var parts []string
-	if acr != "" {
-		parts = append(parts, `acr_values="`+acr+`"`)
-	}
-	if maxAge != "" {
-		parts = append(parts, `max_age="`+maxAge+`"`)
-	}
-	return " (" + strings.Join(parts, " ") + ")"
-}
-
-// code maps a category of the core to a gRPC status code.
-func code(kind error) codes.Code {
-	switch kind {
-	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
-		return codes.Unauthenticated
-	case middleware.ErrInsufficientScope:
-		return codes.PermissionDenied
-	case middleware.ErrInvalidRequest:
-		return codes.InvalidArgument
-	}
-	return codes.Unavailable
 }
