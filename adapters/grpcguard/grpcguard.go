@@ -209,4 +209,3 @@ func statusOf(ctx context.Context, err error) error {
 // error_description="…", acr_values="gold", max_age="300"`. The status
 // message carries acr_values and max_age too.
 const TrailerChallenge = "www-authenticate"
-}
