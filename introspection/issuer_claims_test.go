@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,6 +65,24 @@ func TestIssuerSettingsForIntrospection(t *testing.T) {
 			_, err := v.Admit(context.Background(), &middleware.Credentials{Token: tok}, scopes.AllOf("ignored"))
 			if !errors.Is(err, middleware.ErrInsufficientScope) {
 				t.Errorf("scope from the other member: %v, want refused", err)
+			}
+			// Many requests at once share the cached claims (and, for the
+			// opaque token, the introspector's): each derives its own view.
+			var wg sync.WaitGroup
+			errs := make(chan error, 16*20)
+			for range 16 {
+				wg.Go(func() {
+					for range 20 {
+						if _, err := v.Admit(context.Background(), &middleware.Credentials{Token: tok}, req); err != nil {
+							errs <- err
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("concurrent Admit: %v", err)
 			}
 		})
 	}
