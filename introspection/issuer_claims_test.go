@@ -40,12 +40,12 @@ func TestIssuerSettingsForIntrospection(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := oauthtest.TokenOptions{Subject: "alice", Claims: map[string]any{
-		"permissions":  []string{"orders:read"},
-		"scope":        "ignored",
-		"realm_access": map[string]any{"roles": []string{"approver"}},
-		"acr":          "phr",
-		"auth_time":    now.Add(-time.Minute).Unix(),
-		"act":          map[string]any{"sub": "gateway"},
+		"permissions":           []string{"orders:read"},
+		"scope":                 "ignored",
+		"realm_access":          map[string]any{"roles": []string{"approver"}},
+		"acr":                   "phr",
+		"auth_time":             now.Add(-time.Minute).Unix(),
+		"act":                   map[string]any{"sub": "gateway"},
 		"authorization_details": []any{map[string]any{"type": "order", "actions": []string{"approve"}}},
 	}}
 	req := scopes.All(scopes.AllOf("orders:read"), middleware.Role("approver"), middleware.ACR("phr"),

@@ -13,8 +13,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
 
