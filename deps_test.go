@@ -21,7 +21,8 @@ var allowedRoots = []string{"golang.org/x/", "github.com/lestrrat-go/"}
 
 // forbidden returns which framework an import path belongs to, or "": any
 // path element named gin or echo (or gin-…, echo-…; Echo v4 and v5 alike),
-// mentioning grpc or protobuf, or Connect's (connectrpc.com, connect-go).
+// mentioning grpc or protobuf, Connect's (connectrpc.com, connect-go), or the
+// Model Context Protocol SDK's (github.com/modelcontextprotocol, mcp-go).
 func forbidden(importPath string) string {
 	for _, elem := range strings.Split(importPath, "/") {
 		switch {
@@ -35,6 +36,8 @@ func forbidden(importPath string) string {
 			return "protobuf"
 		case elem == "connectrpc.com" || elem == "connect-go":
 			return "connect"
+		case elem == "modelcontextprotocol" || elem == "mcp-go":
+			return "mcp"
 		}
 	}
 	return ""
@@ -42,27 +45,31 @@ func forbidden(importPath string) string {
 
 func TestForbidden(t *testing.T) {
 	for path, want := range map[string]string{
-		"github.com/gin-gonic/gin":                  "gin",
-		"github.com/gin-gonic/gin/binding":          "gin",
-		"github.com/labstack/echo/v4":               "echo",
-		"github.com/labstack/echo/v5":               "echo",
-		"github.com/labstack/echo/v5/middleware":    "echo",
-		"connectrpc.com/connect":                    "connect",
-		"connectrpc.com/grpchealth":                 "connect",
-		"github.com/bufbuild/connect-go":            "connect",
-		"github.com/example/connector":              "",
-		"github.com/example/connect":                "",
-		"github.com/labstack/echo-contrib/jaegertr": "echo",
-		"google.golang.org/grpc":                    "grpc",
-		"github.com/grpc-ecosystem/go-grpc-mw/v2":   "grpc",
-		"google.golang.org/protobuf/proto":          "protobuf",
-		"github.com/golang/protobuf/proto":          "protobuf",
-		"github.com/gogo/protobuf":                  "protobuf",
-		"github.com/lestrrat-go/jwx/v3/jwk":         "",
-		"golang.org/x/sync/singleflight":            "",
-		"github.com/rsguard/rsguard/middleware":     "",
-		"github.com/example/origin/login/engine":    "",
-		"github.com/example/echoes":                 "",
+		"github.com/gin-gonic/gin":                     "gin",
+		"github.com/gin-gonic/gin/binding":             "gin",
+		"github.com/labstack/echo/v4":                  "echo",
+		"github.com/labstack/echo/v5":                  "echo",
+		"github.com/labstack/echo/v5/middleware":       "echo",
+		"connectrpc.com/connect":                       "connect",
+		"connectrpc.com/grpchealth":                    "connect",
+		"github.com/bufbuild/connect-go":               "connect",
+		"github.com/example/connector":                 "",
+		"github.com/example/connect":                   "",
+		"github.com/labstack/echo-contrib/jaegertr":    "echo",
+		"google.golang.org/grpc":                       "grpc",
+		"github.com/grpc-ecosystem/go-grpc-mw/v2":      "grpc",
+		"google.golang.org/protobuf/proto":             "protobuf",
+		"github.com/golang/protobuf/proto":             "protobuf",
+		"github.com/gogo/protobuf":                     "protobuf",
+		"github.com/lestrrat-go/jwx/v3/jwk":            "",
+		"golang.org/x/sync/singleflight":               "",
+		"github.com/rsguard/rsguard/middleware":        "",
+		"github.com/example/origin/login/engine":       "",
+		"github.com/example/echoes":                    "",
+		"github.com/modelcontextprotocol/go-sdk":       "mcp",
+		"github.com/modelcontextprotocol/go-sdk/mcp":   "mcp",
+		"github.com/mark3labs/mcp-go/server":           "mcp",
+		"github.com/rsguard/rsguard/adapters/mcpguard": "",
 	} {
 		if got := forbidden(path); got != want {
 			t.Errorf("forbidden(%q) = %q, want %q", path, got, want)
@@ -90,7 +97,7 @@ func goCmd(t *testing.T, args ...string) []byte {
 }
 
 // TestDeps fails if any package of the root module, or any of their tests,
-// imports gin, echo (v4 or v5), grpc, protobuf or connect.
+// imports gin, echo (v4 or v5), grpc, protobuf, connect or the MCP SDK.
 func TestDeps(t *testing.T) {
 	out := goCmd(t, "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	n := 0

@@ -10,4 +10,8 @@
 // revocation (RFC 7009) and signing-key rotation. Where a server departs from
 // an RFC, the test that meets it names the rsguard setting that copes with
 // it; the table in README.md lists them.
+//
+// DPoP (RFC 9449) is tested with proofs made by independent clients —
+// Bluesky's indigo OAuth client and go-jose — against oauthtest's token
+// endpoint and rsguard's guard with server nonces.
 package interop

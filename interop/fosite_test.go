@@ -29,10 +29,10 @@ func fositeMetadata(t *testing.T, f *fositeServer) *middleware.Metadata {
 
 // fositeValidator trusts the server's JWTs, with keys from the jwks_uri of its
 // metadata. fosite types its JWTs "JWT", not RFC 9068 §2.1's "at+jwt":
-// middleware.CompatTypes accepts them.
+// middleware.CompatTypes() accepts them.
 func fositeValidator(t *testing.T, f *fositeServer, hooks *middleware.Hooks) (*middleware.Validator, *middleware.RemoteKeys) {
 	t.Helper()
-	return jwtValidator(t, f.issuer, fositeAudience, middleware.CompatTypes, hooks)
+	return jwtValidator(t, f.issuer, fositeAudience, middleware.CompatTypes(), hooks)
 }
 
 func TestFositeDiscovery(t *testing.T) {
@@ -57,7 +57,7 @@ func TestFositeJWTAccessToken(t *testing.T) {
 			t.Fatalf("Validate(fosite JWT) with default Types = %v, want %v", err, middleware.ErrWrongType)
 		}
 	})
-	t.Run("CompatTypes accepts it", func(t *testing.T) {
+	t.Run("CompatTypes() accepts it", func(t *testing.T) {
 		v, _ := fositeValidator(t, f, nil)
 		api := newAPI(t, v)
 		// Scopes come as a JSON array in "scp" (fosite's default
@@ -135,7 +135,7 @@ func revocationValidator(t *testing.T, f *fositeServer, clk *clock, ttl, negTTL 
 		t.Fatal(err)
 	}
 	v, err := middleware.NewValidator(middleware.Issuer{
-		URL: f.issuer, Audiences: []string{fositeAudience}, Introspector: in, Types: middleware.CompatTypes,
+		URL: f.issuer, Audiences: []string{fositeAudience}, Introspector: in, Types: middleware.CompatTypes(),
 	}, &middleware.Config{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ var grpcCases = []grpcCase{
 	{"zitadel JWT", func(t *testing.T) (*middleware.Validator, clientcredentials.Config, string) {
 		z := newZitadelServer(t, opaqueJWE)
 		secret := z.addClient("svc-jwt", op.AccessTokenTypeJWT, scopeRead, scopeWrite)
-		v, _ := jwtValidator(t, z.issuer, rsClientID, middleware.CompatTypes, nil)
+		v, _ := jwtValidator(t, z.issuer, rsClientID, middleware.CompatTypes(), nil)
 		return v, ccConfig(zitadelMetadata(t, z).TokenEndpoint, "svc-jwt", secret, nil), "svc-jwt"
 	}},
 	{"zitadel opaque", func(t *testing.T) (*middleware.Validator, clientcredentials.Config, string) {

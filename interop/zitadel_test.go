@@ -61,8 +61,8 @@ func TestZitadelJWTAccessToken(t *testing.T) {
 			t.Fatalf("Validate(zitadel JWT) with default Types = %v, want %v", err, middleware.ErrWrongType)
 		}
 	})
-	t.Run("CompatTypes accepts it", func(t *testing.T) {
-		v, _ := jwtValidator(t, z.issuer, rsClientID, middleware.CompatTypes, nil)
+	t.Run("CompatTypes() accepts it", func(t *testing.T) {
+		v, _ := jwtValidator(t, z.issuer, rsClientID, middleware.CompatTypes(), nil)
 		api := newAPI(t, v)
 		wantScopeMapping(t, api, tok.AccessToken, z.issuer, "svc-jwt")
 		if a := callAPI(t, api, http.MethodGet, tok.AccessToken); a.who.ClientID != "svc-jwt" {
@@ -70,7 +70,7 @@ func TestZitadelJWTAccessToken(t *testing.T) {
 		}
 	})
 	t.Run("token for another audience", func(t *testing.T) {
-		v, _ := jwtValidator(t, z.issuer, "another-api", middleware.CompatTypes, nil)
+		v, _ := jwtValidator(t, z.issuer, "another-api", middleware.CompatTypes(), nil)
 		if _, err := v.Validate(testContext(t), tok.AccessToken); !errors.Is(err, middleware.ErrAudienceMismatch) {
 			t.Fatalf("Validate(token for %s) = %v, want %v", rsClientID, err, middleware.ErrAudienceMismatch)
 		}
@@ -196,7 +196,7 @@ func TestZitadelKeyRotation(t *testing.T) {
 	md := zitadelMetadata(t, z)
 	secret := z.addClient("svc-jwt", op.AccessTokenTypeJWT, scopeRead)
 	fetches := new(fetchLog)
-	v, rk := jwtValidator(t, z.issuer, rsClientID, middleware.CompatTypes, &middleware.Hooks{KeysFetched: fetches.add})
+	v, rk := jwtValidator(t, z.issuer, rsClientID, middleware.CompatTypes(), &middleware.Hooks{KeysFetched: fetches.add})
 	api := newAPI(t, v)
 
 	old := fetchToken(t, md.TokenEndpoint, "svc-jwt", secret, nil, scopeRead).AccessToken

@@ -3,20 +3,17 @@ package introspection
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // DefaultAssertionLifetime is the lifetime of a client assertion when
@@ -63,11 +60,11 @@ func PrivateKeyJWT(clientID string, key crypto.Signer, cfg *AssertionConfig) (Cl
 	if clientID == "" || key == nil {
 		return nil, errors.New("introspection: private_key_jwt needs a client ID and a key")
 	}
-	s, err := newJWSSigner(key, cfg.Algorithm)
+	alg, err := assertionAlg(key, cfg.Algorithm)
 	if err != nil {
 		return nil, err
 	}
-	hdr := map[string]string{"alg": s.alg, "typ": "JWT"}
+	hdr := map[string]string{"alg": alg, "typ": "JWT"}
 	if cfg.KeyID != "" {
 		hdr["kid"] = cfg.KeyID
 	}
@@ -77,7 +74,8 @@ func PrivateKeyJWT(clientID string, key crypto.Signer, cfg *AssertionConfig) (Cl
 	}
 	a := &assertionAuth{
 		clientID: clientID,
-		signer:   s,
+		key:      key,
+		alg:      alg,
 		header:   base64.RawURLEncoding.EncodeToString(h),
 		audience: cfg.Audience,
 		lifetime: cfg.Lifetime,
@@ -94,7 +92,8 @@ func PrivateKeyJWT(clientID string, key crypto.Signer, cfg *AssertionConfig) (Cl
 
 type assertionAuth struct {
 	clientID string
-	signer   *jwsSigner
+	key      crypto.Signer
+	alg      string
 	header   string // base64url of the JOSE header
 	audience string
 	lifetime time.Duration
@@ -140,110 +139,26 @@ func (a *assertionAuth) assertion(endpoint string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("introspection: %w", err)
 	}
-	input := a.header + "." + base64.RawURLEncoding.EncodeToString(payload)
-	sig, err := a.signer.sign([]byte(input))
+	jwt, err := jose.SignEncoded(a.header, payload, a.key, a.alg)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("introspection: signing client assertion: %w", err)
 	}
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return jwt, nil
 }
 
-// jwsSigner produces RFC 7515 signatures with a crypto.Signer.
-type jwsSigner struct {
-	key    crypto.Signer
-	alg    string
-	hash   crypto.Hash // 0 for EdDSA, which signs the message itself
-	opts   crypto.SignerOpts
-	ecSize int // for ECDSA: the byte length of R and S (RFC 7518 §3.4)
-}
-
-var rsaAlgs = map[string]crypto.Hash{
-	"RS256": crypto.SHA256, "RS384": crypto.SHA384, "RS512": crypto.SHA512,
-	"PS256": crypto.SHA256, "PS384": crypto.SHA384, "PS512": crypto.SHA512,
-}
-
-func newJWSSigner(key crypto.Signer, alg string) (*jwsSigner, error) {
-	switch pub := key.Public().(type) {
-	case *rsa.PublicKey:
-		return rsaSigner(key, pub, alg)
-	case *ecdsa.PublicKey:
-		return ecdsaSigner(key, pub, alg)
-	case ed25519.PublicKey:
-		if alg != "" && alg != "EdDSA" {
-			return nil, fmt.Errorf("introspection: algorithm %q does not fit an Ed25519 key", alg)
-		}
-		return &jwsSigner{key: key, alg: "EdDSA", opts: crypto.Hash(0)}, nil
-	default:
-		return nil, fmt.Errorf("introspection: unsupported key type %T", pub)
-	}
-}
-
-func rsaSigner(key crypto.Signer, pub *rsa.PublicKey, alg string) (*jwsSigner, error) {
-	if pub.N.BitLen() < 2048 {
-		return nil, errors.New("introspection: RSA key shorter than 2048 bits (RFC 7518 §3.3)")
+// assertionAlg returns the JWS algorithm of the assertions key signs: alg,
+// which must fit the key, or the key's default ([jose.DefaultAlgorithm]).
+// RSA keys need at least 2048 bits (RFC 7518 §3.3).
+func assertionAlg(key crypto.Signer, alg string) (string, error) {
+	pub := key.Public()
+	if rk, ok := pub.(*rsa.PublicKey); ok && rk.N.BitLen() < 2048 {
+		return "", errors.New("introspection: RSA key shorter than 2048 bits (RFC 7518 §3.3)")
 	}
 	if alg == "" {
-		alg = "RS256"
+		alg = jose.DefaultAlgorithm(pub)
 	}
-	h, ok := rsaAlgs[alg]
-	if !ok {
-		return nil, fmt.Errorf("introspection: algorithm %q does not fit an RSA key", alg)
+	if alg == "" || !jose.Fits(alg, pub) {
+		return "", fmt.Errorf("introspection: algorithm %q does not fit a %T key", alg, pub)
 	}
-	s := &jwsSigner{key: key, alg: alg, hash: h, opts: h}
-	if alg[0] == 'P' {
-		s.opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
-	}
-	return s, nil
-}
-
-func ecdsaSigner(key crypto.Signer, pub *ecdsa.PublicKey, alg string) (*jwsSigner, error) {
-	s := &jwsSigner{key: key}
-	switch pub.Curve {
-	case elliptic.P256():
-		s.alg, s.hash, s.ecSize = "ES256", crypto.SHA256, 32
-	case elliptic.P384():
-		s.alg, s.hash, s.ecSize = "ES384", crypto.SHA384, 48
-	case elliptic.P521():
-		s.alg, s.hash, s.ecSize = "ES512", crypto.SHA512, 66
-	default:
-		return nil, errors.New("introspection: unsupported ECDSA curve")
-	}
-	if alg != "" && alg != s.alg {
-		return nil, fmt.Errorf("introspection: algorithm %q does not fit a key on %s", alg, pub.Curve.Params().Name)
-	}
-	s.opts = s.hash
-	return s, nil
-}
-
-// sign returns the JWS signature of input.
-func (s *jwsSigner) sign(input []byte) ([]byte, error) {
-	msg := input
-	if s.hash != 0 {
-		h := s.hash.New()
-		h.Write(input)
-		msg = h.Sum(nil)
-	}
-	sig, err := s.key.Sign(rand.Reader, msg, s.opts)
-	if err != nil {
-		return nil, fmt.Errorf("introspection: signing client assertion: %w", err)
-	}
-	if s.ecSize == 0 {
-		return sig, nil
-	}
-	return ecdsaRaw(sig, s.ecSize)
-}
-
-// ecdsaRaw converts an ASN.1 ECDSA signature, as crypto.Signer returns it, to
-// the fixed-size R || S of RFC 7518 §3.4.
-func ecdsaRaw(der []byte, size int) ([]byte, error) {
-	var rs struct{ R, S *big.Int }
-	rest, err := asn1.Unmarshal(der, &rs)
-	if err != nil || len(rest) != 0 || rs.R.Sign() <= 0 || rs.S.Sign() <= 0 ||
-		rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
-		return nil, errors.New("introspection: signer returned a malformed ECDSA signature")
-	}
-	out := make([]byte, 2*size)
-	rs.R.FillBytes(out[:size])
-	rs.S.FillBytes(out[size:])
-	return out, nil
+	return alg, nil
 }

@@ -83,7 +83,7 @@ func (in *Introspector) cached(key cacheKey) (*middleware.Claims, bool, error) {
 	start := time.Now()
 	c, hit, err := in.lookup(key)
 	if hit {
-		in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
+		in.introspected(middleware.IntrospectionEvent{
 			Endpoint: in.endpoint, CacheHit: true, Active: err == nil, Err: err, Duration: time.Since(start),
 		})
 	}
@@ -114,7 +114,7 @@ func (in *Introspector) fetch(ctx context.Context, token string, key cacheKey) (
 	}
 	start := time.Now()
 	c, err := in.request(ctx, token)
-	in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
+	in.introspected(middleware.IntrospectionEvent{
 		Endpoint: in.endpoint, Active: err == nil, Err: err, Duration: time.Since(start),
 	})
 	if in.cache != nil {
@@ -178,4 +178,11 @@ func (in *Introspector) readBody(resp *http.Response) ([]byte, error) {
 
 func unavailable(cause error) error {
 	return middleware.Unavailable(middleware.ErrIntrospectionError, cause)
+}
+
+// introspected reports ev to the Introspected hook, if set.
+func (in *Introspector) introspected(ev middleware.IntrospectionEvent) {
+	if in.hooks != nil && in.hooks.Introspected != nil {
+		in.hooks.Introspected(ev)
+	}
 }

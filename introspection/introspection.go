@@ -9,6 +9,18 @@
 // concurrent lookups of the same token into one request, and reports every
 // failure of the authorization server as [middleware.ErrUnavailable], never as
 // an invalid or a valid token.
+//
+// The happy path:
+//
+//	in, err := introspection.NewFromIssuer(ctx, "https://auth.example.com/",
+//		introspection.ClientSecretBasic("api", os.Getenv("INTROSPECTION_SECRET")), nil)
+//	if err != nil {
+//		log.Fatal(err) // discovery failed, or no introspection_endpoint
+//	}
+//	v, err := middleware.NewValidator(middleware.Issuer{
+//		URL: "https://auth.example.com/", Audiences: []string{"https://api.example.com"},
+//		Introspector: in, // opaque tokens; JWTs too when Keys is nil
+//	}, nil)
 package introspection
 
 import (

@@ -29,8 +29,11 @@ func (g *Guard) Admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 // admit is Admit, and for optional also lets through a request without a
 // token, anonymously.
 func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Requirement, optional bool) *http.Request {
-	if c := g.verified(r.Context()); c != nil {
-		if err := check(c, req); err != nil {
+	if c, err := g.verified(r.Context()); c != nil || err != nil {
+		if err == nil {
+			err = check(c, req)
+		}
+		if err != nil {
 			g.WriteError(w, r, err)
 			return nil
 		}
@@ -49,5 +52,9 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 	if src == fromQuery {
 		w.Header().Set("Cache-Control", "private")
 	}
-	return r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g})
+	dpop := usesDPoP(r)
+	if dpop != 0 {
+		g.setNonce(w.Header())
+	}
+	return r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g, dpop: dpop&dpopScheme != 0})
 }

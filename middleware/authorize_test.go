@@ -122,13 +122,13 @@ func TestAuthenticateAndCheck(t *testing.T) {
 	if err != nil || c.Subject != "alice" {
 		t.Fatalf("Authenticate = %v, %v, want alice's claims", c, err)
 	}
-	if err := g.Check(r.Context(), c, scopes.AllOf("a", "b")); err != nil {
-		t.Errorf("Check(a b) = %v, want nil", err)
+	if err := middleware.Authorize(middleware.NewContext(r.Context(), c), scopes.AllOf("a", "b")); err != nil {
+		t.Errorf("Authorize(a b) = %v, want nil", err)
 	}
-	if err := g.Check(r.Context(), c, scopes.AllOf("c")); !errors.Is(err, middleware.ErrInsufficientScope) {
-		t.Errorf("Check(c) = %v, want ErrInsufficientScope", err)
+	if err := middleware.Authorize(middleware.NewContext(r.Context(), c), scopes.AllOf("c")); !errors.Is(err, middleware.ErrInsufficientScope) {
+		t.Errorf("Authorize(c) = %v, want ErrInsufficientScope", err)
 	}
-	if err := g.Check(r.Context(), nil, nil); !errors.Is(err, middleware.ErrMissingToken) {
-		t.Errorf("Check(nil claims) = %v, want ErrMissingToken", err)
+	if err := middleware.Authorize(r.Context(), nil); !errors.Is(err, middleware.ErrMissingToken) {
+		t.Errorf("Authorize(no claims) = %v, want ErrMissingToken", err)
 	}
 }

@@ -41,7 +41,8 @@ func statusOf(e *Error) int {
 	return http.StatusServiceUnavailable
 }
 
-// Challenge returns the WWW-Authenticate value that answers err (RFC 6750 §3),
+// Challenge returns the Bearer WWW-Authenticate value that answers err (RFC
+// 6750 §3; a [Guard] that accepts DPoP adds a DPoP challenge of its own),
 // or "" when err is nil or matches ErrUnavailable: no credentials would
 // change a 503, so it carries no challenge (RFC 9110 §11.6.1). For example:
 //

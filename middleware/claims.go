@@ -28,9 +28,14 @@ type Claims struct {
 	Username  string     // "username" (introspection)
 	TokenType string     // "token_type" (introspection)
 	Scopes    scopes.Set // from "scope" (space-delimited) or "scp" (string or array), or the configured claim
+	// Confirmation is the "cnf" claim (RFC 7800 §3.1), nil if absent: a
+	// token that has one is accepted only once its binding is verified (see
+	// [DPoPMode], [Config.AllowUnverifiedConfirmation]).
+	Confirmation *Confirmation
 
 	raw  []byte    // the whole JSON object
 	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
+	ath  string    // base64url(SHA-256(token)) of the one JWT these claims came from, if DPoP-bound; see bindToken
 	seen int       // the registered members present in raw (seenIss…), when raw is set
 }
 
@@ -148,7 +153,7 @@ const (
 // maxNumericDate is 9999-12-31T23:59:59Z.
 const maxNumericDate = 253402300799
 
-var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object"))
+var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object")).at(RuleClaims)
 
 // parseClaims parses buf, which it takes ownership of: the returned strings
 // alias it.
@@ -203,6 +208,8 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 			return s.span(&seen, seenScope, &sp.scope)
 		case "scp":
 			return s.span(&seen, seenScp, &sp.scp)
+		case "cnf":
+			return s.confirmation(&seen, &c.Confirmation)
 		default:
 			if foldsToRegistered(name) {
 				return errJSON
@@ -230,10 +237,12 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	return c, sp, nil
 }
 
-// registeredNames are the members parseClaims maps.
+// registeredNames are the members parseClaims maps: the one list of the
+// registered claim names rsguard reads (RFC 7519 §4.1, RFC 9068 §2.2, RFC
+// 7662 §2.2, RFC 7800 §3).
 var registeredNames = [...]string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-	"client_id", "azp", "username", "token_type", "scope", "scp",
+	"client_id", "azp", "username", "token_type", "scope", "scp", "cnf",
 }
 
 // foldsToRegistered reports whether name, which is not a registered member,
@@ -255,10 +264,10 @@ func foldsToRegistered(name string) bool {
 		}
 		lower[i] = c
 	}
-	switch string(lower[:len(name)]) {
-	case "iss", "sub", "aud", "exp", "iat", "nbf", "jti",
-		"client_id", "azp", "username", "token_type", "scope", "scp":
-		return true
+	for _, r := range registeredNames {
+		if string(lower[:len(name)]) == r {
+			return true
+		}
 	}
 	return false
 }
@@ -301,7 +310,7 @@ func (s *scanner) span(seen *int, bit int, dst *span) error {
 	return err
 }
 
-var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array"))
+var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array")).at(RuleScopeClaim)
 
 // setScopes fills c.Scopes from the configured claim, or from "scope" then
 // "scp".

@@ -40,6 +40,9 @@ type Credentials struct {
 	// behind a TLS-terminating proxy, the one the trusted proxy forwarded),
 	// for certificate-bound tokens (RFC 8705 §3). nil when none.
 	PeerCertificate *x509.Certificate
+	// DPoPMode, when not [DPoPInherit], overrides the issuers' [Issuer.DPoP]
+	// for this request: a route's own mode.
+	DPoPMode DPoPMode
 }
 
 // Authenticate is the core's entry point: it finds the one access token the
@@ -49,11 +52,11 @@ type Credentials struct {
 // for malformed credentials (two tokens, a malformed Authorization value),
 // otherwise what validation returns.
 func (v *Validator) Authenticate(ctx context.Context, cred *Credentials) (*Claims, error) {
-	token, err := presentedToken(cred)
+	p, err := presented(cred)
 	if err != nil {
 		return nil, err
 	}
-	return v.Validate(ctx, token)
+	return v.run(ctx, p, cred)
 }
 
 // Admit authenticates the credentials and checks that the claims satisfy
@@ -72,23 +75,24 @@ func (v *Validator) Admit(ctx context.Context, cred *Credentials, req scopes.Req
 	return c, nil
 }
 
-// presentedToken returns the single token of cred: from the Authorization
-// value, or from Token. None is ErrMissingToken; both is ErrMultipleTokens.
-func presentedToken(cred *Credentials) (string, error) {
+// presented returns the single token of cred and its scheme: from the
+// Authorization value (Bearer or DPoP), or from Token (a bearer token). None
+// is ErrMissingToken; both is ErrMultipleTokens.
+func presented(cred *Credentials) (presentation, error) {
 	if cred == nil {
-		return "", errMissing
+		return presentation{}, errMissing
 	}
-	token, err := ParseAuthorization(cred.Authorization)
+	scheme, token, err := ParseAuthorizationScheme(cred.Authorization)
 	switch {
 	case err != nil:
-		return "", err
+		return presentation{}, err
 	case token != "" && cred.Token != "":
-		return "", errMultipleTokens
+		return presentation{}, errMultipleTokens
 	case token == "":
 		token = cred.Token
 	}
 	if token == "" {
-		return "", errMissing
+		return presentation{}, errMissing
 	}
-	return token, nil
+	return presentation{token: token, dpop: scheme == SchemeDPoP}, nil
 }

@@ -10,6 +10,10 @@ const (
 	CodeInvalidRequest    = "invalid_request"
 	CodeInvalidToken      = "invalid_token"
 	CodeInsufficientScope = "insufficient_scope"
+	// RFC 9449 §7.1 and §9: a refused DPoP proof, and a proof without the
+	// server's current nonce. Both are of category ErrInvalidToken.
+	CodeInvalidDPoPProof = "invalid_dpop_proof"
+	CodeUseDPoPNonce     = "use_dpop_nonce"
 )
 
 // Categories. Every error the validator and the middleware return matches
@@ -69,6 +73,9 @@ type Error struct {
 	Description string // safe for RFC 6750 error_description
 	Scope       string // for ErrInsufficientScope: space-separated scopes (RFC 6750 §3)
 	Err         error  // underlying cause, if any
+	// Rule names the check that refused the token (see [Rule] and
+	// [Validator.Checks]); "" in an *Error a caller built without one.
+	Rule Rule
 }
 
 // Code returns the RFC 6750 error code for the category, or "" for
@@ -78,6 +85,9 @@ func (e *Error) Code() string {
 	case ErrInvalidRequest:
 		return CodeInvalidRequest
 	case ErrInvalidToken:
+		if c := proofCode(e.Reason); c != "" {
+			return c
+		}
 		return CodeInvalidToken
 	case ErrInsufficientScope:
 		return CodeInsufficientScope
@@ -113,9 +123,10 @@ func (e *Error) Unwrap() []error {
 }
 
 // newError returns an *Error of the given category and reason whose description
-// is the reason's text without the package prefix.
+// is the reason's text without the package prefix, and whose rule is the
+// reason's ([ruleOf]).
 func newError(kind, reason error, cause error) *Error {
-	return &Error{Kind: kind, Reason: reason, Description: describe(reason), Err: cause}
+	return &Error{Kind: kind, Reason: reason, Description: describe(reason), Err: cause, Rule: ruleOf(reason)}
 }
 
 func describe(reason error) string {

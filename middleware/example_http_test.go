@@ -21,40 +21,34 @@ func ExampleGuard() {
 	defer as.Close()
 	ctx := context.Background()
 
-	// Keys from the issuer's JWKS, discovered and kept fresh in the background.
-	keys, err := middleware.NewRemoteKeys(ctx, as.Issuer(), nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer keys.Close()
-	v, err := middleware.NewValidator(middleware.Issuer{
+	// One call: the issuer's keys are discovered, fetched, kept fresh in the
+	// background and closed with the validator.
+	v, err := middleware.NewIssuerValidator(ctx, middleware.Issuer{
 		URL:       as.Issuer(),
 		Audiences: []string{"https://api.example.test"},
-		Keys:      keys,
 	}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer v.Close()
 	guard, err := middleware.NewGuard(v, nil) // realm "api", token in the Authorization header only
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /orders", guard.Require(scopes.AllOf("orders:read"),
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			claims, _ := middleware.FromContext(r.Context())
-			fmt.Fprintf(w, "orders of %s", claims.Subject)
-		})))
-	mux.Handle("POST /orders", guard.Require(scopes.AllOf("orders:write"),
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusCreated)
-		})))
-	mux.Handle("DELETE /orders/{id}", guard.Require(
+	mux.Handle("GET /orders", guard.RequireFunc(scopes.AllOf("orders:read"), func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := middleware.FromContext(r.Context())
+		fmt.Fprintf(w, "orders of %s", claims.Subject)
+	}))
+	mux.Handle("POST /orders", guard.RequireFunc(scopes.AllOf("orders:write"), func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+	}))
+	mux.Handle("DELETE /orders/{id}", guard.RequireFunc(
 		scopes.All(scopes.AllOf("orders:write"), scopes.AnyOf("admin", "orders:delete")),
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "deleted %s", r.PathValue("id"))
-		})))
+		}))
 
 	// In production: http.ListenAndServe(":8080", guard.Protect(mux)).
 	api := httptest.NewServer(guard.Protect(mux))

@@ -55,19 +55,10 @@ func (h *Hooks) validated(ctx context.Context, ev ValidationEvent) {
 	}
 }
 
-// KeysFetchedHook calls h.KeysFetched if h and the hook are set; for key
-// sources.
-func (h *Hooks) KeysFetchedHook(ev KeyFetchEvent) {
+// keysFetched calls h.KeysFetched if h and the hook are set.
+func (h *Hooks) keysFetched(ev KeyFetchEvent) {
 	if h != nil && h.KeysFetched != nil {
 		h.KeysFetched(ev)
-	}
-}
-
-// IntrospectedHook calls h.Introspected if h and the hook are set; for
-// introspectors.
-func (h *Hooks) IntrospectedHook(ev IntrospectionEvent) {
-	if h != nil && h.Introspected != nil {
-		h.Introspected(ev)
 	}
 }
 

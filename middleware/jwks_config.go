@@ -12,12 +12,12 @@ const (
 	DefaultJWKSRefreshInterval    = 15 * time.Minute
 	DefaultJWKSMinRefreshInterval = time.Minute
 	DefaultJWKSMaxRefreshInterval = time.Hour
-	DefaultUnknownKIDInterval     = time.Minute
-	DefaultMaxStaleness           = 24 * time.Hour
+	DefaultJWKSUnknownKIDInterval = time.Minute
+	DefaultJWKSMaxStaleness       = 24 * time.Hour
 	DefaultJWKSRetryInterval      = 2 * time.Second
 	DefaultJWKSMaxRetryInterval   = time.Minute
-	DefaultMaxJWKSKeys            = 100
-	DefaultMaxJWKSSize            = 1 << 20 // bytes
+	DefaultJWKSMaxKeys            = 100
+	DefaultJWKSMaxResponseSize    = 1 << 20 // bytes
 	DefaultJWKSTimeout            = 10 * time.Second
 )
 
@@ -54,12 +54,12 @@ type RemoteKeysConfig struct {
 	// the limiter closed and no fetch in flight is answered at once — as an
 	// unknown key after a successful fetch, as ErrUnavailable (503) while the
 	// last fetch failed, since the set may hold the kid by then. Default
-	// [DefaultUnknownKIDInterval] (1m).
+	// [DefaultJWKSUnknownKIDInterval] (1m).
 	UnknownKIDInterval time.Duration
 	// MaxStaleness bounds how long the last good set is used while fetches
 	// fail; beyond it LookupKey answers ErrUnavailable (reason
 	// ErrKeysUnavailable). It must exceed MaxRefreshInterval. Default
-	// [DefaultMaxStaleness] (24h).
+	// [DefaultJWKSMaxStaleness] (24h).
 	MaxStaleness time.Duration
 	// RetryInterval is the delay before retrying a failed fetch; it doubles
 	// with each consecutive failure up to MaxRetryInterval, plus up to 10%
@@ -69,10 +69,10 @@ type RemoteKeysConfig struct {
 	// [DefaultJWKSMaxRetryInterval] (1m).
 	MaxRetryInterval time.Duration
 	// MaxKeys is the largest number of keys a JWKS may hold; a larger set is
-	// refused. Default [DefaultMaxJWKSKeys] (100).
+	// refused. Default [DefaultJWKSMaxKeys] (100).
 	MaxKeys int
 	// MaxResponseSize is the largest JWKS response accepted, in bytes.
-	// Default [DefaultMaxJWKSSize] (1 MiB).
+	// Default [DefaultJWKSMaxResponseSize] (1 MiB).
 	MaxResponseSize int64
 	// Timeout bounds each fetch, discovery included. Default
 	// [DefaultJWKSTimeout] (10s).
@@ -102,8 +102,8 @@ func remoteKeysDefaults(cfg *RemoteKeysConfig) (RemoteKeysConfig, error) {
 		{"RefreshInterval", &c.RefreshInterval, DefaultJWKSRefreshInterval},
 		{"MinRefreshInterval", &c.MinRefreshInterval, DefaultJWKSMinRefreshInterval},
 		{"MaxRefreshInterval", &c.MaxRefreshInterval, DefaultJWKSMaxRefreshInterval},
-		{"UnknownKIDInterval", &c.UnknownKIDInterval, DefaultUnknownKIDInterval},
-		{"MaxStaleness", &c.MaxStaleness, DefaultMaxStaleness},
+		{"UnknownKIDInterval", &c.UnknownKIDInterval, DefaultJWKSUnknownKIDInterval},
+		{"MaxStaleness", &c.MaxStaleness, DefaultJWKSMaxStaleness},
 		{"RetryInterval", &c.RetryInterval, DefaultJWKSRetryInterval},
 		{"MaxRetryInterval", &c.MaxRetryInterval, DefaultJWKSMaxRetryInterval},
 		{"Timeout", &c.Timeout, DefaultJWKSTimeout},
@@ -120,10 +120,10 @@ func remoteKeysDefaults(cfg *RemoteKeysConfig) (RemoteKeysConfig, error) {
 		return c, errors.New("middleware: remote keys: negative MaxKeys or MaxResponseSize")
 	}
 	if c.MaxKeys == 0 {
-		c.MaxKeys = DefaultMaxJWKSKeys
+		c.MaxKeys = DefaultJWKSMaxKeys
 	}
 	if c.MaxResponseSize == 0 {
-		c.MaxResponseSize = DefaultMaxJWKSSize
+		c.MaxResponseSize = DefaultJWKSMaxResponseSize
 	}
 	if c.Now == nil {
 		c.Now = time.Now

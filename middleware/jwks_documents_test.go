@@ -15,11 +15,11 @@ import (
 // refresh keeps the last good set.
 func TestRemoteKeysDocuments(t *testing.T) {
 	good := jwksECKey(t, "good")
-	many := make([]map[string]any, middleware.DefaultMaxJWKSKeys+1)
+	many := make([]map[string]any, middleware.DefaultJWKSMaxKeys+1)
 	for i := range many {
 		many[i] = jwksECKey(t, "k"+strings.Repeat("x", i))
 	}
-	huge := []byte(`{"keys":[` + strings.Repeat(" ", middleware.DefaultMaxJWKSSize) + `]}`)
+	huge := []byte(`{"keys":[` + strings.Repeat(" ", middleware.DefaultJWKSMaxResponseSize) + `]}`)
 	tests := []struct {
 		name  string
 		body  []byte

@@ -82,7 +82,7 @@ func TestRemoteKeysKidFlood(t *testing.T) {
 	t.Logf("flood of %d tokens from %d goroutines: %v", tokens, goroutines, time.Since(start))
 
 	// The limiter stays closed until UnknownKIDInterval has passed...
-	clock.Advance(middleware.DefaultUnknownKIDInterval - time.Second)
+	clock.Advance(middleware.DefaultJWKSUnknownKIDInterval - time.Second)
 	flood("b", 1000)
 	if n := as.Requests(oauthtest.EndpointJWKS); n != 2 {
 		t.Fatalf("JWKS requests within UnknownKIDInterval = %d, want still 2", n)

@@ -81,7 +81,7 @@ func jwksValidator(t *testing.T, as *oauthtest.Server, keys middleware.KeySource
 		URL:        as.Issuer(),
 		Audiences:  []string{oauthtest.DefaultAudience},
 		Keys:       keys,
-		Algorithms: middleware.DefaultAlgorithms,
+		Algorithms: middleware.DefaultAlgorithms(),
 	}, cfg)
 	if err != nil {
 		t.Fatalf("NewValidator = %v", err)

@@ -52,7 +52,7 @@ func TestRemoteKeysUnknownKIDDuringOutage(t *testing.T) {
 
 		// The outage ends; the next fetch the limiter allows brings the key.
 		as.ClearFault(oauthtest.EndpointJWKS)
-		clock.Advance(middleware.DefaultUnknownKIDInterval + time.Second)
+		clock.Advance(middleware.DefaultJWKSUnknownKIDInterval + time.Second)
 		jwksMustValidate(t, v, token, fmt.Sprintf("round %d: new kid after recovery", round))
 		// A fetch has succeeded without the forged kid: it is 401 now, with
 		// the limiter closed and with it open.
@@ -61,7 +61,7 @@ func TestRemoteKeysUnknownKIDDuringOutage(t *testing.T) {
 			if !errors.Is(err, middleware.ErrInvalidToken) || !errors.Is(err, middleware.ErrUnknownKey) {
 				t.Fatalf("round %d: Validate(forged kid) after a good fetch = %v, want %v", round, err, middleware.ErrUnknownKey)
 			}
-			clock.Advance(middleware.DefaultUnknownKIDInterval + time.Second)
+			clock.Advance(middleware.DefaultJWKSUnknownKIDInterval + time.Second)
 		}
 	}
 }

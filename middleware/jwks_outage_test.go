@@ -61,7 +61,7 @@ func TestRemoteKeysOutage(t *testing.T) {
 
 	// Past MaxStaleness without a successful fetch, keys are unavailable.
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusInternalServerError})
-	clock.Advance(middleware.DefaultMaxStaleness)
+	clock.Advance(middleware.DefaultJWKSMaxStaleness)
 	jwksMustValidate(t, v, as.Token(oauthtest.TokenOptions{}), "token at exactly MaxStaleness")
 	clock.Advance(time.Second)
 	fresh := as.Token(oauthtest.TokenOptions{})

@@ -111,7 +111,7 @@ func (rk *RemoteKeys) fetch(ctx context.Context, reason string) error {
 		keys, skipped, fresh, err = rk.download(ctx, u)
 	}
 	rk.record(keys, fresh, err)
-	rk.cfg.Hooks.KeysFetchedHook(KeyFetchEvent{
+	rk.cfg.Hooks.keysFetched(KeyFetchEvent{
 		URL: u, Keys: len(keys), Skipped: len(skipped), Err: err,
 		Duration: time.Since(start), Reason: reason,
 	})

@@ -1,18 +1,12 @@
 package middleware
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/hmac"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"errors"
-	"hash"
 	"strings"
 	"unsafe"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // b64 is strict unpadded base64url (RFC 7515 §2): no padding, no
@@ -29,6 +23,7 @@ type jws struct {
 	signature    string // base64url, as received
 	alg, typ     string // alias scratch
 	kid          string // alias scratch
+	jwk          span   // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
 	hasTyp       bool
 	sig          []byte // decoded signature, in scratch
 	scratch      []byte // decoded header, then room for the signature and digest
@@ -50,14 +45,9 @@ var b64url = func() (t [256]bool) {
 	return t
 }()
 
-// Room at the end of jws.scratch: the largest digest of a supported algorithm
-// (SHA-512), then the largest DER ECDSA signature (P-521: two INTEGERs of up
-// to 67 bytes in a SEQUENCE with a two-byte length).
-const (
-	maxDigest   = 64
-	maxDERSig   = 2*(2+67) + 3
-	scratchTail = maxDigest + maxDERSig
-)
+// scratchTail is the room at the end of jws.scratch for the digest and the
+// DER form of an ECDSA signature ([jose.Verify]).
+const scratchTail = jose.ScratchSize
 
 // splitJWS splits a compact JWS into j and parses its header. A token of any
 // other shape is errNotJWS (so that it may go to introspection), and a compact
@@ -67,22 +57,10 @@ const (
 // strict base64url decoder, which refuses everything outside it except CR and
 // LF, refused here.
 func splitJWS(token string, j *jws) error {
-	h := strings.IndexByte(token, '.')
-	if h < 0 {
-		return errNotJWS
+	h, err := cutJWS(token, j)
+	if err != nil {
+		return err
 	}
-	p := strings.IndexByte(token[h+1:], '.')
-	if p < 0 {
-		return errNotJWS
-	}
-	p += h + 1
-	if strings.IndexByte(token[p+1:], '.') >= 0 {
-		return otherShape(token)
-	}
-	if h == 0 || p == h+1 || strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
-		return errNotJWS
-	}
-	j.signingInput, j.payload, j.signature = token[:p], token[h+1:p], token[p+1:]
 	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature))+scratchTail)
 	n, err := b64.Decode(j.scratch, bytesOf(token[:h]))
 	if err != nil || n == 0 || j.scratch[0] != '{' {
@@ -92,11 +70,39 @@ func splitJWS(token string, j *jws) error {
 	if err := j.parseHeader(j.scratch[:n]); err != nil {
 		return err
 	}
+	return j.finishSplit()
+}
+
+// cutJWS finds the parts of a compact JWS and sets j's signingInput, payload
+// and signature; it returns the length of the encoded header.
+func cutJWS(token string, j *jws) (int, error) {
+	h := strings.IndexByte(token, '.')
+	if h < 0 {
+		return 0, errNotJWS
+	}
+	p := strings.IndexByte(token[h+1:], '.')
+	if p < 0 {
+		return 0, errNotJWS
+	}
+	p += h + 1
+	if strings.IndexByte(token[p+1:], '.') >= 0 {
+		return 0, otherShape(token)
+	}
+	if h == 0 || p == h+1 || strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
+		return 0, errNotJWS
+	}
+	j.signingInput, j.payload, j.signature = token[:p], token[h+1:p], token[p+1:]
+	return h, nil
+}
+
+// finishSplit decodes the signature after the header was parsed.
+func (j *jws) finishSplit() error {
 	if j.signature == "" {
 		// Checked after the header, so that a token with "alg":"none" and no
 		// signature is refused for its algorithm.
 		return errNoSignature
 	}
+	var err error
 	j.sig, err = j.decodeSignature()
 	return err
 }
@@ -116,7 +122,7 @@ func otherShape(token string) error {
 	return errJWE
 }
 
-var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is not a valid JOSE header"))
+var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is not a valid JOSE header")).at(RuleHeader)
 
 func (j *jws) parseHeader(buf []byte) error {
 	var seen int
@@ -140,6 +146,15 @@ func (j *jws) parseHeader(buf []byte) error {
 			return s.skip(1)
 		case "enc":
 			return errJSON // a JWE header (RFC 7516 §4.1.2)
+		case "jwk":
+			// Never used to verify an access token; a DPoP proof's key
+			// (RFC 9449 §4.2), located here to save a second scan.
+			if j.jwk.end != 0 {
+				return errJSON
+			}
+			var err error
+			j.jwk, err = s.value()
+			return err
 		default:
 			return s.skip(1)
 		}
@@ -193,102 +208,14 @@ func (j *jws) decodeSignature() ([]byte, error) {
 }
 
 // verify checks the signature with key, whose fit to j.alg the caller
-// checked.
+// checked, in the scratch room after the header and signature.
 func (j *jws) verify(k *Key) bool {
-	sig := j.sig
-	input := bytesOf(j.signingInput)
-	digest := j.scratch[len(j.scratch)-scratchTail : len(j.scratch)-maxDERSig]
-	switch j.alg {
-	case "RS256", "PS256", "ES256":
-		d := sha256.Sum256(input)
-		return j.verifyDigest(k, crypto.SHA256, append(digest[:0], d[:]...))
-	case "RS384", "PS384", "ES384":
-		d := sha512.Sum384(input)
-		return j.verifyDigest(k, crypto.SHA384, append(digest[:0], d[:]...))
-	case "RS512", "PS512", "ES512":
-		d := sha512.Sum512(input)
-		return j.verifyDigest(k, crypto.SHA512, append(digest[:0], d[:]...))
-	case "EdDSA", "Ed25519":
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.public.(ed25519.PublicKey), input, sig)
-	case "HS256":
-		return verifyHMAC(sha256.New, k, input, sig)
-	case "HS384":
-		return verifyHMAC(sha512.New384, k, input, sig)
-	case "HS512":
-		return verifyHMAC(sha512.New, k, input, sig)
-	}
-	return false
+	a, ok := jose.Lookup(j.alg)
+	return ok && jose.Verify(a, k.public, bytesOf(j.signingInput), j.sig, j.scratch[len(j.scratch)-scratchTail:])
 }
 
-func (j *jws) verifyDigest(k *Key, h crypto.Hash, digest []byte) bool {
-	sig := j.sig
-	switch j.alg[0] {
-	case 'R':
-		return rsa.VerifyPKCS1v15(k.public.(*rsa.PublicKey), h, digest, sig) == nil
-	case 'P':
-		opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
-		return rsa.VerifyPSS(k.public.(*rsa.PublicKey), h, digest, sig, &opts) == nil
-	case 'E':
-		der := j.scratch[len(j.scratch)-maxDERSig:]
-		return verifyECDSA(k.public.(*ecdsa.PublicKey), digest, sig, der[:0])
-	}
-	return false
-}
-
-// verifyECDSA verifies a JWS ECDSA signature: R and S as fixed-length
-// big-endian octets (RFC 7518 §3.4), never DER. It re-encodes them as the
-// DER that crypto/ecdsa takes, in buf (of capacity maxDERSig), without
-// big.Int.
-func verifyECDSA(pub *ecdsa.PublicKey, digest, sig, buf []byte) bool {
-	size := (pub.Curve.Params().BitSize + 7) / 8
-	if len(sig) != 2*size {
-		return false
-	}
-	return ecdsa.VerifyASN1(pub, digest, appendDERSignature(buf, sig[:size], sig[size:]))
-}
-
-// appendDERSignature appends the DER SEQUENCE of the unsigned big-endian
-// integers r and s (each at most 66 bytes: P-521) to dst.
-func appendDERSignature(dst, r, s []byte) []byte {
-	r, s = minimalUnsigned(r), minimalUnsigned(s)
-	rl, sl := len(r)+int(r[0]>>7), len(s)+int(s[0]>>7)
-	body := 4 + rl + sl
-	dst = append(dst, 0x30)
-	if body > 0x7f {
-		dst = append(dst, 0x81) // long form, one length byte
-	}
-	dst = append(dst, byte(body))
-	dst = appendDERInt(dst, r, rl)
-	return appendDERInt(dst, s, sl)
-}
-
-func appendDERInt(dst, v []byte, n int) []byte {
-	dst = append(dst, 0x02, byte(n))
-	if n > len(v) {
-		dst = append(dst, 0) // keep the integer positive
-	}
-	return append(dst, v...)
-}
-
-// minimalUnsigned drops leading zero bytes, keeping at least one byte.
-func minimalUnsigned(b []byte) []byte {
-	for len(b) > 1 && b[0] == 0 {
-		b = b[1:]
-	}
-	return b
-}
-
-func verifyHMAC(h func() hash.Hash, k *Key, input, sig []byte) bool {
-	mac := hmac.New(h, k.public.([]byte))
-	mac.Write(input)
-	return hmac.Equal(mac.Sum(nil), sig)
-}
-
+// knownAlg reports whether alg is a JWS algorithm rsguard verifies.
 func knownAlg(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-		"ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512":
-		return true
-	}
-	return false
+	_, ok := jose.Lookup(alg)
+	return ok
 }

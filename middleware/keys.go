@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // MinRSABits is the smallest RSA modulus accepted for a verification key
@@ -48,7 +50,7 @@ type Key struct {
 	id     string
 	alg    string           // the JWK "alg", or "" when the key does not name one
 	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or []byte (HMAC)
-	family string           // "RSA", "EC-P256", "EC-P384", "EC-P521", "OKP-Ed25519", "oct"
+	family string           // "RSA", "EC-" and the JWK "crv" ("EC-P-256"), "OKP-Ed25519", "oct"
 
 	retired atomic.Bool
 }
@@ -69,11 +71,11 @@ func NewKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 	case *ecdsa.PublicKey:
 		switch pub.Curve {
 		case elliptic.P256():
-			k.family = "EC-P256"
+			k.family = "EC-P-256"
 		case elliptic.P384():
-			k.family = "EC-P384"
+			k.family = "EC-P-384"
 		case elliptic.P521():
-			k.family = "EC-P521"
+			k.family = "EC-P-521"
 		default:
 			return nil, fmt.Errorf("%w: unsupported elliptic curve", ErrUnusableKey)
 		}
@@ -150,37 +152,22 @@ func (k *Key) Retire() { k.retired.Store(true) }
 func (k *Key) Retired() bool { return k.retired.Load() }
 
 // fits reports whether the key's type fits the JWS algorithm's family
-// (RFC 7518 §3.1).
+// (RFC 7518 §3.1), from the one algorithm table ([jose.Lookup]).
 func (k *Key) fits(alg string) bool {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+	a, ok := jose.Lookup(alg)
+	if !ok {
+		return false
+	}
+	switch a.Family {
+	case jose.RSA, jose.PSS:
 		return k.family == "RSA"
-	case "ES256":
-		return k.family == "EC-P256"
-	case "ES384":
-		return k.family == "EC-P384"
-	case "ES512":
-		return k.family == "EC-P521"
-	case "EdDSA", "Ed25519":
+	case jose.ECDSA:
+		return len(k.family) > 3 && k.family[:3] == "EC-" && k.family[3:] == a.Curve
+	case jose.EdDSA:
 		return k.family == "OKP-Ed25519"
-	case "HS256":
-		return k.family == "oct"
-	case "HS384", "HS512":
-		// RFC 7518 §3.2: a key at least as long as the hash output.
-		return k.family == "oct" && len(k.public.([]byte)) >= hashSize(alg)
 	}
-	return false
-}
-
-// hashSize is the output size of an HS algorithm's hash, in bytes.
-func hashSize(alg string) int {
-	switch alg {
-	case "HS384":
-		return 48
-	case "HS512":
-		return 64
-	}
-	return 32
+	// HMAC, RFC 7518 §3.2: a key at least as long as the hash output.
+	return k.family == "oct" && len(k.public.([]byte)) >= a.Hash.Size()
 }
 
 // KeySource supplies verification keys to a [Validator]. Implementations must

@@ -48,7 +48,7 @@ func keyFor(tb testing.TB, alg string) *testKey {
 	testKeysOnce.Do(func() {
 		rsaKey := mustRSA(2048)
 		testKeysMap = make(map[string]*testKey)
-		for _, a := range append(append([]string(nil), DefaultAlgorithms...), hmacAlgs...) {
+		for _, a := range append(append([]string(nil), DefaultAlgorithms()...), hmacAlgs...) {
 			var signer any
 			switch {
 			case a[0] == 'R' || a[0] == 'P':
@@ -344,7 +344,7 @@ func validate(v *Validator, token string) (*Claims, error) {
 }
 
 // allAlgs are the default algorithms and the HMAC ones.
-func allAlgs() []string { return append(slices.Clone(DefaultAlgorithms), hmacAlgs...) }
+func allAlgs() []string { return append(slices.Clone(DefaultAlgorithms()), hmacAlgs...) }
 
 // issuerFor lets an issuer accept alg (the HMAC algorithms must be named).
 func issuerFor(alg string) func(*Issuer) {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // Defaults for [Config] fields left zero.
@@ -16,26 +18,24 @@ const (
 	DefaultCacheSize    = 10_000   // verified tokens
 )
 
-// DefaultAlgorithms are the JWS algorithms accepted when [Issuer.Algorithms] is
-// empty: the asymmetric algorithms of RFC 7518 §3.1 and EdDSA (RFC 8037).
-// "none" is never accepted; HS256/384/512 only when named explicitly.
-var DefaultAlgorithms = []string{
-	"RS256", "RS384", "RS512",
-	"PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512",
-	"EdDSA",
-}
+// DefaultAlgorithms returns, in a new slice, the JWS algorithms accepted
+// when [Issuer.Algorithms] is empty: the asymmetric algorithms of RFC 7518
+// §3.1 and EdDSA (RFC 8037). "none" is never accepted; HS256/384/512 only
+// when named explicitly.
+func DefaultAlgorithms() []string { return jose.Asymmetric() }
 
-// DefaultTypes are the accepted "typ" header values when [Issuer.Types] is
-// empty: the RFC 9068 §4 access-token type.
-var DefaultTypes = []string{"at+jwt"}
+// DefaultTypes returns, in a new slice, the accepted "typ" header values when
+// [Issuer.Types] is empty: the RFC 9068 §4 access-token type.
+func DefaultTypes() []string { return []string{"at+jwt"} }
 
-// CompatTypes accepts RFC 9068 tokens and also tokens typed "JWT" or untyped,
-// as issued by authorization servers that predate RFC 9068 (Keycloak, Microsoft
-// Entra ID, Amazon Cognito, Auth0 and Okta access tokens are of this kind; Okta
-// org authorization servers use "application/okta-internal-at+jwt", which must
-// be named).
-var CompatTypes = []string{"at+jwt", "JWT", ""}
+// CompatTypes returns, in a new slice, types that accept RFC 9068 tokens and
+// also tokens typed "JWT" or untyped, as issued by authorization servers
+// that predate RFC 9068 (Keycloak, Microsoft Entra ID, Amazon Cognito, Auth0
+// and Okta access tokens are of this kind; Okta org authorization servers
+// use "application/okta-internal-at+jwt", which must be named):
+//
+//	middleware.Issuer{URL: issuer, Audiences: auds, Keys: keys, Types: middleware.CompatTypes()}
+func CompatTypes() []string { return []string{"at+jwt", "JWT", ""} }
 
 // Introspector resolves opaque access tokens through RFC 7662 introspection.
 // It returns the claims of an active token, an error matching ErrInvalidToken
@@ -72,6 +72,11 @@ type Issuer struct {
 	// ScopeClaim names the claim that holds scopes. Default: "scope", else
 	// "scp". Some issuers use another (Auth0 RBAC: "permissions").
 	ScopeClaim string
+	// DPoP says which presentations of this issuer's tokens are accepted
+	// (RFC 9449 §7). Default [DPoPOff]: the Bearer scheme only, DPoP-bound
+	// tokens refused. Certificate-bound tokens (RFC 8705 §3) are verified
+	// whatever the mode.
+	DPoP DPoPMode
 }
 
 // Config holds the optional settings of a [Validator]. The zero value is the
@@ -90,6 +95,19 @@ type Config struct {
 	Now func() time.Time
 	// Hooks, when set, receives every outcome.
 	Hooks *Hooks
+	// RemoteKeys holds the settings of the key source that
+	// [NewIssuerValidator] makes; other constructors ignore it. Default: the
+	// zero [RemoteKeysConfig].
+	RemoteKeys *RemoteKeysConfig
+	// DPoP configures the verification of DPoP proofs (RFC 9449) for the
+	// issuers whose [Issuer.DPoP] accepts them. Default: see [DPoPConfig].
+	DPoP DPoPConfig
+	// AllowUnverifiedConfirmation names "cnf" members (RFC 7800 §3.1) that
+	// are ignored. A token whose "cnf" holds a member rsguard does not
+	// verify ("jkt" with DPoP, "x5t#S256" with the client certificate) is
+	// refused ([ErrSenderConstrained]) unless this lists it: an issuer that
+	// bound a token to a key did not mean it for bearer use. Default none.
+	AllowUnverifiedConfirmation []string
 }
 
 // Validator validates access tokens for one or more trusted issuers. It is
@@ -105,10 +123,14 @@ type Validator struct {
 	now          func() time.Time
 	hooks        *Hooks
 	cache        *tokenCache
+	owner        // what Close closes
+	dpop         *dpopVerifier
+	ignoreCnf    []string
 }
 
 type issuer struct {
 	Issuer
+	dpop  DPoPMode // DPoPOff when the Issuer's is DPoPInherit
 	algs  map[string]bool
 	types []string // normalized
 }
@@ -170,6 +192,12 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 	if v.now == nil {
 		v.now = time.Now
 	}
+	dp, err := newDPoPVerifier(&cfg.DPoP, v.skew, v.now)
+	if err != nil {
+		return nil, err
+	}
+	v.dpop = dp
+	v.ignoreCnf = append([]string(nil), cfg.AllowUnverifiedConfirmation...)
 	if cfg.CacheSize >= 0 {
 		size := cfg.CacheSize
 		if size == 0 {
@@ -190,10 +218,16 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	if cfg.Keys == nil && cfg.Introspector == nil {
 		return nil, fmt.Errorf("middleware: issuer %q: neither Keys nor Introspector set", cfg.URL)
 	}
-	is := &issuer{Issuer: cfg, algs: make(map[string]bool)}
+	is := &issuer{Issuer: cfg, dpop: cfg.DPoP, algs: make(map[string]bool)}
+	switch {
+	case is.dpop == DPoPInherit:
+		is.dpop = DPoPOff
+	case is.dpop > DPoPRequired:
+		return nil, fmt.Errorf("middleware: issuer %q: unknown DPoP mode %d", cfg.URL, cfg.DPoP)
+	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = DefaultAlgorithms()
 	}
 	for _, a := range algs {
 		if !knownAlg(a) {
@@ -203,7 +237,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	}
 	types := cfg.Types
 	if len(types) == 0 {
-		types = DefaultTypes
+		types = DefaultTypes()
 	}
 	for _, t := range types {
 		is.types = append(is.types, normalizeType(t))
@@ -233,17 +267,29 @@ func (is *issuer) typeAllowed(typ string, present bool) bool {
 	return false
 }
 
-// Validate validates a raw access token and returns its claims. A refusal is an
-// [*Error] matching ErrInvalidToken (or ErrMissingToken for an empty token);
-// when keys or introspection are unavailable it matches ErrUnavailable. Scope
-// requirements are not checked here (see the scopes package).
+// Validate validates a raw access token presented as a bearer token and
+// returns its claims. A refusal is an [*Error] matching ErrInvalidToken (or
+// ErrMissingToken for an empty token); when keys or introspection are
+// unavailable it matches ErrUnavailable. A sender-constrained token (with
+// "cnf", RFC 7800) is refused: Validate has no proof or certificate to verify
+// its binding with (use [Validator.Authenticate]). Scope requirements are not
+// checked here (see the scopes package).
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	return v.run(ctx, presentation{token: token}, nil)
+}
+
+// run validates the presented token and checks its binding against cred
+// (nil: none), reporting the outcome to the hooks.
+func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) (*Claims, error) {
+	if !v.built() {
+		return nil, errUnbuilt
+	}
 	if v.hooks == nil || v.hooks.Validated == nil {
-		c, _, _, err := v.validate(ctx, token)
+		c, _, _, err := v.validateBound(ctx, p, cred)
 		return c, err
 	}
 	start := time.Now()
-	c, is, hit, err := v.validate(ctx, token)
+	c, is, hit, err := v.validateBound(ctx, p, cred)
 	ev := ValidationEvent{CacheHit: hit, Err: err, Duration: time.Since(start)}
 	if c != nil {
 		ev.Issuer = c.Issuer
@@ -255,6 +301,26 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
+
+// errUnbuilt answers for a zero Validator: undecided, as for a key source
+// that cannot be reached; [NewGuard] refuses such a validator outright.
+var errUnbuilt = Unavailable(ErrUnavailable, errors.New("middleware: Validator not made by NewValidator"))
+
+// built reports whether v was made by a constructor.
+func (v *Validator) built() bool { return v != nil && v.now != nil }
+
+// validateBound is validate followed by the binding checks, which run on
+// every request, cache hit or not.
+func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Credentials) (*Claims, *issuer, bool, error) {
+	c, is, hit, err := v.validate(ctx, p.token)
+	if err != nil {
+		return nil, is, hit, err
+	}
+	if err := v.bind(ctx, c, is, p, cred); err != nil {
+		return nil, is, hit, err
+	}
+	return c, is, hit, nil
+}
 
 func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
 	if token == "" {
@@ -305,7 +371,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	}
 	key, err := is.Keys.LookupKey(ctx, jws.kid)
 	if err != nil {
-		return nil, is, false, AsError(err)
+		return nil, is, false, withRule(err, RuleKey)
 	}
 	if key == nil {
 		return nil, is, false, errNoKey
@@ -322,6 +388,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
 		return nil, is, false, err
 	}
+	c.bindToken(token)
 	if v.cache != nil {
 		v.cache.put(token, c, key, v.validFrom(c), c.ExpiresAt.Add(v.skew), now)
 	}
@@ -349,7 +416,7 @@ var (
 	errNoClaims = Unavailable(ErrIntrospectionError, errors.New("middleware: introspector returned no claims and no error"))
 )
 
-var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim"))
+var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim")).at(RuleIss)
 
 // issuerOf picks the token's issuer from the configured list by its "iss".
 func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
@@ -371,7 +438,7 @@ func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp bool) error {
 	if c.ExpiresAt.IsZero() {
 		if requireExp {
-			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim"))
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"exp\" claim")).at(RuleExp)
 		}
 	} else if !now.Before(c.ExpiresAt.Add(v.skew)) {
 		return invalid(ErrExpired)
@@ -380,14 +447,14 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 		return invalid(ErrNotYetValid)
 	}
 	if !c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-v.skew)) {
-		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future"))
+		return newError(ErrInvalidToken, ErrNotYetValid, errors.New("\"iat\" is in the future")).at(RuleIat)
 	}
 	if c.Issuer != is.URL {
 		return invalid(ErrIssuerMismatch)
 	}
 	if len(c.Audience) == 0 {
 		if requireExp {
-			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim"))
+			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim")).at(RuleAud)
 		}
 		if c.has(seenAud, c.Audience != nil) {
 			// Present but empty ("aud": []): it names no audience, so
@@ -405,7 +472,7 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 func (v *Validator) introspect(ctx context.Context, is *issuer, token string, now time.Time) (*Claims, error) {
 	c, err := is.Introspector.Introspect(ctx, token)
 	if err != nil {
-		return nil, AsError(err)
+		return nil, withRule(err, RuleIntrospection)
 	}
 	if c == nil {
 		return nil, errNoClaims
@@ -424,7 +491,7 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token has an empty token_type"))
 	}
 	if !accessTokenType(c.TokenType) {
-		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token"))
+		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token")).at(RuleTokenType)
 	}
 	if err := v.checkClaims(c, is, now, false); err != nil {
 		return nil, err
@@ -433,12 +500,12 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 }
 
 // accessTokenType reports whether an introspection "token_type" names an
-// access token: absent, "Bearer" (RFC 6750), "access_token", or the RFC 8693
-// access-token URI. Refresh and ID tokens, and sender-constrained types such
-// as DPoP that this library cannot verify, are refused.
+// access token: absent, "Bearer" (RFC 6750), "DPoP" (RFC 9449 §6.2, whose
+// binding [Validator.Authenticate] then checks), "access_token", or the RFC
+// 8693 access-token URI. Refresh and ID tokens are refused.
 func accessTokenType(t string) bool {
 	switch {
-	case t == "", strings.EqualFold(t, "bearer"), t == "access_token",
+	case t == "", strings.EqualFold(t, "bearer"), t == "access_token", strings.EqualFold(t, "DPoP"),
 		t == "urn:ietf:params:oauth:token-type:access_token":
 		return true
 	}

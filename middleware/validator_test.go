@@ -225,13 +225,13 @@ func TestValidateType(t *testing.T) {
 		{nil, "application/jwt", false},
 		{nil, "application/okta-internal-at+jwt", false},
 		{nil, "at+jwt+jwt", false},
-		{CompatTypes, "at+jwt", true},
-		{CompatTypes, "application/at+jwt", true},
-		{CompatTypes, "JWT", true},
-		{CompatTypes, "jwt", true},
-		{CompatTypes, absent, true},
-		{CompatTypes, "application/okta-internal-at+jwt", false},
-		{CompatTypes, "JOSE", false},
+		{CompatTypes(), "at+jwt", true},
+		{CompatTypes(), "application/at+jwt", true},
+		{CompatTypes(), "JWT", true},
+		{CompatTypes(), "jwt", true},
+		{CompatTypes(), absent, true},
+		{CompatTypes(), "application/okta-internal-at+jwt", false},
+		{CompatTypes(), "JOSE", false},
 		{[]string{""}, absent, true},
 		{[]string{""}, "at+jwt", false},
 		{[]string{""}, "JWT", false},
@@ -300,7 +300,7 @@ func TestValidateMultiIssuer(t *testing.T) {
 	const issA, issB = "https://a.example.test", "https://b.example.test/tenant"
 	v, err := NewMultiIssuerValidator([]Issuer{
 		{URL: issA, Audiences: []string{testAudience}, Keys: ca, Algorithms: []string{"ES256"}},
-		{URL: issB, Audiences: []string{"api-b"}, Keys: cb, Types: CompatTypes},
+		{URL: issB, Audiences: []string{"api-b"}, Keys: cb, Types: CompatTypes()},
 	}, &Config{Now: fixedNow(testNow)})
 	if err != nil {
 		t.Fatal(err)

@@ -113,7 +113,7 @@ func (s *Server) newCode(c *Client, redirectURI, challenge string, granted []str
 // client, the redirect_uri and the PKCE code_verifier (RFC 7636 §4.6). A code
 // is good once: a second attempt fails and revokes the token issued with the
 // first (RFC 6749 §4.1.2).
-func (s *Server) redeemCode(c *Client, form url.Values) (map[string]any, *oauthError) {
+func (s *Server) redeemCode(c *Client, form url.Values, jkt string) (map[string]any, *oauthError) {
 	code := form.Get("code")
 	if code == "" {
 		return nil, invalidRequest("missing code")
@@ -146,7 +146,7 @@ func (s *Server) redeemCode(c *Client, form url.Values) (map[string]any, *oauthE
 	if !secretEqual(ac.challenge, b64(sum[:])) {
 		return nil, invalidGrant("code_verifier does not match code_challenge")
 	}
-	resp := s.issue(c, ac.subject, ac.scopes)
+	resp := s.issue(c, ac.subject, ac.scopes, jkt)
 	s.mu.Lock()
 	ac.issued = resp["access_token"].(string)
 	s.mu.Unlock()

@@ -254,15 +254,20 @@ func (s *Server) assertionFresh(id string, claims map[string]any) bool {
 	if jti == "" {
 		return false
 	}
-	key := id + "\x00" + jti
+	return s.useJTI(id+"\x00"+jti, exp, now)
+}
+
+// useJTI records key (a client assertion's or a DPoP proof's "jti", with
+// what scopes it) as used until until, and reports whether it was new.
+func (s *Server) useJTI(key string, until, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if until, seen := s.usedJTIs[key]; seen && now.Before(until) {
+	if u, seen := s.usedJTIs[key]; seen && now.Before(u) {
 		return false
 	}
 	if len(s.usedJTIs) >= maxUsedJTIs {
-		maps.DeleteFunc(s.usedJTIs, func(_ string, until time.Time) bool { return !now.Before(until) })
+		maps.DeleteFunc(s.usedJTIs, func(_ string, u time.Time) bool { return !now.Before(u) })
 	}
-	s.usedJTIs[key] = exp
+	s.usedJTIs[key] = until
 	return true
 }

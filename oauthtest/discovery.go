@@ -44,6 +44,7 @@ func (s *Server) Metadata() map[string]any {
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		"id_token_signing_alg_values_supported":                    algs,
 		"authorization_response_iss_parameter_supported":           true,
+		"dpop_signing_alg_values_supported":                        dpopAlgs,
 	}
 }
 

@@ -11,5 +11,22 @@
 // Cache-Control headers — can be injected per endpoint with [Server.SetFault]
 // to test how a resource server copes with a misbehaving authorization server.
 //
+// Sender-constrained tokens: [TokenOptions.JKT] and [TokenOptions.CertThumbprint]
+// bind a token to a DPoP key (RFC 9449 §6) or a client certificate (RFC 8705
+// §3.1); the token endpoint verifies a request's DPoP proof and binds the token
+// it issues to the proof's key (RFC 9449 §5), requiring a server nonce with
+// [Config.RequireDPoPNonce] (§8); [NewDPoPKey] makes proofs for tests and
+// [NewClientCertificate] client certificates for mutual TLS.
+//
 // Every method of a Server is safe for concurrent use.
+//
+// The happy path, in a test:
+//
+//	as := oauthtest.NewServer(nil)
+//	defer as.Close()
+//	v, err := middleware.NewIssuerValidator(ctx,
+//		middleware.Issuer{URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}},
+//		&middleware.Config{RemoteKeys: &middleware.RemoteKeysConfig{HTTPClient: as.Client()}})
+//	tok := as.Token(oauthtest.TokenOptions{Scopes: []string{"orders:read"}})
+//	req.Header.Set("Authorization", "Bearer "+tok)
 package oauthtest

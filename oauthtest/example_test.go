@@ -72,3 +72,18 @@ func ExampleServer_SetFault() {
 	fmt.Println(as.Requests(oauthtest.EndpointJWKS))
 	// Output: 503 503 200 3
 }
+
+// A DPoP-bound token (RFC 9449 §6) and a proof for a request with it: the
+// token's "cnf.jkt" is the key's thumbprint, and introspection answers
+// token_type DPoP.
+func ExampleDPoPKey() {
+	as := oauthtest.NewServer(nil)
+	defer as.Close()
+	key := oauthtest.NewDPoPKey("ES256")
+	token := as.OpaqueToken(oauthtest.TokenOptions{JKT: key.Thumbprint()})
+	proof := key.NewProof("GET", "https://api.example.test/orders", token, "")
+
+	in := as.Introspect(token)
+	fmt.Println(in["token_type"], in["cnf"].(map[string]any)["jkt"] == key.Thumbprint(), len(proof) > 0)
+	// Output: DPoP true true
+}

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // FuzzIntrospect checks that no input makes introspection panic or answer
@@ -33,7 +35,7 @@ func FuzzIntrospect(f *testing.F) {
 // token and introspection endpoints: every answer is 200, 400 or 401, and an
 // error answer carries an RFC 6749 §5.2 error code.
 func FuzzTokenEndpoint(f *testing.F) {
-	s0, err := generateKey("EdDSA")
+	s0, err := jose.GenerateKey("EdDSA")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -68,6 +70,33 @@ func FuzzTokenEndpoint(f *testing.F) {
 			default:
 				t.Errorf("POST %s: status %d, want 200, 400 or 401", u, r.status)
 			}
+		}
+	})
+}
+
+// FuzzDPoPProof: the token endpoint's proof decoder never panics on any DPoP
+// header, and accepts only a dpop+jwt proof whose embedded public key
+// verifies its signature, with that key's thumbprint.
+func FuzzDPoPProof(f *testing.F) {
+	k := NewDPoPKey("ES256")
+	f.Add(k.NewProof("POST", "http://127.0.0.1/token", "", ""))
+	f.Add(k.MakeProof(ProofOptions{Header: map[string]any{"alg": "none"}}))
+	f.Add(k.MakeProof(ProofOptions{Header: map[string]any{"jwk": map[string]any{"kty": "EC", "crv": "P-256", "x": "", "y": ""}}}))
+	f.Add("e30.e30.")
+	f.Fuzz(func(t *testing.T, proof string) {
+		p, jkt, e := decodeProof(proof)
+		if e != nil {
+			if e.code != "invalid_dpop_proof" {
+				t.Fatalf("decodeProof error code %q", e.code)
+			}
+			return
+		}
+		if p.header.Typ != "dpop+jwt" || jkt == "" {
+			t.Fatalf("accepted %q: typ %q, jkt %q", proof, p.header.Typ, jkt)
+		}
+		pub, err := jose.ParsePublicJWK(p.header.JWK)
+		if err != nil || !jose.Fits(p.header.Alg, pub) {
+			t.Fatalf("accepted %q with an unusable key: %v", proof, err)
 		}
 	})
 }

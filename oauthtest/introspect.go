@@ -35,8 +35,9 @@ func (s *Server) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 // Introspect returns the RFC 7662 §2.2 introspection response the server
 // gives for token, without going through HTTP or its faults: {"active": false}
 // when the token is unknown, revoked, expired or not yet valid; otherwise its
-// claims with "active": true, "token_type": "Bearer" and "username" set to
-// "sub" (unless the token's claims set them). JWTs from [Server.Token] are
+// claims with "active": true, "token_type" "Bearer" ("DPoP" for a token
+// bound to a DPoP key, RFC 9449 §6.2) and "username" set to "sub" (unless
+// the token's claims set them). JWTs from [Server.Token] are
 // known while their signing key is published.
 func (s *Server) Introspect(token string) map[string]any {
 	now := s.now()
@@ -53,7 +54,7 @@ func (s *Server) Introspect(token string) map[string]any {
 	resp := maps.Clone(claims)
 	resp["active"] = true
 	if _, ok := resp["token_type"]; !ok {
-		resp["token_type"] = "Bearer"
+		resp["token_type"] = tokenType(claims)
 	}
 	if _, ok := resp["username"]; !ok && resp["sub"] != nil {
 		resp["username"] = resp["sub"]

@@ -3,6 +3,8 @@ package oauthtest
 import (
 	"crypto"
 	"testing"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // TestVerifyPairs checks every key type against every algorithm: a signature
@@ -11,9 +13,9 @@ func TestVerifyPairs(t *testing.T) {
 	t.Parallel()
 	keys := map[string]crypto.Signer{}
 	for _, alg := range []string{"RS256", "ES256", "ES384", "ES512", "EdDSA"} {
-		priv, err := generateKey(alg)
+		priv, err := jose.GenerateKey(alg)
 		if err != nil {
-			t.Fatalf("generateKey(%s): %v", alg, err)
+			t.Fatalf("jose.GenerateKey(%s): %v", alg, err)
 		}
 		keys[alg] = priv
 	}

@@ -2,23 +2,19 @@ package oauthtest
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net/http"
 	"slices"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // RSAKeyBits is the modulus size of generated RSA keys (RFC 7518 §3.3 asks
 // for at least 2048).
-const RSAKeyBits = 2048
+const RSAKeyBits = jose.RSABits
 
 // signingKey is one of the server's key pairs.
 type signingKey struct {
@@ -63,11 +59,11 @@ func (kr *keyRing) publishedKey(kid string) *signingKey {
 // newSigningKey generates a key pair for a JWS algorithm and names it by its
 // RFC 7638 thumbprint.
 func newSigningKey(alg string) (*signingKey, error) {
-	priv, err := generateKey(alg)
+	priv, err := jose.GenerateKey(alg)
 	if err != nil {
 		return nil, err
 	}
-	members, err := jwkMembers(priv.Public())
+	members, err := jose.PublicJWK(priv.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -77,48 +73,6 @@ func newSigningKey(alg string) (*signingKey, error) {
 	}
 	sum := sha256.Sum256(thumb)
 	return &signingKey{kid: b64(sum[:]), alg: alg, priv: priv, jwk: members}, nil
-}
-
-func generateKey(alg string) (crypto.Signer, error) {
-	switch alg {
-	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		return rsa.GenerateKey(rand.Reader, RSAKeyBits)
-	case "ES256":
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case "ES384":
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case "ES512":
-		return ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case "EdDSA", "Ed25519":
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		return priv, err
-	}
-	return nil, fmt.Errorf("unsupported signing algorithm %q", alg)
-}
-
-// jwkMembers returns the required public members of a JWK (RFC 7518 §6,
-// RFC 8037 §2), the ones that make up its RFC 7638 thumbprint.
-func jwkMembers(pub crypto.PublicKey) (map[string]string, error) {
-	switch pub := pub.(type) {
-	case *rsa.PublicKey:
-		e := big.NewInt(int64(pub.E)).Bytes()
-		return map[string]string{"kty": "RSA", "n": b64(pub.N.Bytes()), "e": b64(e)}, nil
-	case *ecdsa.PublicKey:
-		point, err := pub.Bytes() // 0x04 || X || Y, each of the curve's size
-		if err != nil {
-			return nil, err
-		}
-		size := (len(point) - 1) / 2
-		return map[string]string{
-			"kty": "EC",
-			"crv": pub.Curve.Params().Name,
-			"x":   b64(point[1 : 1+size]),
-			"y":   b64(point[1+size:]),
-		}, nil
-	case ed25519.PublicKey:
-		return map[string]string{"kty": "OKP", "crv": "Ed25519", "x": b64(pub)}, nil
-	}
-	return nil, fmt.Errorf("unsupported public key type %T", pub)
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -65,6 +65,12 @@ type Config struct {
 	// Now returns the current time, for "iat", "exp", introspection and code
 	// expiry. Default time.Now.
 	Now func() time.Time
+	// RequireDPoPNonce makes the token endpoint require a server nonce in
+	// DPoP proofs (RFC 9449 §8): a proof without the current one (or the
+	// one before [Server.RotateDPoPNonce]) gets 400 "use_dpop_nonce", and
+	// every token endpoint answer carries the current nonce in a DPoP-Nonce
+	// header. Default false: no nonce.
+	RequireDPoPNonce bool
 }
 
 // Server is an OAuth 2.0 authorization server listening on 127.0.0.1, for
@@ -91,7 +97,8 @@ type Server struct {
 	clients  map[string]*Client
 	tokens   tokenStore
 	codes    map[string]*authCode
-	usedJTIs map[string]time.Time // client assertion "jti"s, until their "exp"
+	usedJTIs map[string]time.Time // client assertion and DPoP proof "jti"s, until they expire
+	nonces   *dpopNonces          // nil unless Config.RequireDPoPNonce
 	faults   map[Endpoint]*Fault
 	counts   map[Endpoint]int
 	closed   bool
@@ -125,6 +132,9 @@ func NewServer(cfg *Config) *Server {
 	}
 	if s.lifetime == 0 {
 		s.lifetime = DefaultTokenLifetime
+	}
+	if cfg.RequireDPoPNonce {
+		s.nonces = newDPoPNonces()
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -11,7 +11,8 @@ import (
 
 // serveToken is the token endpoint (RFC 6749 §3.2) for the client
 // credentials grant (§4.4) and the authorization code grant (§4.1.3) with
-// PKCE (RFC 7636 §4.5).
+// PKCE (RFC 7636 §4.5). A request with a valid DPoP proof gets a token bound
+// to the proof's key (RFC 9449 §5).
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	form, e := parseForm(w, r)
 	if e != nil {
@@ -26,12 +27,18 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
+	s.offerDPoPNonce(w)
+	jkt, e := s.checkDPoPProof(r)
+	if e != nil {
+		e.write(w)
+		return
+	}
 	var resp map[string]any
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
-		resp, e = s.clientCredentials(c, form)
+		resp, e = s.clientCredentials(c, form, jkt)
 	case "authorization_code":
-		resp, e = s.redeemCode(c, form)
+		resp, e = s.redeemCode(c, form, jkt)
 	case "":
 		e = invalidRequest("missing grant_type")
 	default:
@@ -47,7 +54,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 
 // clientCredentials grants a confidential client a token for itself
 // (RFC 6749 §4.4); "sub" is the client ID (RFC 9068 §2.2).
-func (s *Server) clientCredentials(c *Client, form url.Values) (map[string]any, *oauthError) {
+func (s *Server) clientCredentials(c *Client, form url.Values, jkt string) (map[string]any, *oauthError) {
 	if c.AuthMethod == AuthNone {
 		return nil, &oauthError{status: http.StatusBadRequest, code: "unauthorized_client",
 			desc: "public clients may not use client_credentials"}
@@ -56,7 +63,7 @@ func (s *Server) clientCredentials(c *Client, form url.Values) (map[string]any, 
 	if e != nil {
 		return nil, e
 	}
-	return s.issue(c, c.ID, granted), nil
+	return s.issue(c, c.ID, granted, jkt), nil
 }
 
 // grantedScopes returns the requested scopes if the client may have them all,
@@ -77,9 +84,11 @@ func grantedScopes(c *Client, requested string) ([]string, *oauthError) {
 	return set.List(), nil
 }
 
-// issue mints an access token and returns the RFC 6749 §5.1 response.
-func (s *Server) issue(c *Client, subject string, granted []string) map[string]any {
-	opts := TokenOptions{Subject: subject, ClientID: c.ID, Scopes: granted}
+// issue mints an access token, bound to the DPoP key jkt unless it is "",
+// and returns the RFC 6749 §5.1 response (token_type "DPoP" for a bound
+// token, RFC 9449 §5).
+func (s *Server) issue(c *Client, subject string, granted []string, jkt string) map[string]any {
+	opts := TokenOptions{Subject: subject, ClientID: c.ID, Scopes: granted, JKT: jkt}
 	var tok string
 	if c.OpaqueTokens {
 		tok = s.OpaqueToken(opts)
@@ -88,7 +97,7 @@ func (s *Server) issue(c *Client, subject string, granted []string) map[string]a
 	}
 	resp := map[string]any{
 		"access_token": tok,
-		"token_type":   "Bearer",
+		"token_type":   tokenType(map[string]any{"cnf": confirmation(opts)}),
 		"expires_in":   int64(s.lifetime.Seconds()),
 	}
 	if len(granted) > 0 {

@@ -43,6 +43,15 @@ type TokenOptions struct {
 	// KeyID names the key to sign with, including a removed one. Default: the
 	// current key. Ignored by [Server.OpaqueToken].
 	KeyID string
+	// JKT binds the token to a DPoP key (RFC 9449 §6): the claim
+	// "cnf": {"jkt": JKT}, where JKT is the key's RFC 7638 thumbprint
+	// ([DPoPKey.Thumbprint]); introspection then answers "token_type"
+	// "DPoP" (§6.2). Default "": not bound to a DPoP key.
+	JKT string
+	// CertThumbprint binds the token to a client certificate (RFC 8705
+	// §3.1): "cnf": {"x5t#S256": CertThumbprint}, see [CertThumbprint].
+	// Default "": not bound to a certificate.
+	CertThumbprint string
 }
 
 // claims returns the claims set of a token minted now (RFC 9068 §2.2).
@@ -76,6 +85,9 @@ func (s *Server) claims(opts TokenOptions) map[string]any {
 	}
 	if !opts.NotBefore.IsZero() {
 		c["nbf"] = opts.NotBefore.Unix()
+	}
+	if cnf := confirmation(opts); cnf != nil {
+		c["cnf"] = cnf
 	}
 	override(c, opts.Claims)
 	return c

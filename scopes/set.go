@@ -1,5 +1,13 @@
 // Package scopes parses OAuth 2.0 scope strings (RFC 6749 §3.3) and expresses
 // the scope requirements of handlers and gRPC methods.
+//
+// The happy path:
+//
+//	write := scopes.AllOf("orders:write")               // every one of them
+//	read := scopes.AnyOf("orders:read", "orders:admin") // at least one
+//	mux.Handle("DELETE /orders/{id}", guard.Require(write, cancel))
+//	granted, err := scopes.Parse("orders:read profile") // a Set
+//	ok := read.Satisfied(granted)                       // true
 package scopes
 
 import (

@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/rsguard/rsguard/adapters/echoguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
 )
 
 // benchWriter is a ResponseWriter that allocates nothing, so that the

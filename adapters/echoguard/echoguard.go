@@ -38,7 +38,8 @@ type Config struct {
 // [Claims] (or [middleware.FromContext] on c.Request().Context()). A refused request is answered by the guard (RFC 6750
 // §3: 401, 400, 403, or 503) and the handler chain stops there; the
 // middleware then returns nil, so that Echo's HTTPErrorHandler does not write
-// over the answer. cfg may be nil. Middleware panics if g is nil.
+// over the answer. cfg may be nil. Middleware panics if g is nil or not
+// made by [middleware.NewGuard].
 func Middleware(g *middleware.Guard, cfg *Config) echo.MiddlewareFunc {
 	if cfg == nil {
 		cfg = &Config{}
@@ -55,7 +56,8 @@ func Middleware(g *middleware.Guard, cfg *Config) echo.MiddlewareFunc {
 // it checks the claims already verified, without validating the token again;
 // on its own it also authenticates the request. A token without the scopes
 // is answered 403 insufficient_scope, naming in "scope" what would satisfy
-// req. Require panics if g or req is nil.
+// req. Require panics if req is nil, or g nil or not made by
+// [middleware.NewGuard].
 func Require(g *middleware.Guard, req scopes.Requirement) echo.MiddlewareFunc {
 	if req == nil {
 		panic("echoguard: Require with a nil requirement")
@@ -74,8 +76,8 @@ func Claims(c echo.Context) (*middleware.Claims, bool) {
 }
 
 func admit(g *middleware.Guard, req scopes.Requirement, skip func(echo.Context) bool) echo.MiddlewareFunc {
-	if g == nil {
-		panic("echoguard: nil *middleware.Guard")
+	if g.Validator() == nil {
+		panic("echoguard: a *middleware.Guard not made by middleware.NewGuard")
 	}
 	m := &guarded{g: g, req: req, skip: skip}
 	return m.wrap

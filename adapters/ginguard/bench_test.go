@@ -8,8 +8,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rsguard/rsguard/adapters/ginguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
 )
 
 // benchWriter is a ResponseWriter that allocates nothing, so that the
@@ -55,7 +55,7 @@ func benchCases(tb testing.TB) ([]benchCase, *http.Request) {
 	bare := gin.New()
 	bare.GET("/orders", ginHandler)
 	protected := gin.New()
-	protected.Group("", ginguard.Middleware(g)).GET("/orders", ginHandler)
+	protected.Group("", ginguard.Middleware(g, nil)).GET("/orders", ginHandler)
 	scoped := gin.New()
 	scoped.GET("/orders", ginguard.Require(g, guardtest.Requirement), ginHandler)
 	r := httptest.NewRequest("GET", "/orders", nil)
@@ -111,7 +111,7 @@ func TestAllocs(t *testing.T) {
 		name string
 		h    gin.HandlerFunc
 	}{
-		{"Middleware", ginguard.Middleware(g)},
+		{"Middleware", ginguard.Middleware(g, nil)},
 		{"Require", ginguard.Require(g, guardtest.Requirement)},
 	} {
 		c.Request = r

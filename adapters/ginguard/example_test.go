@@ -37,7 +37,7 @@ func Example() {
 	}
 
 	r := gin.New()
-	api := r.Group("/api", ginguard.Middleware(g))
+	api := r.Group("/api", ginguard.Middleware(g, nil))
 	api.GET("/orders", func(c *gin.Context) {
 		claims, _ := ginguard.Claims(c)
 		c.String(http.StatusOK, "orders of "+claims.Subject)

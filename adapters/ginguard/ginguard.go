@@ -8,7 +8,7 @@
 // handler behind the same guard.
 //
 //	g, _ := middleware.NewGuard(validator, nil)
-//	api := r.Group("/api", ginguard.Middleware(g))
+//	api := r.Group("/api", ginguard.Middleware(g, nil))
 //	api.DELETE("/orders/:id", ginguard.Require(g, scopes.AllOf("orders:write")), cancelOrder)
 package ginguard
 
@@ -19,15 +19,31 @@ import (
 	"github.com/rsguard/rsguard/scopes"
 )
 
+// Config holds the optional settings of [Middleware], the same as echoguard's.
+// The zero value (or a nil *Config) requires a valid access token on every
+// request.
+type Config struct {
+	// Skipper, when set, is called first; a request for which it returns
+	// true reaches the next handler without authentication and without
+	// claims. Default: no request is skipped.
+	Skipper func(c *gin.Context) bool
+	// Requirement is the scope requirement of every request (see
+	// [scopes.Requirement]). Default nil: a valid token, whatever its scopes.
+	Requirement scopes.Requirement
+}
+
 // Middleware returns a gin.HandlerFunc for an engine (r.Use) or a group
 // (r.Group(prefix, mw)) that lets through only requests with a valid access
-// token, whatever its scopes. The handlers after it find the claims with
-// [Claims] (or [middleware.FromContext] on c.Request.Context()). A refused
-// request is answered by the guard (RFC 6750 §3: 401, 400, 403 or 503), its
-// status written at once, and the chain aborted. Middleware panics if g is
-// nil.
-func Middleware(g *middleware.Guard) gin.HandlerFunc {
-	return admit(g, nil)
+// token satisfying cfg.Requirement. The handlers after it find the claims
+// with [Claims] (or [middleware.FromContext] on c.Request.Context()). A
+// refused request is answered by the guard (RFC 6750 §3: 401, 400, 403 or
+// 503), its status written at once, and the chain aborted. cfg may be nil.
+// Middleware panics if g is nil or not made by [middleware.NewGuard].
+func Middleware(g *middleware.Guard, cfg *Config) gin.HandlerFunc {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	return admit(g, cfg.Requirement, cfg.Skipper)
 }
 
 // Require returns a gin.HandlerFunc that lets through only requests whose
@@ -39,12 +55,13 @@ func Middleware(g *middleware.Guard) gin.HandlerFunc {
 // it checks the claims already verified, without validating the token again;
 // on its own it also authenticates the request. A token without the scopes
 // is answered 403 insufficient_scope, naming in "scope" what would satisfy
-// req. Require panics if g or req is nil.
+// req. Require panics if req is nil, or g nil or not made by
+// [middleware.NewGuard].
 func Require(g *middleware.Guard, req scopes.Requirement) gin.HandlerFunc {
 	if req == nil {
 		panic("ginguard: Require with a nil requirement")
 	}
-	return admit(g, req)
+	return admit(g, req, nil)
 }
 
 // Claims returns the verified claims of the request that [Middleware] or
@@ -56,11 +73,14 @@ func Claims(c *gin.Context) (*middleware.Claims, bool) {
 	return middleware.FromContext(c.Request.Context())
 }
 
-func admit(g *middleware.Guard, req scopes.Requirement) gin.HandlerFunc {
-	if g == nil {
-		panic("ginguard: nil *middleware.Guard")
+func admit(g *middleware.Guard, req scopes.Requirement, skip func(*gin.Context) bool) gin.HandlerFunc {
+	if g.Validator() == nil {
+		panic("ginguard: a *middleware.Guard not made by middleware.NewGuard")
 	}
 	return func(c *gin.Context) {
+		if skip != nil && skip(c) {
+			return
+		}
 		r := g.Admit(c.Writer, c.Request, req)
 		if r == nil { // answered by the guard
 			c.Writer.WriteHeaderNow()

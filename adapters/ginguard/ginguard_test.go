@@ -13,8 +13,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rsguard/rsguard/adapters/ginguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -53,7 +53,7 @@ func newGuard(t testing.TB, v *middleware.Validator, cfg *middleware.GuardConfig
 }
 
 // TestFrontDoorGin runs the front-door table shared with net/http, Echo and
-// gRPC (middleware/guardtest) against a Gin engine behind a real server,
+// gRPC (internal/guardtest) against a Gin engine behind a real server,
 // with the guard mounted three ways: on the engine with the requirement, on
 // a group with the requirement on the route, and on the route alone.
 func TestFrontDoorGin(t *testing.T) {
@@ -65,7 +65,7 @@ func TestFrontDoorGin(t *testing.T) {
 	engine.GET("/orders", subject)
 
 	group := gin.New()
-	api := group.Group("/api", ginguard.Middleware(g))
+	api := group.Group("/api", ginguard.Middleware(g, nil))
 	api.GET("/orders", ginguard.Require(g, guardtest.Requirement), subject)
 
 	route := gin.New()
@@ -87,6 +87,23 @@ func TestFrontDoorGin(t *testing.T) {
 	}
 }
 
+// TestFrontDoorGinMetadata runs the metadata variant of the shared table:
+// a guard publishing protected resource metadata adds resource_metadata to
+// its 401 and 403 challenges (RFC 9728 §5.1), through Gin exactly as through
+// net/http.
+func TestFrontDoorGinMetadata(t *testing.T) {
+	f := guardtest.New(t)
+	r := gin.New()
+	r.GET("/orders", ginguard.Require(newGuard(t, f.Validator, guardtest.MetadataConfig()), guardtest.Requirement), subject)
+	url := serve(t, r) + "/orders"
+	for _, c := range f.MetadataCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}
+
 // TestStatusIsFinal checks that the guard's answer is written when the
 // chain aborts: a middleware around it that sets another status after
 // c.Next cannot change it.
@@ -97,8 +114,16 @@ func TestStatusIsFinal(t *testing.T) {
 		c.Next()
 		c.Status(http.StatusTeapot)
 	})
-	r.GET("/orders", ginguard.Middleware(newGuard(t, f.Validator, nil)), subject)
-	c := guardtest.Case{Name: "no_token", Kind: middleware.ErrMissingToken, Status: 401, Challenge: `Bearer realm="api"`}
+	r.GET("/orders", ginguard.Middleware(newGuard(t, f.Validator, nil), nil), subject)
+	var c guardtest.Case
+	for _, tc := range f.Cases() {
+		if tc.Name == "no_token" {
+			c = tc
+		}
+	}
+	if c.Kind != middleware.ErrMissingToken || c.Status != 401 {
+		t.Fatalf("the table's no_token case is %+v", c)
+	}
 	resp, body := c.Do(t, serve(t, r)+"/orders")
 	c.CheckHTTP(t, resp, body)
 }
@@ -110,7 +135,7 @@ func TestGuardSettings(t *testing.T) {
 	f := guardtest.New(t)
 	g := newGuard(t, f.Validator, &middleware.GuardConfig{Realm: "orders", ErrorHandler: middleware.ProblemDetails})
 	r := gin.New()
-	r.POST("/orders/:id/approve", ginguard.Middleware(g), func(c *gin.Context) {
+	r.POST("/orders/:id/approve", ginguard.Middleware(g, nil), func(c *gin.Context) {
 		if err := middleware.Authorize(c.Request.Context(), scopes.AllOf("orders:approve")); err != nil {
 			middleware.WriteError(c.Writer, c.Request, err)
 			return
@@ -171,7 +196,7 @@ func TestRequireBehindMiddlewareValidatesOnce(t *testing.T) {
 	}
 	g := newGuard(t, v, nil)
 	r := gin.New()
-	api := r.Group("/api", ginguard.Middleware(g))
+	api := r.Group("/api", ginguard.Middleware(g, nil))
 	api.GET("/orders", ginguard.Require(g, guardtest.Requirement), ginguard.Require(g, scopes.AnyOf("profile", guardtest.Scope)), subject)
 	c := guardtest.Case{Name: "valid", Authorization: []string{"Bearer " + f.Token(guardtest.Scope)}}
 	resp, body := c.Do(t, serve(t, r)+"/api/orders")
@@ -189,7 +214,9 @@ func TestPanics(t *testing.T) {
 	for name, fn := range map[string]func(){
 		"Require(nil req)":   func() { ginguard.Require(g, nil) },
 		"Require(nil guard)": func() { ginguard.Require(nil, guardtest.Requirement) },
-		"Middleware(nil)":    func() { ginguard.Middleware(nil) },
+		"Middleware(nil)":    func() { ginguard.Middleware(nil, nil) },
+		"Middleware(zero)":   func() { ginguard.Middleware(&middleware.Guard{}, nil) },
+		"Require(zero)":      func() { ginguard.Require(&middleware.Guard{}, guardtest.Requirement) },
 	} {
 		func() {
 			defer func() {
@@ -200,5 +227,57 @@ func TestPanics(t *testing.T) {
 			}()
 			fn()
 		}()
+	}
+}
+
+// TestConfig checks the Config that ginguard shares with echoguard: a
+// skipped request reaches the handler without a token and without claims,
+// and the Requirement applies to the others.
+func TestConfig(t *testing.T) {
+	f := guardtest.New(t)
+	r := gin.New()
+	r.Use(ginguard.Middleware(newGuard(t, f.Validator, nil), &ginguard.Config{
+		Skipper:     func(c *gin.Context) bool { return c.FullPath() == "/health" },
+		Requirement: guardtest.Requirement,
+	}))
+	r.GET("/health", func(c *gin.Context) {
+		if _, ok := ginguard.Claims(c); ok {
+			c.String(http.StatusInternalServerError, "claims on a skipped request")
+			return
+		}
+		c.String(http.StatusOK, "up")
+	})
+	r.GET("/orders", subject)
+	url := serve(t, r)
+	for _, tc := range []struct {
+		path   string
+		auth   []string
+		status int
+		body   string
+	}{
+		{"/health", nil, 200, "up"},
+		{"/orders", nil, 401, ""},
+		{"/orders", []string{"Bearer " + f.Token("profile")}, 403, ""},
+		{"/orders", []string{"Bearer " + f.Token(guardtest.Scope)}, 200, guardtest.Subject},
+	} {
+		c := guardtest.Case{Name: tc.path, Authorization: tc.auth}
+		if resp, body := c.Do(t, url+tc.path); resp.StatusCode != tc.status || body != tc.body {
+			t.Errorf("GET %s (auth %d values) = %d %q, want %d %q", tc.path, len(tc.auth), resp.StatusCode, body, tc.status, tc.body)
+		}
+	}
+}
+
+// TestAttacksGin sends every token of the corpus's attack table to a Gin
+// route that requires a valid token only.
+func TestAttacksGin(t *testing.T) {
+	f := guardtest.New(t)
+	r := gin.New()
+	r.GET("/any", ginguard.Middleware(newGuard(t, f.Validator, nil), nil), subject)
+	url := serve(t, r) + "/any"
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
 	}
 }

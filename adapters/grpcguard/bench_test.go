@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 

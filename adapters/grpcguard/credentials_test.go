@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )

@@ -3,6 +3,7 @@ module github.com/rsguard/rsguard/adapters/grpcguard
 go 1.25.0
 
 require (
+	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.3
 	github.com/rsguard/rsguard v0.1.0
 	golang.org/x/oauth2 v0.36.0
 	google.golang.org/grpc v1.84.0

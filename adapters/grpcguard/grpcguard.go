@@ -19,8 +19,30 @@
 //	method not in the table           codes.PermissionDenied
 //
 // The status message names the reason ("grpcguard: token expired"), never the
-// token. An admitted call's handler finds the claims with
+// token.
+//
+// Sender-constrained tokens: a certificate-bound token (RFC 8705 §3) is
+// checked against the client certificate of the call's TLS connection, so
+// mutual TLS makes it work as over HTTPS. DPoP (RFC 9449) defines proofs of
+// an HTTP method and URI only, and gRPC has no standard mapping: by default
+// a DPoP-bound token is refused over gRPC ("token is sender-constrained"),
+// whatever "dpop" metadata the call carries. [WithDPoP] opts in to a
+// mapping the client must follow. An admitted call's handler finds the claims with
 // [middleware.FromContext], on its context or its stream's.
+//
+// The happy path:
+//
+//	guard, err := grpcguard.New(validator,
+//		grpcguard.WithMethods(map[string]scopes.Requirement{"/orders.v1.Orders/*": scopes.AllOf("orders:read")}),
+//		grpcguard.WithPublic(grpcguard.HealthService))
+//	srv := grpc.NewServer(
+//		grpc.ChainUnaryInterceptor(guard.UnaryServerInterceptor()),
+//		grpc.ChainStreamInterceptor(guard.StreamServerInterceptor()))
+//	pb.RegisterOrdersServer(srv, orders)
+//	err = guard.CheckServices(srv) // names a misspelt table entry
+//
+// With go-grpc-middleware, [Guard.AuthFunc] and [AuthFunc] are its
+// auth.AuthFunc, for its auth interceptors and its selector.
 package grpcguard
 
 import (
@@ -44,6 +66,7 @@ import (
 type Guard struct {
 	v     *middleware.Validator
 	table *methodtable.Table
+	dpop  bool // WithDPoP: map calls to htm and htu
 }
 
 // New returns a guard that validates tokens with v and authorizes methods as
@@ -59,20 +82,23 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {
 		return nil, errors.New("grpcguard: New needs a validator")
 	}
-	b := methodtable.NewBuilder(ErrTable)
+	t := table{b: methodtable.NewBuilder(ErrTable)}
 	for _, opt := range opts {
-		opt(b)
+		opt(&t)
 	}
-	t, err := b.Build()
+	mt, err := t.b.Build()
 	if err != nil {
 		return nil, err
 	}
-	return &Guard{v: v, table: t}, nil
+	return &Guard{v: v, table: mt, dpop: t.dpop}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
 // for calls that [Guard.Authorize] admits, with the claims in its context.
+//
+// It panics on a nil or zero Guard (not made by [New]).
 func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	g.wire()
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, err := g.Authorize(ctx, info.FullMethod)
 		if err != nil {
@@ -85,7 +111,10 @@ func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 // StreamServerInterceptor returns an interceptor that calls the handler only
 // for streams that [Guard.Authorize] admits, with a stream whose Context
 // carries the claims.
+//
+// It panics on a nil or zero Guard (not made by [New]).
 func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
+	g.wire()
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		ctx, err := g.Authorize(ss.Context(), info.FullMethod)
 		if err != nil {
@@ -98,8 +127,17 @@ func (g *Guard) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	}
 }
 
+// wire panics when an interceptor is made of a guard that cannot work.
+func (g *Guard) wire() {
+	if g == nil || g.v == nil {
+		panic("grpcguard: a Guard not made by grpcguard.New")
+	}
+}
+
 // callCredentials translates the call's metadata and peer into what the core
-// reads: the "authorization" values and the TLS client certificate.
+// reads: the "authorization" and "dpop" values and the TLS client
+// certificate (for certificate-bound tokens, RFC 8705 §3). It sets no method
+// or URI: see [WithDPoP].
 func callCredentials(ctx context.Context) middleware.Credentials {
 	cred := middleware.Credentials{
 		Authorization: metadata.ValueFromIncomingContext(ctx, "authorization"),
@@ -138,11 +176,10 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
-	claims, err := g.v.Admit(ctx, &cred, r.Requirement)
-	if err != nil {
-		return ctx, statusOf(ctx, err)
+	if g.dpop {
+		cred.Method, cred.URI = dpopTarget(ctx, fullMethod)
 	}
-	return middleware.NewContext(ctx, claims), nil
+	return admitCred(ctx, g.v, &cred, r.Requirement)
 }
 
 // statusOf turns a refusal of the core into a status error. A call whose

@@ -15,13 +15,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 
 // TestFrontDoorGRPC runs the front-door table shared with net/http, Echo and
-// Gin (middleware/guardtest) against a real gRPC server, through a unary and
+// Gin (internal/guardtest) against a real gRPC server, through a unary and
 // a server-streaming method that both require guardtest.Requirement.
 func TestFrontDoorGRPC(t *testing.T) {
 	f := guardtest.New(t)
@@ -231,6 +231,21 @@ func TestNewErrors(t *testing.T) {
 	if _, err := grpcguard.New(nil); err == nil {
 		t.Error("New(nil) = nil error, want an error")
 	}
+	for name, fn := range map[string]func(){
+		"zero Guard, unary":  func() { new(grpcguard.Guard).UnaryServerInterceptor() },
+		"zero Guard, stream": func() { new(grpcguard.Guard).StreamServerInterceptor() },
+		"nil Guard, unary":   func() { (*grpcguard.Guard)(nil).UnaryServerInterceptor() },
+		"AuthFunc(nil)":      func() { grpcguard.AuthFunc(nil, nil) },
+	} {
+		func() {
+			defer func() {
+				if s, _ := recover().(string); !strings.HasPrefix(s, "grpcguard: ") {
+					t.Errorf("%s: recovered %q, want a grpcguard panic at wiring", name, s)
+				}
+			}()
+			fn()
+		}()
+	}
 }
 
 // TestAuthorizeKeepsContextOnRefusal checks Authorize's contract for servers
@@ -278,5 +293,20 @@ func TestCanceledCall(t *testing.T) {
 	}
 	if _, err := g.Authorize(incoming(t, unavailable.Authorization), unaryCall); status.Code(err) != codes.Unavailable {
 		t.Errorf("Authorize = %v, want code Unavailable", err)
+	}
+}
+
+// TestAttacksGRPC sends every token of the corpus's attack table to a gRPC
+// method that requires a valid token only.
+func TestAttacksGRPC(t *testing.T) {
+	f := guardtest.New(t)
+	g := newGuard(t, f.Validator, grpcguard.WithMethods(map[string]scopes.Requirement{unaryCall: nil}))
+	client := testpb.NewTestServiceClient(dial(t, serve(t, g)))
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, err := client.UnaryCall(withAuth(t, c.Authorization), &testpb.SimpleRequest{})
+			st := status.Convert(err)
+			c.CheckGRPC(t, uint32(st.Code()), st.Message(), resp.GetUsername())
+		})
 	}
 }

@@ -21,7 +21,7 @@ const (
 
 // Option configures a [Guard]'s method table, following gRPC's convention of
 // functional options.
-type Option func(*methodtable.Builder)
+type Option func(*table)
 
 // WithMethods adds entries to the method table. A key is a full method name,
 // "/pkg.Service/Method", or a service default, "/pkg.Service/*", which
@@ -38,7 +38,7 @@ type Option func(*methodtable.Builder)
 // A key that is malformed, or given twice (here or in [WithPublic]), makes
 // [New] fail.
 func WithMethods(methods map[string]scopes.Requirement) Option {
-	return func(b *methodtable.Builder) { b.AddRequirements(methods) }
+	return func(t *table) { t.b.AddRequirements(methods) }
 }
 
 // WithPublic lists methods that anyone may call without a token, as full
@@ -48,5 +48,12 @@ func WithMethods(methods map[string]scopes.Requirement) Option {
 // of a protected service, or a protected method of a public service, is
 // allowed.
 func WithPublic(methods ...string) Option {
-	return func(b *methodtable.Builder) { b.AddPublic(methods...) }
+	return func(t *table) { t.b.AddPublic(methods...) }
+}
+
+// table collects the options: the method table (internal/methodtable,
+// shared with connectguard) and [WithDPoP].
+type table struct {
+	b    *methodtable.Builder
+	dpop bool
 }

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
-	"github.com/rsguard/rsguard/middleware/guardtest"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 

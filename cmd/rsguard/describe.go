@@ -4,114 +4,44 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
 )
 
-// rule names one check of the validator, as the CLI reports it.
-type rule string
+// rule names one check of the validator: the core's [middleware.Rule],
+// which its errors carry and whose order [middleware.Validator.Checks] gives.
+type rule = middleware.Rule
 
-// The checks, named as a user debugging a 401 would look for them.
+// The checks, as the core names them.
 const (
-	ruleToken         rule = "token"
-	ruleSize          rule = "size"
-	ruleFormat        rule = "format"
-	ruleHeader        rule = "header"
-	ruleAlg           rule = "alg"
-	ruleClaims        rule = "claims"
-	ruleIss           rule = "iss"
-	ruleTyp           rule = "typ"
-	ruleKey           rule = "key"
-	ruleSignature     rule = "signature"
-	ruleIntrospection rule = "introspection"
-	ruleTokenType     rule = "token_type"
-	ruleExp           rule = "exp"
-	ruleNbf           rule = "nbf"
-	ruleIat           rule = "iat"
-	ruleAud           rule = "aud"
-	ruleScope         rule = "scope"
+	ruleRequest       = middleware.RuleRequest
+	ruleToken         = middleware.RuleToken
+	ruleSize          = middleware.RuleSize
+	ruleFormat        = middleware.RuleFormat
+	ruleHeader        = middleware.RuleHeader
+	ruleAlg           = middleware.RuleAlg
+	ruleClaims        = middleware.RuleClaims
+	ruleIss           = middleware.RuleIss
+	ruleTyp           = middleware.RuleTyp
+	ruleKey           = middleware.RuleKey
+	ruleSignature     = middleware.RuleSignature
+	ruleIntrospection = middleware.RuleIntrospection
+	ruleTokenType     = middleware.RuleTokenType
+	ruleExp           = middleware.RuleExp
+	ruleNbf           = middleware.RuleNbf
+	ruleIat           = middleware.RuleIat
+	ruleAud           = middleware.RuleAud
+	ruleScopeClaim    = middleware.RuleScopeClaim
+	ruleScope         = middleware.RuleScope
 )
 
-// reasonRules places the refusals whose reason alone names the check.
-var reasonRules = map[error]rule{
-	middleware.ErrTokenTooLarge:     ruleSize,
-	middleware.ErrUnsupportedFormat: ruleFormat,
-	middleware.ErrUnknownCritical:   ruleHeader,
-	middleware.ErrDisallowedAlg:     ruleAlg,
-	middleware.ErrUnknownKey:        ruleKey,
-	middleware.ErrKeyMismatch:       ruleKey,
-	middleware.ErrBadSignature:      ruleSignature,
-	middleware.ErrExpired:           ruleExp,
-	middleware.ErrIssuerMismatch:    ruleIss,
-	middleware.ErrAudienceMismatch:  ruleAud,
-}
-
-// failedRule names the check that produced e, from its category, reason and
-// cause: the validator decides, this only labels its decision.
-func failedRule(e *middleware.Error) rule {
-	switch {
-	case errors.Is(e, middleware.ErrMissingToken):
-		return ruleToken
-	case errors.Is(e, middleware.ErrInsufficientScope):
-		return ruleScope
-	case errors.Is(e, middleware.ErrIntrospectionError), errors.Is(e, middleware.ErrInactive):
-		return ruleIntrospection
-	case errors.Is(e, middleware.ErrUnavailable):
-		return ruleKey
-	}
-	if r, ok := reasonRules[e.Reason]; ok {
-		return r
-	}
-	return causeRule(e)
-}
-
-// causeRule places the refusals whose reason is shared by several checks,
-// by the cause the validator attached.
-func causeRule(e *middleware.Error) rule {
-	cause := ""
-	if e.Err != nil {
-		cause = e.Err.Error()
-	}
-	switch e.Reason {
-	case middleware.ErrWrongType:
-		if strings.Contains(cause, "introspect") {
-			return ruleTokenType
-		}
-		return ruleTyp
-	case middleware.ErrNotYetValid:
-		if strings.Contains(cause, `"iat"`) {
-			return ruleIat
-		}
-		return ruleNbf
-	case middleware.ErrMissingClaim:
-		for _, r := range []rule{ruleIss, ruleExp, ruleAud, ruleNbf, ruleIat} {
-			if strings.Contains(cause, `"`+string(r)+`"`) {
-				return r
-			}
-		}
-		return ruleClaims
-	case middleware.ErrMalformed:
-		return malformedRule(cause)
-	}
-	return ruleFormat
-}
-
-// malformedRule places an ErrMalformed refusal by the part its cause names.
-func malformedRule(cause string) rule {
-	switch {
-	case strings.Contains(cause, "scope"):
-		return ruleScope
-	case strings.Contains(cause, "header"):
-		return ruleHeader
-	case strings.Contains(cause, "claims"):
-		return ruleClaims
-	}
-	return ruleFormat
-}
+// failedRule names the check that produced e: the core's own label
+// ([middleware.Error.Rule]), never derived here.
+func failedRule(e *middleware.Error) rule { return e.Rule }
 
 // tokenView is a token decoded for display only: what --explain and refusal
 // messages show. It never decides anything.
@@ -155,24 +85,17 @@ func viewToken(tok, scopeClaim string) *tokenView {
 }
 
 // order lists the checks in the order the validator makes them, for the
-// path this token takes.
-func (vf *verifier) order(v *tokenView) []rule {
-	claims := []rule{ruleExp, ruleNbf, ruleIat, ruleAud, ruleScope}
-	switch {
-	case v.jws && vf.keys != nil:
-		return append([]rule{ruleSize, ruleFormat, ruleHeader, ruleAlg, ruleClaims, ruleIss, ruleTyp, ruleKey, ruleSignature}, claims...)
-	case v.jws:
-		return append([]rule{ruleSize, ruleFormat, ruleHeader, ruleAlg, ruleClaims, ruleIss, ruleTyp, ruleIntrospection, ruleTokenType}, claims...)
-	}
-	return []rule{ruleSize, ruleFormat, ruleIntrospection, ruleTokenType, ruleExp, ruleNbf, ruleIat, ruleIss, ruleAud, ruleScope}
+// path this token takes: the core's table ([middleware.Validator.Checks]).
+func (vf *verifier) order(res *result) []rule {
+	return vf.v.Checks(vf.cmd.binding.credentials(res.token))
 }
 
 // reached reports whether the validator got past rule r for this result.
-func (vf *verifier) reached(res *result, v *tokenView, r rule) bool {
+func (vf *verifier) reached(res *result, r rule) bool {
 	if res.err == nil {
 		return true
 	}
-	order := vf.order(v)
+	order := vf.order(res)
 	fail, at := failedRule(res.err), -1
 	for i, o := range order {
 		if o == r && at < 0 {
@@ -192,7 +115,7 @@ func (vf *verifier) shownClaims(ctx context.Context, res *result, v *tokenView) 
 	if res.claims != nil {
 		return res.claims
 	}
-	if vf.in != nil && (!v.jws || vf.keys == nil) && vf.reached(res, v, ruleIntrospection) {
+	if vf.in != nil && slices.Contains(vf.order(res), ruleIntrospection) && vf.reached(res, ruleIntrospection) {
 		if c, err := vf.in.Introspect(ctx, res.token); err == nil {
 			return c
 		}

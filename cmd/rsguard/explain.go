@@ -30,7 +30,7 @@ func (vf *verifier) explain(ctx context.Context, w io.Writer, res *result) {
 		failed = failedRule(res.err)
 	}
 	mark := markPass
-	for _, r := range vf.order(v) {
+	for _, r := range vf.order(res) {
 		text := vf.info(ctx, r, res, v, c)
 		if r == failed {
 			mark, text = markFail, vf.why(r, res, v, c)
@@ -50,7 +50,17 @@ func (vf *verifier) explain(ctx context.Context, w io.Writer, res *result) {
 
 // info describes what check r looked at, for a line that did not fail.
 func (vf *verifier) info(ctx context.Context, r rule, res *result, v *tokenView, c *middleware.Claims) string {
+	if isBindingRule(r) {
+		return vf.bindingInfo(r, c)
+	}
 	switch r {
+	case ruleRequest:
+		return "one token, given on the command line"
+	case ruleToken:
+		if v.size == 0 {
+			return "none given"
+		}
+		return "present"
 	case ruleSize:
 		return fmt.Sprintf("%d bytes (limit %d)", v.size, middleware.DefaultMaxTokenSize)
 	case ruleFormat:
@@ -75,7 +85,7 @@ func (vf *verifier) info(ctx context.Context, r rule, res *result, v *tokenView,
 	case ruleKey:
 		return vf.keyInfo(ctx, res, v)
 	case ruleSignature:
-		if vf.reached(res, v, ruleSignature) {
+		if vf.reached(res, ruleSignature) {
 			return fmt.Sprintf("%s signature verified with key %q", v.alg, v.kid)
 		}
 		return v.alg + " signature, not checked"
@@ -83,7 +93,7 @@ func (vf *verifier) info(ctx context.Context, r rule, res *result, v *tokenView,
 		if vf.in == nil {
 			return "no --introspect endpoint"
 		}
-		if vf.reached(res, v, ruleIntrospection) {
+		if vf.reached(res, ruleIntrospection) {
 			return "active, says " + vf.in.Endpoint()
 		}
 		return "endpoint " + vf.in.Endpoint()
@@ -109,6 +119,8 @@ func claimInfo(r rule, c *middleware.Claims, vf *verifier) string {
 		return timeInfo(c.IssuedAt, vf)
 	case ruleAud:
 		return fmt.Sprintf("[%s] (accepted: %s)", quoteList(c.Audience), quoteList(vf.cmd.audiences))
+	case ruleScopeClaim:
+		return fmt.Sprintf("granted [%s]", c.Scopes)
 	case ruleScope:
 		need := "no --scope requirement"
 		if len(vf.cmd.scope) > 0 {
@@ -158,7 +170,7 @@ func embeddedKeyNote(v *tokenView) string {
 // keyInfo describes the key that verified the token. A known key is looked
 // up again for display; that never fetches.
 func (vf *verifier) keyInfo(ctx context.Context, res *result, v *tokenView) string {
-	if !vf.reached(res, v, ruleKey) {
+	if !vf.reached(res, ruleKey) {
 		return fmt.Sprintf("kid %q, not looked up", v.kid)
 	}
 	k, err := vf.keys.LookupKey(ctx, v.kid)

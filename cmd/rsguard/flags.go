@@ -33,7 +33,7 @@ func (r *repeatFlag) Set(v string) error {
 }
 
 // typesFlag is the accepted "typ" values: repeatable or comma-separated, where
-// "compat" stands for middleware.CompatTypes and "none" (or an empty value)
+// "compat" stands for middleware.CompatTypes() and "none" (or an empty value)
 // accepts a token without "typ".
 type typesFlag []string
 
@@ -47,7 +47,7 @@ func (t *typesFlag) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
 		switch s = strings.TrimSpace(s); strings.ToLower(s) {
 		case "compat":
-			*t = append(*t, middleware.CompatTypes...)
+			*t = append(*t, middleware.CompatTypes()...)
 		case "none", "":
 			*t = append(*t, "")
 		default:

@@ -15,9 +15,9 @@ import (
 	"github.com/rsguard/rsguard/scopes"
 )
 
-// maxKeyFile bounds a --jwks file, like middleware.DefaultMaxJWKSSize bounds
+// maxKeyFile bounds a --jwks file, like middleware.DefaultJWKSMaxResponseSize bounds
 // a fetched JWKS.
-const maxKeyFile = middleware.DefaultMaxJWKSSize
+const maxKeyFile = middleware.DefaultJWKSMaxResponseSize
 
 // verifyCmd holds the flags of "rsguard verify"; they mirror the library's
 // Issuer, Config and RemoteKeysConfig.
@@ -35,6 +35,7 @@ type verifyCmd struct {
 	allowInsecure bool
 	timeout       time.Duration
 	explain       bool
+	binding       bindingFlags // --dpop, --method, --uri, --cert (binding.go)
 }
 
 // clientFlags are the introspection client credentials (RFC 7662 §2.1).
@@ -92,6 +93,7 @@ func (c *verifyCmd) flags(stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.allowInsecure, "allow-insecure-http", false, "allow plain http to hosts other than loopback")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "timeout of each request to the authorization server")
 	fs.BoolVar(&c.explain, "explain", false, "walk through each check and mark the one that fails")
+	c.binding.register(fs)
 	return fs
 }
 
@@ -146,6 +148,9 @@ func (c *verifyCmd) check() (scopes.Requirement, error) {
 			return nil, usageError("--audience must not be empty")
 		}
 	}
+	if err := c.binding.check(); err != nil {
+		return nil, err
+	}
 	return c.scope.requirement()
 }
 
@@ -174,6 +179,7 @@ func (c *verifyCmd) verifier(ctx context.Context, stderr io.Writer) (*verifier, 
 	iss := middleware.Issuer{
 		URL: c.issuer, Audiences: c.audiences, Keys: vf.keys,
 		Algorithms: c.algs, Types: c.types, ScopeClaim: c.scopeClaim,
+		DPoP: middleware.DPoPAllowed, // bearer for unbound tokens, DPoP (--dpop) for bound ones
 	}
 	if c.introspect != "" {
 		if vf.in, err = c.introspector(stderr); err != nil {
@@ -283,14 +289,12 @@ func (r *result) errOrNil() error {
 	return r.err
 }
 
-// verify asks the validator, then the scope requirement, exactly as a Guard
-// would: the verdict is the library's, never recomputed here.
+// verify hands the token to the core's entry point, as every front door
+// does ([middleware.Validator.Admit]): the verdict is the library's, never
+// recomputed here.
 func (vf *verifier) verify(ctx context.Context, tok string, req scopes.Requirement) *result {
 	r := &result{token: tok, req: req}
-	c, err := vf.v.Validate(ctx, tok)
-	if err == nil && req != nil {
-		err = middleware.Authorize(middleware.NewContext(ctx, c), req)
-	}
+	c, err := vf.v.Admit(ctx, vf.cmd.binding.credentials(tok), req)
 	if err != nil {
 		r.err = middleware.AsError(err)
 		return r

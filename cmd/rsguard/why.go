@@ -14,6 +14,9 @@ import (
 
 // why says in plain words why the check r refused the token.
 func (vf *verifier) why(r rule, res *result, v *tokenView, c *middleware.Claims) string {
+	if isBindingRule(r) {
+		return vf.whyBinding(r, res.err, c)
+	}
 	e := res.err
 	switch r {
 	case ruleToken:
@@ -75,10 +78,9 @@ func (vf *verifier) whyClaim(r rule, e *middleware.Error, c *middleware.Claims) 
 	case ruleAud:
 		return fmt.Sprintf("the token's audience [%s] does not include an accepted audience [%s]",
 			quoteList(claimAudience(c)), quoteList(vf.cmd.audiences))
+	case ruleScopeClaim:
+		return "the scope claim is not a valid scope string or array (RFC 6749 §3.3)"
 	case ruleScope:
-		if e.Kind != middleware.ErrInsufficientScope {
-			return "the scope claim is not a valid scope string or array (RFC 6749 §3.3)"
-		}
 		return fmt.Sprintf("the token's scopes [%s] do not satisfy --scope %s; it would need: %s",
 			claimScopes(c), strings.Join(vf.cmd.scope, " --scope "), e.Scope)
 	}
@@ -181,14 +183,14 @@ func (vf *verifier) algs() []string {
 	if len(vf.cmd.algs) > 0 {
 		return vf.cmd.algs
 	}
-	return middleware.DefaultAlgorithms
+	return middleware.DefaultAlgorithms()
 }
 
 func (vf *verifier) types() []string {
 	if len(vf.cmd.types) > 0 {
 		return vf.cmd.types
 	}
-	return middleware.DefaultTypes
+	return middleware.DefaultTypes()
 }
 
 func claimIssuer(c *middleware.Claims) string {

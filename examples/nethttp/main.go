@@ -79,7 +79,7 @@ func newAPI(issuer, audience string, keys middleware.KeySource) (http.Handler, e
 		URL:       issuer,
 		Audiences: []string{audience},
 		Keys:      keys,
-		// Types: middleware.CompatTypes, // for issuers whose tokens are not typed "at+jwt"
+		// Types: middleware.CompatTypes(), // for issuers whose tokens are not typed "at+jwt"
 	}, &middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ package methodtable
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rsguard/rsguard/scopes"
@@ -98,6 +100,15 @@ func (b *Builder) key(name string) (string, error) {
 		return name[:len(name)-1], nil
 	}
 	return name, nil
+}
+
+// Keys returns the table's keys, sorted: full method names, and service
+// prefixes "/pkg.Service/" for the "/pkg.Service/*" entries.
+func (t *Table) Keys() []string {
+	if t == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(t.rules))
 }
 
 // Lookup returns the rule of fullMethod: its own entry, else its service's,

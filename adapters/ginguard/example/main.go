@@ -84,7 +84,7 @@ func newAPI(issuer, audience string, keys middleware.KeySource) (*gin.Engine, er
 	r := gin.New()
 	r.Use(gin.Logger(), gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
-	api := r.Group("/api", ginguard.Middleware(g))
+	api := r.Group("/api", ginguard.Middleware(g, nil))
 	api.GET("/orders", ginguard.Require(g, scopes.AllOf("orders:read")), func(c *gin.Context) {
 		claims, _ := ginguard.Claims(c)
 		c.JSON(http.StatusOK, gin.H{"owner": claims.Subject, "orders": []string{}})

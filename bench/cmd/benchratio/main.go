@@ -2,7 +2,8 @@
 // cmd/httpload and prints issue #8's acceptance figures as a Markdown table:
 // rsguard cold against the signature floor and against every peer, the
 // fastest peer against rsguard cached, and rsguard's HTTP throughput against
-// the unprotected handler's. Medians are used throughout: of the ratios
+// the unprotected handler's; then, when the results hold them, issue 13's
+// DPoP and certificate-binding figures. Medians are used throughout: of the ratios
 // BenchmarkPaired measures, of wall time per operation, and of process CPU
 // time per operation.
 //
@@ -39,6 +40,11 @@ func main() {
 		bench.Column{Title: "paired", Checks: bench.Acceptance(verify, http, bench.Paired)},
 		bench.Column{Title: "wall time", Checks: bench.Acceptance(verify, http, bench.WallPerOp)},
 		bench.Column{Title: "CPU time", Checks: bench.Acceptance(verify, http, bench.CPUPerOp)})
+	if err == nil && len(verify["BenchmarkDPoPPaired/ES256"]) > 0 {
+		fmt.Println("\nSender-constrained tokens (issue 13), paired medians:")
+		fmt.Println()
+		err = bench.WriteChecks(os.Stdout, bench.Column{Title: "paired", Checks: bench.DPoPAcceptance(verify)})
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchratio:", err)
 		os.Exit(1)
