@@ -82,15 +82,15 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {
 		return nil, errors.New("grpcguard: New needs a validator")
 	}
-	t := table{b: methodtable.NewBuilder(ErrTable)}
+	c := config{table: methodtable.NewBuilder(ErrTable)}
 	for _, opt := range opts {
-		opt(&t)
+		opt(&c)
 	}
-	mt, err := t.b.Build()
+	t, err := c.table.Build()
 	if err != nil {
 		return nil, err
 	}
-	return &Guard{v: v, table: mt, dpop: t.dpop}, nil
+	return &Guard{v: v, table: t, dpop: c.dpop}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only

@@ -19,9 +19,15 @@ const (
 	ReflectionServiceAlpha = "/grpc.reflection.v1alpha.ServerReflection/*"
 )
 
-// Option configures a [Guard]'s method table, following gRPC's convention of
-// functional options.
-type Option func(*table)
+// Option configures a [Guard]: its method table, and [WithDPoP]. It follows
+// gRPC's convention of functional options.
+type Option func(*config)
+
+// config collects the options given to [New].
+type config struct {
+	table *methodtable.Builder
+	dpop  bool // WithDPoP
+}
 
 // WithMethods adds entries to the method table. A key is a full method name,
 // "/pkg.Service/Method", or a service default, "/pkg.Service/*", which
@@ -38,7 +44,7 @@ type Option func(*table)
 // A key that is malformed, or given twice (here or in [WithPublic]), makes
 // [New] fail.
 func WithMethods(methods map[string]scopes.Requirement) Option {
-	return func(t *table) { t.b.AddRequirements(methods) }
+	return func(c *config) { c.table.AddRequirements(methods) }
 }
 
 // WithPublic lists methods that anyone may call without a token, as full
@@ -48,12 +54,5 @@ func WithMethods(methods map[string]scopes.Requirement) Option {
 // of a protected service, or a protected method of a public service, is
 // allowed.
 func WithPublic(methods ...string) Option {
-	return func(t *table) { t.b.AddPublic(methods...) }
-}
-
-// table collects the options: the method table (internal/methodtable,
-// shared with connectguard) and [WithDPoP].
-type table struct {
-	b    *methodtable.Builder
-	dpop bool
+	return func(c *config) { c.table.AddPublic(methods...) }
 }

@@ -103,7 +103,7 @@ func (b *Builder) key(name string) (string, error) {
 }
 
 // Keys returns the table's keys, sorted: full method names, and service
-// prefixes "/pkg.Service/" for the "/pkg.Service/*" entries.
+// prefixes "/pkg.Service/" for service patterns.
 func (t *Table) Keys() []string {
 	if t == nil {
 		return nil
