@@ -34,8 +34,9 @@ package connectguard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"strconv"
+	"net/netip"
 	"time"
 
 	"connectrpc.com/connect"
@@ -69,18 +70,35 @@ type Config struct {
 	Realm string
 	// RetryAfter is the Retry-After of an Unavailable answer, rounded up to
 	// whole seconds (RFC 9110 §10.2.3). Default [middleware.DefaultRetryAfter]
-	// (10s).
+	// (10s); a negative value is the default too.
 	RetryAfter time.Duration
+	// DPoPMode, when not [middleware.DPoPInherit], overrides the issuers'
+	// [middleware.Issuer.DPoP] for the procedures of this interceptor, as
+	// [middleware.GuardConfig.DPoPMode] does for a net/http guard (make one
+	// interceptor per mode). Default: the issuers' modes.
+	DPoPMode middleware.DPoPMode
+	// ExternalURL is the absolute URL under which clients reach the server,
+	// for the "htu" of DPoP proofs (RFC 9449 §4.3), as
+	// [middleware.GuardConfig.ExternalURL]. It takes effect for calls that
+	// pass through [Interceptor.Handler] or [Interceptor.Wrap]. Default: the
+	// request's own scheme and Host, or what a trusted proxy forwarded.
+	ExternalURL string
+	// TrustedProxies lists the peers whose forwarding headers (Forwarded,
+	// X-Forwarded-Proto, X-Forwarded-Host) and RFC 9440 Client-Cert header
+	// are believed, as [middleware.GuardConfig.TrustedProxies], for calls
+	// that pass through [Interceptor.Handler] or [Interceptor.Wrap]. Default
+	// none: those headers are ignored, whoever sends them.
+	TrustedProxies []netip.Prefix
 }
 
 // Interceptor is a connect.Interceptor that authorizes calls by procedure.
 // Give it to a handler with connect.WithInterceptors; on a client it does
 // nothing. It is safe for concurrent use.
 type Interceptor struct {
-	v          *middleware.Validator
-	table      *methodtable.Table
-	realm      string
-	retryAfter string
+	v     *middleware.Validator
+	table *methodtable.Table
+	guard *middleware.Guard // the answers' headers and the HTTP layer's credentials
+	mode  middleware.DPoPMode
 }
 
 var _ connect.Interceptor = (*Interceptor)(nil)
@@ -107,25 +125,17 @@ func New(v *middleware.Validator, cfg *Config) (*Interceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &Interceptor{v: v, table: t, realm: cfg.Realm, retryAfter: seconds(cfg.RetryAfter)}
-	if i.realm == "" {
-		i.realm = middleware.DefaultRealm
-	}
-	for _, c := range []byte(i.realm) {
+	for _, c := range []byte(cfg.Realm) {
 		if c < 0x20 || c > 0x7e {
 			return nil, errors.New("connectguard: Config.Realm must be printable ASCII")
 		}
 	}
-	return i, nil
-}
-
-// seconds returns d (default middleware.DefaultRetryAfter) in whole seconds,
-// rounded up, as a Retry-After value.
-func seconds(d time.Duration) string {
-	if d <= 0 {
-		d = middleware.DefaultRetryAfter
+	g, err := middleware.NewGuard(v, &middleware.GuardConfig{Realm: cfg.Realm, RetryAfter: max(cfg.RetryAfter, 0),
+		DPoPMode: cfg.DPoPMode, ExternalURL: cfg.ExternalURL, TrustedProxies: cfg.TrustedProxies})
+	if err != nil {
+		return nil, fmt.Errorf("connectguard: %w", err)
 	}
-	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+	return &Interceptor{v: v, table: t, guard: g, mode: cfg.DPoPMode}, nil
 }
 
 // WrapUnary implements connect.Interceptor: a unary call reaches next only
@@ -139,10 +149,14 @@ func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			return next(ctx, req)
 		}
 		ctx, err := i.Authorize(ctx, req.Spec().Procedure, req.Header())
+		info, ok := connect.CallInfoForHandlerContext(ctx)
+		switch {
+		case err != nil && ok:
+			moveHeaders(err, info.ResponseHeader())
+		case ok:
+			i.admittedHeaders(ctx, info.ResponseHeader(), req.Header())
+		}
 		if err != nil {
-			if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
-				moveHeaders(err, info.ResponseHeader())
-			}
 			return nil, err
 		}
 		return next(ctx, req)
@@ -167,6 +181,7 @@ func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 			moveHeaders(err, conn.ResponseHeader())
 			return err
 		}
+		i.admittedHeaders(ctx, conn.ResponseHeader(), conn.RequestHeader())
 		return next(ctx, conn)
 	}
 }
@@ -180,10 +195,15 @@ func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 // refusal is a *connect.Error (see the package documentation) whose
 // metadata holds the answer's RFC 6750 headers.
 //
-// A Connect interceptor sees neither the request's URL nor its TLS state, so
-// the credentials carry no method, target URI or peer certificate: the core
-// refuses a sender-constrained token (DPoP, RFC 9449; certificate-bound,
-// RFC 8705) rather than skip its check.
+// The HTTP layer's part of the credentials — the request method and target
+// URI a DPoP proof must match (RFC 9449 §4.3) and the TLS client certificate
+// of a certificate-bound token (RFC 8705 §3) — is taken from the
+// *http.Request that [Interceptor.Handler] or [Interceptor.Wrap] put in
+// ctx, by the code net/http's [middleware.Guard] uses
+// ([middleware.Guard.RequestCredentials]). Without it, a Connect
+// interceptor sees neither the request's URL nor its TLS state: the core
+// then refuses every sender-constrained token (DPoP, certificate-bound) as
+// "token is sender-constrained" rather than skip its check.
 func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.Header) (context.Context, error) {
 	r, ok := i.table.Lookup(procedure)
 	if !ok {
@@ -192,12 +212,26 @@ func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.He
 	if r.Public {
 		return ctx, nil
 	}
-	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP")}
+	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP"), DPoPMode: i.mode}
+	if hr := requestFrom(ctx); hr != nil {
+		if err := i.guard.RequestCredentials(hr, &cred); err != nil {
+			return ctx, i.refusal(ctx, h, err)
+		}
+	}
 	claims, err := i.v.Admit(ctx, &cred, r.Requirement)
 	if err != nil {
-		return ctx, i.refusal(ctx, err)
+		return ctx, i.refusal(ctx, h, err)
 	}
 	return middleware.NewContext(ctx, claims), nil
+}
+
+// admittedHeaders sets the response headers of an admitted call to a
+// protected procedure (ctx holds its claims): the DPoP-Nonce when the call
+// uses DPoP (RFC 9449 §9), as net/http's guard does.
+func (i *Interceptor) admittedHeaders(ctx context.Context, resp, req http.Header) {
+	if _, ok := middleware.FromContext(ctx); ok {
+		i.guard.AdmittedHeaders(resp, req)
+	}
 }
 
 // mustBeMade panics, at wiring time, for an Interceptor not made by New

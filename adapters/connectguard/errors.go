@@ -11,10 +11,12 @@ import (
 	"github.com/rsguard/rsguard/middleware"
 )
 
-// refusal turns a refusal of the core into a Connect error whose metadata
-// holds the RFC 6750 answer headers. A call whose context ended is answered
-// as such, rather than as the failure it caused.
-func (i *Interceptor) refusal(ctx context.Context, err error) error {
+// refusal turns a refusal of the core, for a call with request headers h,
+// into a Connect error whose metadata holds the answer headers net/http's
+// guard would send ([middleware.Guard.ErrorHeaders]: the challenges, the
+// DPoP-Nonce, Cache-Control, Retry-After). A call whose context ended is
+// answered as such, rather than as the failure it caused.
+func (i *Interceptor) refusal(ctx context.Context, h http.Header, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		c := connect.CodeCanceled
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
@@ -24,20 +26,13 @@ func (i *Interceptor) refusal(ctx context.Context, err error) error {
 	}
 	e := middleware.AsError(err)
 	ce := connect.NewError(connect.Code(rpcerr.Code(e.Kind)), errors.New(rpcerr.Message("connectguard: ", e)))
-	meta := ce.Meta()
-	if c := middleware.Challenge(e, i.realm); c != "" {
-		meta.Set("WWW-Authenticate", c)
-	}
-	meta.Set("Cache-Control", "no-store")
-	if e.Kind == middleware.ErrUnavailable {
-		meta.Set("Retry-After", i.retryAfter)
-	}
+	i.guard.ErrorHeaders(ce.Meta(), h, e)
 	return ce
 }
 
 // answerHeaders are the RFC 6750 headers of a refusal, which [refusal] puts
 // in the error's metadata.
-var answerHeaders = [...]string{"WWW-Authenticate", "Cache-Control", "Retry-After"}
+var answerHeaders = [...]string{"Www-Authenticate", "Cache-Control", "Retry-After", "Dpop-Nonce"}
 
 // moveHeaders moves the answer headers from the metadata of err, a refusal
 // of [Interceptor.Authorize], to the call's response headers h.
@@ -48,9 +43,9 @@ func moveHeaders(err error, h http.Header) {
 	}
 	meta := ce.Meta()
 	for _, k := range answerHeaders {
-		if v := meta.Get(k); v != "" {
-			h.Set(k, v)
-			meta.Del(k)
+		if vs := meta[k]; len(vs) > 0 {
+			h[k] = vs
+			delete(meta, k)
 		}
 	}
 }
