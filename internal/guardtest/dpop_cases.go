@@ -3,6 +3,7 @@ package guardtest
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
@@ -123,4 +124,29 @@ func (f *Fixture) certificateCases() []Case {
 	header.Name, header.Authorization = "cert_bound_header_from_untrusted_peer", []string{"Bearer " + tok}
 	header.Header = http.Header{"Client-Cert": {clientCertHeader(cert)}}
 	return []Case{none, header}
+}
+
+// HeadersOnly returns the answer of a front door that sees the request's
+// headers (Authorization, DPoP, Client-Cert) but neither its method, URI nor
+// TLS state, such as a Connect interceptor without the HTTP wrapper: the
+// core cannot check a sender constraint there, so every case whose token is
+// DPoP-bound or certificate-bound (the cases gRPC answers "token is
+// sender-constrained") is refused as such, the error on the challenge of the
+// scheme the request used (RFC 9449 §7.1), with the nonce of a request that
+// uses DPoP. Other cases are returned unchanged.
+func (c Case) HeadersOnly() Case {
+	const sc = "token is sender-constrained"
+	if c.GRPCDescription != sc && c.Description != sc {
+		return c
+	}
+	dpopScheme := len(c.Authorization) == 1 && strings.HasPrefix(c.Authorization[0], "DPoP ")
+	c.Kind, c.Reason, c.Code, c.Rule, c.Status = middleware.ErrInvalidToken, middleware.ErrSenderConstrained, "invalid_token", "", 401
+	c.Challenge, c.Description, c.GRPCDescription, c.GRPCCode = onBearer("invalid_token", sc), sc, "", CodeUnauthenticated
+	if dpopScheme {
+		c.Challenge = onDPoP("invalid_token", sc)
+	}
+	if !dpopScheme && c.Proofs == nil {
+		c.Nonce = ""
+	}
+	return c
 }
