@@ -18,9 +18,11 @@
 //	ErrUnavailable                    connect.CodeUnavailable        (503; keys or introspection unreachable)
 //	procedure not in the table        connect.CodePermissionDenied   (403)
 //
-// The answer carries the RFC 6750 headers as net/http's [middleware.Guard]
-// writes them: the challenge (WWW-Authenticate), "Cache-Control: no-store",
-// and for Unavailable a Retry-After. The interceptor sends them as HTTP
+// The answer carries the headers net/http's [middleware.Guard] writes, by
+// its code ([middleware.Guard.ErrorHeaders]): the challenges
+// (WWW-Authenticate, RFC 6750 §3, with a DPoP one beside the Bearer one when
+// DPoP is accepted, RFC 9449 §7.1), the DPoP-Nonce (§9), "Cache-Control:
+// no-store", and for Unavailable a Retry-After. The interceptor sends them as HTTP
 // response headers, in every protocol and for streams too — not as error
 // metadata, which the gRPC protocols send as HTTP trailers, where these
 // fields are not allowed (RFC 9110 §6.5.1) and net/http drops them. A Connect
@@ -29,6 +31,12 @@
 // 503). The message names the reason ("connectguard: token expired"), never
 // the token. An admitted call's handler finds the claims with
 // [middleware.FromContext].
+//
+// Mount each handler with [Interceptor.Handler] (or [Interceptor.Wrap]) for
+// sender-constrained tokens: DPoP (RFC 9449; htm POST, htu the URL called)
+// and certificate-bound tokens (RFC 8705) are then checked as over net/http.
+// Without it the interceptor sees only the call's headers and refuses them
+// as "token is sender-constrained".
 package connectguard
 
 import (
