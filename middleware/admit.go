@@ -52,7 +52,7 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 	if src == fromQuery {
 		w.Header().Set("Cache-Control", "private")
 	}
-	dpop := usesDPoP(r)
+	dpop := usesDPoP(r.Header)
 	if dpop != 0 {
 		g.setNonce(w.Header())
 	}

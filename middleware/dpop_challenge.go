@@ -10,17 +10,14 @@ const (
 	dpopProof                      // a DPoP header
 )
 
-// usesDPoP reports whether r presents its token with the DPoP scheme and
-// whether it carries a DPoP proof.
-func usesDPoP(r *http.Request) dpopUse {
-	if r == nil {
-		return 0
-	}
+// usesDPoP reports whether a request with header h presents its token with
+// the DPoP scheme and whether it carries a DPoP proof.
+func usesDPoP(h http.Header) dpopUse {
 	var u dpopUse
-	if len(r.Header["Dpop"]) > 0 {
+	if len(h["Dpop"]) > 0 {
 		u |= dpopProof
 	}
-	if a := r.Header["Authorization"]; len(a) == 1 && hasScheme(trimOWS(a[0]), "dpop ") {
+	if a := h["Authorization"]; len(a) == 1 && hasScheme(trimOWS(a[0]), "dpop ") {
 		u |= dpopScheme
 	}
 	return u

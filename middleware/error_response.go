@@ -31,7 +31,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	e := AsError(err)
 	status := statusOf(e)
-	dpop := usesDPoP(r)
+	var dpop dpopUse
+	if r != nil {
+		dpop = usesDPoP(r.Header)
+	}
 	g.setHeaders(w.Header(), e, status, dpop)
 	if g.onError == nil {
 		w.WriteHeader(status)

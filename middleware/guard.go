@@ -322,17 +322,13 @@ func (g *Guard) Authenticate(r *http.Request) (*Claims, error) {
 // method and URI it must match, the client certificate — and hands them to
 // the core ([Validator.Authenticate]).
 func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
-	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method, DPoPMode: g.mode}
+	cred := Credentials{Authorization: r.Header["Authorization"]}
 	src, err := g.extract(r, &cred)
 	if err != nil {
 		return nil, fromNone, err
 	}
-	trusted := g.proxy.fromTrustedProxy(r)
-	if cred.PeerCertificate, err = g.proxy.clientCertificate(r, trusted); err != nil {
+	if err := g.RequestCredentials(r, &cred); err != nil {
 		return nil, fromNone, err
-	}
-	if cred.DPoP = r.Header["Dpop"]; usesDPoP(r) != 0 {
-		cred.URI = g.proxy.requestURI(r, trusted)
 	}
 	c, err := g.v.Authenticate(r.Context(), &cred)
 	return c, src, err

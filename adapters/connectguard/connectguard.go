@@ -18,9 +18,11 @@
 //	ErrUnavailable                    connect.CodeUnavailable        (503; keys or introspection unreachable)
 //	procedure not in the table        connect.CodePermissionDenied   (403)
 //
-// The answer carries the RFC 6750 headers as net/http's [middleware.Guard]
-// writes them: the challenge (WWW-Authenticate), "Cache-Control: no-store",
-// and for Unavailable a Retry-After. The interceptor sends them as HTTP
+// The answer carries the headers net/http's [middleware.Guard] writes, by
+// its code ([middleware.Guard.ErrorHeaders]): the challenges
+// (WWW-Authenticate, RFC 6750 §3, with a DPoP one beside the Bearer one when
+// DPoP is accepted, RFC 9449 §7.1), the DPoP-Nonce (§9), "Cache-Control:
+// no-store", and for Unavailable a Retry-After. The interceptor sends them as HTTP
 // response headers, in every protocol and for streams too — not as error
 // metadata, which the gRPC protocols send as HTTP trailers, where these
 // fields are not allowed (RFC 9110 §6.5.1) and net/http drops them. A Connect
@@ -29,12 +31,20 @@
 // 503). The message names the reason ("connectguard: token expired"), never
 // the token. An admitted call's handler finds the claims with
 // [middleware.FromContext].
+//
+// Mount each handler with [Interceptor.Handler] (or [Interceptor.Wrap]) for
+// sender-constrained tokens: DPoP (RFC 9449; htm POST, htu the URL called)
+// and certificate-bound tokens (RFC 8705) are then checked as over net/http.
+// Without it the interceptor sees only the call's headers and refuses them
+// as "token is sender-constrained".
 package connectguard
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"connectrpc.com/connect"
@@ -68,8 +78,25 @@ type Config struct {
 	Realm string
 	// RetryAfter is the Retry-After of an Unavailable answer, rounded up to
 	// whole seconds (RFC 9110 §10.2.3). Default [middleware.DefaultRetryAfter]
-	// (10s).
+	// (10s); a negative value is the default too.
 	RetryAfter time.Duration
+	// DPoPMode, when not [middleware.DPoPInherit], overrides the issuers'
+	// [middleware.Issuer.DPoP] for the procedures of this interceptor, as
+	// [middleware.GuardConfig.DPoPMode] does for a net/http guard (make one
+	// interceptor per mode). Default: the issuers' modes.
+	DPoPMode middleware.DPoPMode
+	// ExternalURL is the absolute URL under which clients reach the server,
+	// for the "htu" of DPoP proofs (RFC 9449 §4.3), as
+	// [middleware.GuardConfig.ExternalURL]. It takes effect for calls that
+	// pass through [Interceptor.Handler] or [Interceptor.Wrap]. Default: the
+	// request's own scheme and Host, or what a trusted proxy forwarded.
+	ExternalURL string
+	// TrustedProxies lists the peers whose forwarding headers (Forwarded,
+	// X-Forwarded-Proto, X-Forwarded-Host) and RFC 9440 Client-Cert header
+	// are believed, as [middleware.GuardConfig.TrustedProxies], for calls
+	// that pass through [Interceptor.Handler] or [Interceptor.Wrap]. Default
+	// none: those headers are ignored, whoever sends them.
+	TrustedProxies []netip.Prefix
 }
 
 // Interceptor is a connect.Interceptor that authorizes calls by procedure.
@@ -78,7 +105,8 @@ type Config struct {
 type Interceptor struct {
 	v     *middleware.Validator
 	table *methodtable.Table
-	guard *middleware.Guard // writes the answer headers, as for net/http
+	guard *middleware.Guard // the answers' headers and the HTTP layer's credentials
+	mode  middleware.DPoPMode
 }
 
 var _ connect.Interceptor = (*Interceptor)(nil)
@@ -105,11 +133,17 @@ func New(v *middleware.Validator, cfg *Config) (*Interceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := middleware.NewGuard(v, &middleware.GuardConfig{Realm: cfg.Realm, RetryAfter: cfg.RetryAfter})
-	if err != nil {
-		return nil, errors.Join(errors.New("connectguard: invalid Config"), err)
+	for _, c := range []byte(cfg.Realm) {
+		if c < 0x20 || c > 0x7e {
+			return nil, errors.New("connectguard: Config.Realm must be printable ASCII")
+		}
 	}
-	return &Interceptor{v: v, table: t, guard: g}, nil
+	g, err := middleware.NewGuard(v, &middleware.GuardConfig{Realm: cfg.Realm, RetryAfter: max(cfg.RetryAfter, 0),
+		DPoPMode: cfg.DPoPMode, ExternalURL: cfg.ExternalURL, TrustedProxies: cfg.TrustedProxies})
+	if err != nil {
+		return nil, fmt.Errorf("connectguard: %w", err)
+	}
+	return &Interceptor{v: v, table: t, guard: g, mode: cfg.DPoPMode}, nil
 }
 
 // WrapUnary implements connect.Interceptor: a unary call reaches next only
@@ -123,10 +157,14 @@ func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			return next(ctx, req)
 		}
 		ctx, err := i.Authorize(ctx, req.Spec().Procedure, req.Header())
+		info, ok := connect.CallInfoForHandlerContext(ctx)
+		switch {
+		case err != nil && ok:
+			moveHeaders(err, info.ResponseHeader())
+		case ok:
+			i.admittedHeaders(ctx, info.ResponseHeader(), req.Header())
+		}
 		if err != nil {
-			if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
-				moveHeaders(err, info.ResponseHeader())
-			}
 			return nil, err
 		}
 		return next(ctx, req)
@@ -151,6 +189,7 @@ func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 			moveHeaders(err, conn.ResponseHeader())
 			return err
 		}
+		i.admittedHeaders(ctx, conn.ResponseHeader(), conn.RequestHeader())
 		return next(ctx, conn)
 	}
 }
@@ -164,10 +203,15 @@ func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) co
 // refusal is a *connect.Error (see the package documentation) whose
 // metadata holds the answer's RFC 6750 headers.
 //
-// A Connect interceptor sees neither the request's URL nor its TLS state, so
-// the credentials carry no method, target URI or peer certificate: the core
-// refuses a sender-constrained token (DPoP, RFC 9449; certificate-bound,
-// RFC 8705) rather than skip its check.
+// The HTTP layer's part of the credentials — the request method and target
+// URI a DPoP proof must match (RFC 9449 §4.3) and the TLS client certificate
+// of a certificate-bound token (RFC 8705 §3) — is taken from the
+// *http.Request that [Interceptor.Handler] or [Interceptor.Wrap] put in
+// ctx, by the code net/http's [middleware.Guard] uses
+// ([middleware.Guard.RequestCredentials]). Without it, a Connect
+// interceptor sees neither the request's URL nor its TLS state: the core
+// then refuses every sender-constrained token (DPoP, certificate-bound) as
+// "token is sender-constrained" rather than skip its check.
 func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.Header) (context.Context, error) {
 	r, ok := i.table.Lookup(procedure)
 	if !ok {
@@ -176,12 +220,26 @@ func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.He
 	if r.Public {
 		return ctx, nil
 	}
-	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP")}
+	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP"), DPoPMode: i.mode}
+	if hr := requestFrom(ctx); hr != nil {
+		if err := i.guard.RequestCredentials(hr, &cred); err != nil {
+			return ctx, i.refusal(ctx, h, err)
+		}
+	}
 	claims, err := i.v.Admit(ctx, &cred, r.Requirement)
 	if err != nil {
 		return ctx, i.refusal(ctx, h, err)
 	}
 	return middleware.NewContext(ctx, claims), nil
+}
+
+// admittedHeaders sets the response headers of an admitted call to a
+// protected procedure (ctx holds its claims): the DPoP-Nonce when the call
+// uses DPoP (RFC 9449 §9), as net/http's guard does.
+func (i *Interceptor) admittedHeaders(ctx context.Context, resp, req http.Header) {
+	if _, ok := middleware.FromContext(ctx); ok {
+		i.guard.AdmittedHeaders(resp, req)
+	}
 }
 
 // mustBeMade panics, at wiring time, for an Interceptor not made by New

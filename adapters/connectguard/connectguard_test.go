@@ -34,81 +34,114 @@ func newInterceptor(t testing.TB, v *middleware.Validator, cfg *connectguard.Con
 	return i
 }
 
+// modes are the two ways of mounting the interceptor: behind
+// Interceptor.Handler, where the table's answers are net/http's, and
+// without it, where every sender-constrained token is refused as such
+// (guardtest.Case.HeadersOnly).
+var modes = []struct {
+	name    string
+	wrapped bool
+	want    func(guardtest.Case) guardtest.Case
+}{
+	{"wrapped", true, func(c guardtest.Case) guardtest.Case { return c }},
+	{"headers_only", false, guardtest.Case.HeadersOnly},
+}
+
 // TestFrontDoorConnect runs the front-door table shared with net/http, Echo,
-// Gin and gRPC (middleware/guardtest) against a real Connect server on
+// Gin and gRPC (internal/guardtest) against a real Connect server on
 // loopback, with real Connect clients, over HTTP/1.1 and HTTP/2 (h2c), in
 // the Connect, gRPC and gRPC-Web protocols, for a unary and a server-stream
-// procedure: the code and message of every answer, the subject the handler
-// saw, and the RFC 6750 headers in the error's metadata.
+// procedure, with DPoP proofs made for the POST of the exact URL called:
+// the code and message of every answer, the subject the handler saw, the
+// RFC 6750 headers of a refusal and the DPoP-Nonce of every answer.
 func TestFrontDoorConnect(t *testing.T) {
 	f := guardtest.New(t)
-	s := newServer(t, newInterceptor(t, f.Validator, table))
-	for _, tr := range transports(t) {
-		for _, p := range protocols {
-			if p.needs2 && tr.proto != 2 {
-				continue
+	for _, m := range modes {
+		s := newServer(t, newInterceptor(t, f.Validator, table), m.wrapped)
+		for _, tr := range transports(t) {
+			for _, p := range protocols {
+				if p.needs2 && tr.proto != 2 {
+					continue
+				}
+				t.Run(m.name+"/"+tr.name+"/"+p.name, func(t *testing.T) {
+					h1, h2 := s.h1.Load(), s.h2.Load()
+					for _, c := range f.Cases() {
+						c = m.want(c)
+						t.Run(c.Name, func(t *testing.T) {
+							ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+							defer cancel()
+							checkAnswer(t, &c, "unary", call(ctx, tr.client, s.URL, getOrder, p, caseHeader(&c, s.URL+getOrder)))
+							checkAnswer(t, &c, "stream", stream(ctx, tr.client, s.URL, p, caseHeader(&c, s.URL+watchOrders)))
+						})
+					}
+					if d1, d2 := s.h1.Load()-h1, s.h2.Load()-h2; (tr.proto == 2) != (d2 > 0 && d1 == 0) {
+						t.Errorf("requests over HTTP/1.1: %d, over HTTP/2: %d; want all over HTTP/%d", d1, d2, tr.proto)
+					}
+				})
 			}
-			t.Run(tr.name+"/"+p.name, func(t *testing.T) {
-				h1, h2 := s.h1.Load(), s.h2.Load()
-				for _, c := range f.Cases() {
-					t.Run(c.Name, func(t *testing.T) {
-						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-						defer cancel()
-						subject, err := call(ctx, tr.client, s.URL, getOrder, p, c.Authorization)
-						checkAnswer(t, &c, "unary", subject, err)
-						subject, err = stream(ctx, tr.client, s.URL, p, c.Authorization)
-						checkAnswer(t, &c, "stream", subject, err)
-					})
-				}
-				if d1, d2 := s.h1.Load()-h1, s.h2.Load()-h2; (tr.proto == 2) != (d2 > 0 && d1 == 0) {
-					t.Errorf("requests over HTTP/1.1: %d, over HTTP/2: %d; want all over HTTP/%d", d1, d2, tr.proto)
-				}
-			})
 		}
 	}
 }
 
-// sameAsHTTP reports whether the case's HTTP answer is also a Connect
-// call's. A Connect interceptor sees no target URI, so like gRPC it sends
-// the core no method or URI and cannot check DPoP proofs (which the table
-// makes for an HTTP GET of the route) nor a proxy's Client-Cert: a call
-// sends the Authorization values only, and where that changes the answer
-// the table says what an RPC front door answers (GRPCCode,
-// GRPCDescription), not its headers.
-func sameAsHTTP(c *guardtest.Case) bool {
-	return c.Proofs == nil && c.Header == nil && c.GRPCDescription == ""
+// connectCode is the Connect code (numbered as gRPC's) of a refusal of the
+// given category, as the package documentation maps them.
+func connectCode(kind error) uint32 {
+	switch kind {
+	case nil:
+		return guardtest.CodeOK
+	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
+		return guardtest.CodeUnauthenticated
+	case middleware.ErrInsufficientScope:
+		return guardtest.CodePermissionDenied
+	case middleware.ErrInvalidRequest:
+		return guardtest.CodeInvalidArgument
+	}
+	return guardtest.CodeUnavailable
 }
 
-// checkAnswer checks one call's answer against the case: the Connect code
-// (numbered as gRPC's), message and subject (guardtest.Case.CheckGRPC), and
-// for a refusal of a request the HTTP front doors get alike the
-// WWW-Authenticate, DPoP-Nonce, Retry-After and Cache-Control values of the
-// error's metadata; the metadata never holds the token.
-func checkAnswer(t *testing.T, c *guardtest.Case, kind, subject string, err *connect.Error) {
+// checkAnswer checks one call's answer against the case. A Connect call
+// carries every header (DPoP proofs, Client-Cert) as HTTP does, so the
+// answer is the HTTP one, not the table's gRPC one (Authorization only):
+// the code of the case's Kind, a message naming its Description, the
+// subject (guardtest.Case.CheckGRPC); for a refusal the WWW-Authenticate,
+// Retry-After, Cache-Control and DPoP-Nonce values of the error's metadata,
+// which hold no token; for an admitted call the DPoP-Nonce response header.
+func checkAnswer(t *testing.T, c *guardtest.Case, kind string, a answer) {
 	t.Helper()
 	var code uint32
 	var msg string
-	if err != nil {
-		code, msg = uint32(err.Code()), err.Message()
+	if a.err != nil {
+		code, msg = uint32(a.err.Code()), a.err.Message()
 	}
-	c.CheckGRPC(t, code, msg, subject)
-	if err == nil {
+	want := *c
+	want.GRPCCode, want.GRPCDescription = connectCode(c.Kind), ""
+	want.CheckGRPC(t, code, msg, a.subject)
+	if a.err == nil {
+		if got := strings.Join(a.header.Values("DPoP-Nonce"), "\n"); got != c.Nonce {
+			t.Errorf("%s %s: DPoP-Nonce = %q, want %q", c.Name, kind, got, c.Nonce)
+		}
 		return
 	}
-	meta := err.Meta()
+	meta := a.err.Meta()
 	checkTokenless(t, c, kind, meta)
-	if !sameAsHTTP(c) {
-		return
-	}
 	for _, h := range []struct{ name, want string }{
-		{"WWW-Authenticate", c.Challenge}, {"DPoP-Nonce", c.Nonce}, {"Retry-After", c.RetryAfter}, {"Cache-Control", "no-store"},
+		{"WWW-Authenticate", c.Challenge}, {"Retry-After", c.RetryAfter}, {"Cache-Control", "no-store"}, {"DPoP-Nonce", c.Nonce},
 	} {
 		if got := strings.Join(meta.Values(h.name), "\n"); got != h.want {
 			t.Errorf("%s %s: %s = %q, want %q", c.Name, kind, h.name, got, h.want)
 		}
 	}
+	for _, tok := range c.Tokens() {
+		for k, vs := range meta {
+			if strings.Contains(strings.Join(vs, " "), tok) {
+				t.Errorf("%s %s: metadata %s holds the access token", c.Name, kind, k)
+			}
+		}
+	}
 }
 
+// checkTokenless fails if the error's metadata holds one of the case's
+// access tokens.
 func checkTokenless(t *testing.T, c *guardtest.Case, kind string, meta http.Header) {
 	t.Helper()
 	for _, tok := range c.Tokens() {
@@ -121,42 +154,41 @@ func checkTokenless(t *testing.T, c *guardtest.Case, kind string, meta http.Head
 }
 
 // TestConnectHTTPAnswer sends the table's unary calls as a plain HTTP client
-// would in the Connect protocol (POST, application/json), over HTTP/1.1 and
-// h2c, and checks the HTTP answer: the status and WWW-Authenticate,
-// Retry-After and Cache-Control headers are those net/http's Guard writes
-// (guardtest's Status, Challenge, RetryAfter), because Connect sends a unary
-// error's metadata as response headers.
+// would in the Connect protocol (POST, application/json, DPoP proofs for
+// that POST), over HTTP/1.1 and h2c, wrapped and not, and checks the HTTP
+// answer: the status and WWW-Authenticate, Retry-After, Cache-Control and
+// DPoP-Nonce headers are those net/http's Guard writes (guardtest's Status,
+// Challenge, RetryAfter, Nonce), because Connect sends a unary error's
+// metadata as response headers.
 func TestConnectHTTPAnswer(t *testing.T) {
 	f := guardtest.New(t)
-	s := newServer(t, newInterceptor(t, f.Validator, table))
-	for _, tr := range transports(t) {
-		t.Run(tr.name, func(t *testing.T) {
-			for _, c := range f.Cases() {
-				if !sameAsHTTP(&c) {
-					continue
+	for _, m := range modes {
+		s := newServer(t, newInterceptor(t, f.Validator, table), m.wrapped)
+		for _, tr := range transports(t) {
+			t.Run(m.name+"/"+tr.name, func(t *testing.T) {
+				for _, c := range f.Cases() {
+					c = m.want(c)
+					t.Run(c.Name, func(t *testing.T) {
+						req, err := http.NewRequest("POST", s.URL+getOrder, strings.NewReader(`{"ID":"7"}`))
+						if err != nil {
+							t.Fatal(err)
+						}
+						req.Header = caseHeader(&c, s.URL+getOrder)
+						req.Header.Set("Content-Type", "application/json")
+						resp, err := tr.client.Do(req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						body, _ := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						if resp.ProtoMajor != tr.proto {
+							t.Errorf("answered over HTTP/%d, want HTTP/%d", resp.ProtoMajor, tr.proto)
+						}
+						checkHTTP(t, &c, resp, body)
+					})
 				}
-				t.Run(c.Name, func(t *testing.T) {
-					req, err := http.NewRequest("POST", s.URL+getOrder, strings.NewReader(`{"ID":"7"}`))
-					if err != nil {
-						t.Fatal(err)
-					}
-					req.Header.Set("Content-Type", "application/json")
-					for _, v := range c.Authorization {
-						req.Header.Add("Authorization", v)
-					}
-					resp, err := tr.client.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.ProtoMajor != tr.proto {
-						t.Errorf("answered over HTTP/%d, want HTTP/%d", resp.ProtoMajor, tr.proto)
-					}
-					checkHTTP(t, &c, resp, body)
-				})
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -165,7 +197,7 @@ func checkHTTP(t *testing.T, c *guardtest.Case, resp *http.Response, body []byte
 	if resp.StatusCode != c.Status {
 		t.Errorf("%s: status = %d, want %d (body %s)", c.Name, resp.StatusCode, c.Status, body)
 	}
-	want := map[string]string{"WWW-Authenticate": c.Challenge, "DPoP-Nonce": c.Nonce, "Retry-After": c.RetryAfter}
+	want := map[string]string{"WWW-Authenticate": c.Challenge, "Retry-After": c.RetryAfter, "DPoP-Nonce": c.Nonce}
 	if c.Kind != nil {
 		want["Cache-Control"] = "no-store"
 	}
@@ -175,13 +207,9 @@ func checkHTTP(t *testing.T, c *guardtest.Case, resp *http.Response, body []byte
 		}
 	}
 	if c.Kind == nil {
-		want := c.Subject
-		if want == "" {
-			want = guardtest.Subject
-		}
 		var reply orderReply
-		if err := json.Unmarshal(body, &reply); err != nil || reply.Subject != want {
-			t.Errorf("%s: body = %s, want the subject %q", c.Name, body, want)
+		if err := json.Unmarshal(body, &reply); err != nil || reply.Subject != guardtest.Subject {
+			t.Errorf("%s: body = %s, want the subject %q", c.Name, body, guardtest.Subject)
 		}
 	}
 }
@@ -192,24 +220,24 @@ func checkHTTP(t *testing.T, c *guardtest.Case, resp *http.Response, body []byte
 // finds no claims even when a token is sent.
 func TestFailClosed(t *testing.T) {
 	f := guardtest.New(t)
-	s := newServer(t, newInterceptor(t, f.Validator, table))
+	s := newServer(t, newInterceptor(t, f.Validator, table), true)
 	hc := transports(t)[1].client
 	ctx := context.Background()
 	valid := []string{"Bearer " + f.Token(guardtest.Scope)}
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			before := s.served.Load()
-			_, err := call(ctx, hc, s.URL, unlisted, p, valid)
+			err := call(ctx, hc, s.URL, unlisted, p, auth(valid...)).err
 			if err == nil || err.Code() != connect.CodePermissionDenied || !strings.Contains(err.Message(), "not in the authorization table") {
 				t.Errorf("Unlisted with a valid token = %v, want permission_denied, not in the table", err)
 			}
 			if s.served.Load() != before {
 				t.Error("the handler of a procedure in no table entry was called")
 			}
-			for _, auth := range [][]string{nil, valid, {"Bearer not-a-token"}} {
-				subject, err := call(ctx, hc, s.URL, ping, p, auth)
-				if err != nil || subject != "" {
-					t.Errorf("Ping with %d Authorization values = %q, %v; want served without claims", len(auth), subject, err)
+			for _, values := range [][]string{nil, valid, {"Bearer not-a-token"}} {
+				a := call(ctx, hc, s.URL, ping, p, auth(values...))
+				if a.err != nil || a.subject != "" {
+					t.Errorf("Ping with %d Authorization values = %q, %v; want served without claims", len(values), a.subject, a.err)
 				}
 			}
 		})
@@ -219,9 +247,9 @@ func TestFailClosed(t *testing.T) {
 // TestNilConfigDeniesAll checks the zero Config: every procedure denied.
 func TestNilConfigDeniesAll(t *testing.T) {
 	f := guardtest.New(t)
-	s := newServer(t, newInterceptor(t, f.Validator, nil))
+	s := newServer(t, newInterceptor(t, f.Validator, nil), true)
 	for _, proc := range []string{getOrder, ping} {
-		_, err := call(context.Background(), transports(t)[0].client, s.URL, proc, protocols[0], []string{"Bearer " + f.Token(guardtest.Scope)})
+		err := call(context.Background(), transports(t)[0].client, s.URL, proc, protocols[0], auth("Bearer "+f.Token(guardtest.Scope))).err
 		if err == nil || err.Code() != connect.CodePermissionDenied {
 			t.Errorf("%s with a nil Config = %v, want permission_denied", proc, err)
 		}
@@ -233,13 +261,13 @@ func TestSettings(t *testing.T) {
 	f := guardtest.New(t)
 	cfg := *table
 	cfg.Realm, cfg.RetryAfter = "orders", 1500*time.Millisecond
-	s := newServer(t, newInterceptor(t, f.Validator, &cfg))
+	s := newServer(t, newInterceptor(t, f.Validator, &cfg), true)
 	hc := transports(t)[0].client
 	for _, c := range f.Cases() {
 		if c.Name != "no_token" && c.Name != "keys_unavailable" {
 			continue
 		}
-		_, err := call(context.Background(), hc, s.URL, getOrder, protocols[0], c.Authorization)
+		err := call(context.Background(), hc, s.URL, getOrder, protocols[0], auth(c.Authorization...)).err
 		want := map[string]string{"no_token": `Bearer realm="orders"`, "keys_unavailable": ""}[c.Name]
 		if err == nil || err.Meta().Get("WWW-Authenticate") != want {
 			t.Errorf("%s: error %v, WWW-Authenticate %q; want %q", c.Name, err, err.Meta().Get("WWW-Authenticate"), want)
@@ -289,29 +317,5 @@ func TestZeroInterceptorPanicsAtWiring(t *testing.T) {
 				wire()
 			}()
 		}
-	}
-}
-
-// TestAttacksConnect sends every token of the corpus's attack table to a
-// Connect procedure that requires a valid token only, with a Connect client
-// over h2c in the Connect and gRPC protocols.
-func TestAttacksConnect(t *testing.T) {
-	f := guardtest.New(t)
-	s := newServer(t, newInterceptor(t, f.Validator, &connectguard.Config{Procedures: map[string]scopes.Requirement{getOrder: nil}}))
-	hc := transports(t)[1].client
-	for _, p := range protocols[:2] {
-		t.Run(p.name, func(t *testing.T) {
-			for _, c := range f.Attacks(t) {
-				t.Run(c.Name, func(t *testing.T) {
-					subject, err := call(context.Background(), hc, s.URL, getOrder, p, c.Authorization)
-					var code uint32
-					var msg string
-					if err != nil {
-						code, msg = uint32(err.Code()), err.Message()
-					}
-					c.CheckGRPC(t, code, msg, subject)
-				})
-			}
-		})
 	}
 }

@@ -11,12 +11,11 @@ import (
 	"github.com/rsguard/rsguard/middleware"
 )
 
-// refusal turns a refusal of the core into a Connect error whose metadata
-// holds the headers net/http's guard answers it with (WWW-Authenticate with
-// the Bearer and, when DPoP is accepted, DPoP challenges; DPoP-Nonce;
-// Cache-Control; Retry-After): the guard writes them for a request with the
-// call's headers h. A call whose context ended is answered as such, rather
-// than as the failure it caused.
+// refusal turns a refusal of the core, for a call with request headers h,
+// into a Connect error whose metadata holds the answer headers net/http's
+// guard would send ([middleware.Guard.ErrorHeaders]: the challenges, the
+// DPoP-Nonce, Cache-Control, Retry-After). A call whose context ended is
+// answered as such, rather than as the failure it caused.
 func (i *Interceptor) refusal(ctx context.Context, h http.Header, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		c := connect.CodeCanceled
@@ -27,16 +26,13 @@ func (i *Interceptor) refusal(ctx context.Context, h http.Header, err error) err
 	}
 	e := middleware.AsError(err)
 	ce := connect.NewError(connect.Code(rpcerr.Code(e.Kind)), errors.New(rpcerr.Message("connectguard: ", e)))
-	i.guard.WriteError(headerWriter(ce.Meta()), &http.Request{Header: h}, e)
+	i.guard.ErrorHeaders(ce.Meta(), h, e)
 	return ce
 }
 
-// headerWriter is an http.ResponseWriter that keeps the headers only.
-type headerWriter http.Header
-
-func (w headerWriter) Header() http.Header       { return http.Header(w) }
-func (headerWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (headerWriter) WriteHeader(int)             {}
+// answerHeaders are the RFC 6750 headers of a refusal, which [refusal] puts
+// in the error's metadata.
+var answerHeaders = [...]string{"Www-Authenticate", "Cache-Control", "Retry-After", "Dpop-Nonce"}
 
 // moveHeaders moves the answer headers from the metadata of err, a refusal
 // of [Interceptor.Authorize], to the call's response headers h.
@@ -46,8 +42,10 @@ func moveHeaders(err error, h http.Header) {
 		return
 	}
 	meta := ce.Meta()
-	for k, vs := range meta {
-		h[k] = append(h[k], vs...)
-		delete(meta, k)
+	for _, k := range answerHeaders {
+		if vs := meta[k]; len(vs) > 0 {
+			h[k] = vs
+			delete(meta, k)
+		}
 	}
 }

@@ -41,7 +41,9 @@ func ExampleNew() {
 	}
 	opts := []connect.HandlerOption{connect.WithInterceptors(guard), connect.WithCodec(jsonCodec{})}
 	mux := http.NewServeMux()
-	mux.Handle(getOrder, connect.NewUnaryHandler(getOrder, unaryHandler, opts...))
+	// Handler shows the interceptor the HTTP layer (method, URL, TLS) that
+	// DPoP and certificate-bound tokens are checked against.
+	mux.Handle(guard.Handler(getOrder, connect.NewUnaryHandler(getOrder, unaryHandler, opts...)))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

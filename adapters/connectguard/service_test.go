@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -63,7 +65,8 @@ func streamHandler(ctx context.Context, req *connect.Request[orderRequest], s *c
 }
 
 // server is the test service on loopback, serving HTTP/1.1 and HTTP/2
-// without TLS (h2c), with the interceptor on every procedure.
+// without TLS (h2c), with the interceptor on every procedure and, when
+// wrapped, each handler behind Interceptor.Handler.
 type server struct {
 	URL    string
 	h2     atomic.Int64 // requests that arrived over HTTP/2
@@ -71,11 +74,14 @@ type server struct {
 	served atomic.Int64 // calls that reached a handler
 }
 
-func newServer(t testing.TB, i *connectguard.Interceptor) *server {
+func newServer(t testing.TB, i *connectguard.Interceptor, wrapped bool) *server {
 	t.Helper()
 	s := &server{}
 	opts := []connect.HandlerOption{connect.WithInterceptors(i), connect.WithCodec(jsonCodec{})}
 	counted := func(path string, h http.Handler) (string, http.Handler) {
+		if wrapped {
+			path, h = i.Handler(path, h)
+		}
 		return path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ProtoMajor == 2 {
 				s.h2.Add(1)
@@ -154,33 +160,62 @@ func clientOptions(p protocol) []connect.ClientOption {
 	return opts
 }
 
-// call makes a unary call with the given Authorization values and returns
-// the subject the handler saw, or the Connect error.
-func call(ctx context.Context, hc *http.Client, url, procedure string, p protocol, auth []string) (string, *connect.Error) {
-	c := connect.NewClient[orderRequest, orderReply](hc, url+procedure, clientOptions(p)...)
-	req := connect.NewRequest(&orderRequest{ID: "7"})
-	for _, v := range auth {
-		req.Header().Add("Authorization", v)
+// auth returns request headers with the given Authorization values.
+func auth(values ...string) http.Header {
+	h := http.Header{}
+	for _, v := range values {
+		h.Add("Authorization", v)
 	}
-	resp, err := c.CallUnary(ctx, req)
-	if err != nil {
-		return "", asConnectError(err)
-	}
-	return resp.Msg.Subject, nil
+	return h
 }
 
-// stream opens a server stream with the given Authorization values and
-// returns the subjects of its two replies ("" if they differ), or the
-// Connect error.
-func stream(ctx context.Context, hc *http.Client, url string, p protocol, auth []string) (string, *connect.Error) {
+// caseHeader returns the request headers of case c for a call to url:
+// its Authorization values and other headers, and DPoP proofs made for
+// the POST of url that a Connect client sends (RFC 9449 §4.2: htm, htu).
+func caseHeader(c *guardtest.Case, url string) http.Header {
+	h := auth(c.Authorization...)
+	if c.Proofs != nil {
+		for _, p := range c.Proofs(http.MethodPost, url) {
+			h.Add("DPoP", p)
+		}
+	}
+	for k, vs := range c.Header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	return h
+}
+
+// answer is what a call returned: the subject the handler saw, the
+// response headers of an admitted call, or the Connect error.
+type answer struct {
+	subject string
+	header  http.Header
+	err     *connect.Error
+}
+
+// call makes a unary call to url+procedure with request headers h.
+func call(ctx context.Context, hc *http.Client, url, procedure string, p protocol, h http.Header) answer {
+	c := connect.NewClient[orderRequest, orderReply](hc, url+procedure, clientOptions(p)...)
+	req := connect.NewRequest(&orderRequest{ID: "7"})
+	maps.Copy(req.Header(), h)
+	resp, err := c.CallUnary(ctx, req)
+	if err != nil {
+		return answer{err: asConnectError(err)}
+	}
+	return answer{subject: resp.Msg.Subject, header: resp.Header()}
+}
+
+// stream opens a server stream to url+watchOrders with request headers h;
+// the subject is that of its two replies ("a,b" if they differ).
+func stream(ctx context.Context, hc *http.Client, url string, p protocol, h http.Header) answer {
 	c := connect.NewClient[orderRequest, orderReply](hc, url+watchOrders, clientOptions(p)...)
 	req := connect.NewRequest(&orderRequest{ID: "7"})
-	for _, v := range auth {
-		req.Header().Add("Authorization", v)
-	}
+	maps.Copy(req.Header(), h)
 	st, err := c.CallServerStream(ctx, req)
 	if err != nil {
-		return "", asConnectError(err)
+		return answer{err: asConnectError(err)}
 	}
 	defer st.Close()
 	var subjects []string
@@ -188,12 +223,13 @@ func stream(ctx context.Context, hc *http.Client, url string, p protocol, auth [
 		subjects = append(subjects, st.Msg().Subject)
 	}
 	if err := st.Err(); err != nil {
-		return "", asConnectError(err)
+		return answer{err: asConnectError(err)}
 	}
-	if len(subjects) != 2 || subjects[0] != subjects[1] {
-		return strings.Join(subjects, ","), nil
+	a := answer{subject: strings.Join(subjects, ","), header: st.ResponseHeader()}
+	if len(subjects) == 2 && subjects[0] == subjects[1] {
+		a.subject = subjects[0]
 	}
-	return subjects[0], nil
+	return a
 }
 
 func asConnectError(err error) *connect.Error {

@@ -22,9 +22,11 @@ type Case struct {
 	// the "authorization" metadata), in order; none when empty.
 	Authorization []string
 	// Proofs, when set, returns the values of the DPoP header (RFC 9449
-	// §4.1) of an HTTP GET of url; each call makes fresh proofs. gRPC front
+	// §4.1) of an HTTP request (method, url), such as a GET of a route or
+	// a Connect call's POST; each call makes fresh proofs. The wrong-htm
+	// case's proof names DELETE, which no table request uses. gRPC front
 	// doors send Authorization only: the table's gRPC answers are those.
-	Proofs func(url string) []string
+	Proofs func(method, url string) []string
 	// Header holds other request headers (HTTP only), such as Client-Cert.
 	Header http.Header
 
@@ -161,7 +163,7 @@ func (c *Case) Request(tb testing.TB, url string) *http.Request {
 		req.Header.Add("Authorization", v)
 	}
 	if c.Proofs != nil {
-		for _, p := range c.Proofs(url) {
+		for _, p := range c.Proofs(http.MethodGet, url) {
 			req.Header.Add("DPoP", p)
 		}
 	}

@@ -38,13 +38,13 @@ func newProofKey() *proofKey {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// proof returns a DPoP proof (RFC 9449 §4.2) for a GET of url presenting
+// proof returns a DPoP proof (RFC 9449 §4.2) for a request (method, url) presenting
 // token, at now, with the nonce; hdr and claims change or (nil values)
 // delete members.
-func (k *proofKey) proof(token, url, nonce string, now time.Time, hdr, claims map[string]any) string {
+func (k *proofKey) proof(token, method, url, nonce string, now time.Time, hdr, claims map[string]any) string {
 	h := map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": k.jwk}
 	ath := sha256.Sum256([]byte(token))
-	c := map[string]any{"jti": b64(randomBytes(16)), "htm": "GET", "htu": url, "iat": now.Unix(), "ath": b64(ath[:])}
+	c := map[string]any{"jti": b64(randomBytes(16)), "htm": method, "htu": url, "iat": now.Unix(), "ath": b64(ath[:])}
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
@@ -135,7 +135,7 @@ func (f *Fixture) DPoPToken() string {
 // Proof returns a fresh DPoP proof of the fixture's client key for token,
 // method and uri, with the current server nonce (RFC 9449 §4.2).
 func (f *Fixture) Proof(token, method, uri string) string {
-	return f.client.proof(token, uri, f.Nonce.Nonce(f.Now), f.Now, nil, map[string]any{"htm": method})
+	return f.client.proof(token, method, uri, f.Nonce.Nonce(f.Now), f.Now, nil, nil)
 }
 
 // CertificateToken mints a token of the trusted server for [Subject] with

@@ -3,6 +3,7 @@ package guardtest
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
@@ -21,10 +22,12 @@ func (f *Fixture) dpopCases() []Case {
 	cur := f.Nonce.Nonce(f.Now)
 	// proofs returns a Proofs func: one proof for tok with the claims and
 	// header changed, or with no nonce.
-	proofs := func(tok string, nonce string, hdr, claims map[string]any) func(string) []string {
-		return func(url string) []string { return []string{k.proof(tok, url, nonce, f.Now, hdr, claims)} }
+	proofs := func(tok string, nonce string, hdr, claims map[string]any) func(string, string) []string {
+		return func(method, url string) []string {
+			return []string{k.proof(tok, method, url, nonce, f.Now, hdr, claims)}
+		}
 	}
-	ok := func(tok string, hdr, claims map[string]any) func(string) []string {
+	ok := func(tok string, hdr, claims map[string]any) func(string, string) []string {
 		return proofs(tok, cur, hdr, claims)
 	}
 	const sc = "token is sender-constrained"
@@ -37,7 +40,7 @@ func (f *Fixture) dpopCases() []Case {
 		name   string
 		tok    string
 		scheme string
-		proofs func(string) []string
+		proofs func(string, string) []string
 		want   Case
 	}{
 		{"dpop_valid", bound, "DPoP", ok(bound, nil, nil), admitted},
@@ -49,9 +52,11 @@ func (f *Fixture) dpopCases() []Case {
 			Reason: middleware.ErrUseDPoPNonce, Status: 401, Challenge: onDPoP("use_dpop_nonce", "DPoP proof lacks the current server nonce"), Nonce: cur,
 			GRPCCode: CodeUnauthenticated, Description: "DPoP proof lacks the current server nonce", GRPCDescription: sc}},
 		{"dpop_no_proof", bound, "DPoP", nil, proofErr(middleware.ErrDPoPProofCount, "not exactly one DPoP proof")},
-		{"dpop_two_proofs", bound, "DPoP", func(url string) []string { return append(ok(bound, nil, nil)(url), ok(bound, nil, nil)(url)...) },
+		{"dpop_two_proofs", bound, "DPoP", func(method, url string) []string {
+			return append(ok(bound, nil, nil)(method, url), ok(bound, nil, nil)(method, url)...)
+		},
 			proofErr(middleware.ErrDPoPProofCount, "not exactly one DPoP proof")},
-		{"dpop_not_a_jwt", bound, "DPoP", func(string) []string { return []string{"not-a-jwt"} }, proofErr(middleware.ErrDPoPMalformed, "malformed DPoP proof")},
+		{"dpop_not_a_jwt", bound, "DPoP", func(string, string) []string { return []string{"not-a-jwt"} }, proofErr(middleware.ErrDPoPMalformed, "malformed DPoP proof")},
 		{"dpop_no_jti", bound, "DPoP", ok(bound, nil, map[string]any{"jti": nil}), proofErr(middleware.ErrDPoPMalformed, "malformed DPoP proof")},
 		{"dpop_wrong_typ", bound, "DPoP", ok(bound, map[string]any{"typ": "JWT"}, nil), proofErr(middleware.ErrDPoPType, "DPoP proof typ is not dpop+jwt")},
 		{"dpop_alg_none", bound, "DPoP", ok(bound, map[string]any{"alg": "none"}, nil), proofErr(middleware.ErrDPoPAlgorithm, "DPoP proof algorithm not allowed")},
@@ -59,9 +64,9 @@ func (f *Fixture) dpopCases() []Case {
 		{"dpop_private_jwk", bound, "DPoP", ok(bound, map[string]any{"jwk": apply(k.jwk, map[string]any{"d": b64(randomBytes(32))})}, nil),
 			proofErr(middleware.ErrDPoPKey, "DPoP proof key missing, private or unusable")},
 		{"dpop_no_jwk", bound, "DPoP", ok(bound, map[string]any{"jwk": nil}, nil), proofErr(middleware.ErrDPoPKey, "DPoP proof key missing, private or unusable")},
-		{"dpop_bad_signature", bound, "DPoP", func(url string) []string { return []string{tamper(ok(bound, nil, nil)(url)[0])} },
+		{"dpop_bad_signature", bound, "DPoP", func(method, url string) []string { return []string{tamper(ok(bound, nil, nil)(method, url)[0])} },
 			proofErr(middleware.ErrDPoPSignature, "DPoP proof signature verification failed")},
-		{"dpop_wrong_htm", bound, "DPoP", ok(bound, nil, map[string]any{"htm": "POST"}), proofErr(middleware.ErrDPoPMethod, "DPoP proof htm does not match the request method")},
+		{"dpop_wrong_htm", bound, "DPoP", ok(bound, nil, map[string]any{"htm": "DELETE"}), proofErr(middleware.ErrDPoPMethod, "DPoP proof htm does not match the request method")},
 		{"dpop_wrong_htu", bound, "DPoP", ok(bound, nil, map[string]any{"htu": "https://elsewhere.example.test/orders"}),
 			proofErr(middleware.ErrDPoPURI, "DPoP proof htu does not match the request URI")},
 		{"dpop_old_iat", bound, "DPoP", ok(bound, nil, map[string]any{"iat": f.Now.Add(-10 * time.Minute).Unix()}),
@@ -93,10 +98,10 @@ func (f *Fixture) dpopCases() []Case {
 
 // usedProof returns a Proofs func whose proof the validator has already
 // accepted once, for the replay case.
-func (f *Fixture) usedProof(tok, nonce string) func(string) []string {
-	return func(url string) []string {
-		p := f.client.proof(tok, url, nonce, f.Now, nil, nil)
-		cred := &middleware.Credentials{Authorization: []string{"DPoP " + tok}, DPoP: []string{p}, Method: http.MethodGet, URI: url}
+func (f *Fixture) usedProof(tok, nonce string) func(string, string) []string {
+	return func(method, url string) []string {
+		p := f.client.proof(tok, method, url, nonce, f.Now, nil, nil)
+		cred := &middleware.Credentials{Authorization: []string{"DPoP " + tok}, DPoP: []string{p}, Method: method, URI: url}
 		if _, err := f.Validator.Authenticate(context.Background(), cred); err != nil {
 			panic("guardtest: the replay case's first use was refused: " + err.Error())
 		}
@@ -119,4 +124,29 @@ func (f *Fixture) certificateCases() []Case {
 	header.Name, header.Authorization = "cert_bound_header_from_untrusted_peer", []string{"Bearer " + tok}
 	header.Header = http.Header{"Client-Cert": {clientCertHeader(cert)}}
 	return []Case{none, header}
+}
+
+// HeadersOnly returns the answer of a front door that sees the request's
+// headers (Authorization, DPoP, Client-Cert) but neither its method, URI nor
+// TLS state, such as a Connect interceptor without the HTTP wrapper: the
+// core cannot check a sender constraint there, so every case whose token is
+// DPoP-bound or certificate-bound (the cases gRPC answers "token is
+// sender-constrained") is refused as such, the error on the challenge of the
+// scheme the request used (RFC 9449 §7.1), with the nonce of a request that
+// uses DPoP. Other cases are returned unchanged.
+func (c Case) HeadersOnly() Case {
+	const sc = "token is sender-constrained"
+	if c.GRPCDescription != sc && c.Description != sc {
+		return c
+	}
+	dpopScheme := len(c.Authorization) == 1 && strings.HasPrefix(c.Authorization[0], "DPoP ")
+	c.Kind, c.Reason, c.Code, c.Rule, c.Status = middleware.ErrInvalidToken, middleware.ErrSenderConstrained, "invalid_token", "", 401
+	c.Challenge, c.Description, c.GRPCDescription, c.GRPCCode = onBearer("invalid_token", sc), sc, "", CodeUnauthenticated
+	if dpopScheme {
+		c.Challenge = onDPoP("invalid_token", sc)
+	}
+	if !dpopScheme && c.Proofs == nil {
+		c.Nonce = ""
+	}
+	return c
 }

@@ -63,7 +63,7 @@ func TestCasesAgainstCore(t *testing.T) {
 func coreDecision(ctx context.Context, v *middleware.Validator, c *guardtest.Case) error {
 	cred := &middleware.Credentials{Authorization: c.Authorization, Method: http.MethodGet, URI: caseURL}
 	if c.Proofs != nil {
-		cred.DPoP = c.Proofs(caseURL)
+		cred.DPoP = c.Proofs(http.MethodGet, caseURL)
 	}
 	_, err := v.Admit(ctx, cred, guardtest.Requirement)
 	return err

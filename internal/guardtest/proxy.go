@@ -51,8 +51,8 @@ func (f *Fixture) ProxyCases() []Case {
 			onBearer("invalid_request", "malformed Client-Cert header"), "malformed Client-Cert header")),
 		{
 			Name: "proxy_dpop_forwarded_uri", Authorization: []string{"DPoP " + dpopTok},
-			Proofs: func(u string) []string {
-				return []string{f.client.proof(dpopTok, external(u), f.Nonce.Nonce(f.Now), f.Now, nil, nil)}
+			Proofs: func(method, u string) []string {
+				return []string{f.client.proof(dpopTok, method, external(u), f.Nonce.Nonce(f.Now), f.Now, nil, nil)}
 			},
 			Header: http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"api.example.test"}},
 			Status: 200, Nonce: f.Nonce.Nonce(f.Now), GRPCCode: CodeOK,

@@ -14,7 +14,8 @@
 //
 // The service is defined without protoc, with Go structs and a JSON codec,
 // to keep the example to one file; with generated code, give the same
-// interceptor to the generated New…Handler through connect.WithInterceptors.
+// interceptor to the generated New…Handler through connect.WithInterceptors
+// and mount its result with mux.Handle(guard.Handler(…)).
 package main
 
 import (
@@ -128,11 +129,13 @@ func newAPI(issuer, audience string, keys middleware.KeySource) (http.Handler, e
 	}
 	opts := []connect.HandlerOption{connect.WithInterceptors(guard), connect.WithCodec(JSONCodec{})}
 	mux := http.NewServeMux()
-	mux.Handle(GetOrder, connect.NewUnaryHandler(GetOrder, getOrder, opts...))
-	mux.Handle(CancelOrder, connect.NewUnaryHandler(CancelOrder, getOrder, opts...))
-	mux.Handle(Ping, connect.NewUnaryHandler(Ping, func(context.Context, *connect.Request[OrderRequest]) (*connect.Response[Order], error) {
+	// guard.Handler lets the interceptor see the method, URL and TLS state
+	// that DPoP and certificate-bound tokens are checked against.
+	mux.Handle(guard.Handler(GetOrder, connect.NewUnaryHandler(GetOrder, getOrder, opts...)))
+	mux.Handle(guard.Handler(CancelOrder, connect.NewUnaryHandler(CancelOrder, getOrder, opts...)))
+	mux.Handle(guard.Handler(Ping, connect.NewUnaryHandler(Ping, func(context.Context, *connect.Request[OrderRequest]) (*connect.Response[Order], error) {
 		return connect.NewResponse(&Order{}), nil
-	}, opts...))
+	}, opts...)))
 	return mux, nil
 }
 
