@@ -56,6 +56,9 @@ var (
 	ErrMalformedHeader    = errors.New("middleware: malformed authorization header")
 	ErrKeysUnavailable    = errors.New("middleware: signing keys unavailable")
 	ErrIntrospectionError = errors.New("middleware: introspection failed")
+	// ErrClaimRejected: a claim check of the issuer ([Issuer.Validators])
+	// refused the token; category ErrInvalidToken (401).
+	ErrClaimRejected = errors.New("middleware: token refused by a claim check")
 )
 
 // Error is the error returned for every refused or undecided token. It carries

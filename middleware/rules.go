@@ -26,6 +26,7 @@ const (
 	RuleIat           Rule = "iat"           // not issued in the future (RFC 7519 §4.1.6)
 	RuleAud           Rule = "aud"           // an accepted audience (RFC 9068 §4)
 	RuleScopeClaim    Rule = "scope_claim"   // the scope claim is a scope string or array (RFC 6749 §3.3)
+	RuleValidators    Rule = "validators"    // the issuer's own claim checks (Issuer.Validators) accept the token
 	RuleScope         Rule = "scope"         // the scopes satisfy the requirement (RFC 6750 §3.1)
 )
 
@@ -64,11 +65,11 @@ const (
 // [Error.Rule] names. TestCheckOrder holds the validator to it.
 var checkOrder = [...][]Rule{
 	formJWS: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleScope},
+		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleValidators, RuleScope},
 	formIntrospected: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleValidators, RuleScope},
 	formOpaque: {RuleRequest, RuleToken, RuleSize, RuleFormat,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleValidators, RuleScope},
 }
 
 // Checks returns the checks [Validator.Admit] makes of the credentials, in
@@ -77,13 +78,15 @@ var checkOrder = [...][]Rule{
 // without keys, or an opaque token, introspection instead of key and
 // signature; then, for a sender-constrained token or one presented with a
 // DPoP proof or a client certificate, the binding checks ([RuleCnf], the
-// DPoP proof's, [RuleX5t]); the scope last. A refusal's [Error.Rule] is one
+// DPoP proof's, [RuleX5t]); the issuer's own checks ([RuleValidators]);
+// the scope last. A refusal's [Error.Rule] is one
 // of them, and every check before it passed. The slice is the caller's.
 func (v *Validator) Checks(cred *Credentials) []Rule {
 	p, _ := presented(cred)
 	form, c := v.form(p.token)
 	order := checkOrder[form]
-	out := append([]Rule(nil), order[:len(order)-1]...)
+	tail := order[len(order)-2:] // the issuer's checks, the scope
+	out := append([]Rule(nil), order[:len(order)-2]...)
 	var cert bool
 	if cred != nil {
 		cert = cred.PeerCertificate != nil
@@ -98,7 +101,7 @@ func (v *Validator) Checks(cred *Credentials) []Rule {
 	if cert || (bound && c.Confirmation.X5TS256 != "") {
 		out = append(out, RuleX5t)
 	}
-	return append(out, order[len(order)-1]) // the scope
+	return append(out, tail...)
 }
 
 // form tells which sequence of checks token goes through, with its claims
@@ -114,7 +117,7 @@ func (v *Validator) form(token string) (int, *Claims) {
 	if err != nil {
 		return formJWS, nil
 	}
-	if is, err := v.issuerOf(c); err == nil && is.Keys == nil {
+	if is := v.configOf(c.Issuer); is != nil && is.Keys == nil && is.Tenants == nil {
 		return formIntrospected, c
 	}
 	return formJWS, c
@@ -157,6 +160,8 @@ func ruleOf(reason error) Rule {
 		return RuleAud
 	case ErrInsufficientScope:
 		return RuleScope
+	case ErrClaimRejected:
+		return RuleValidators
 	}
 	return bindingRules[reason]
 }

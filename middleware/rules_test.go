@@ -46,7 +46,7 @@ func TestCheckOrder(t *testing.T) {
 		t.Fatalf("Checks(JWS) = %v, want %v", got, checkOrder[formJWS])
 	}
 	jws := checkOrder[formJWS]
-	order := append(slices.Clone(jws[:len(jws)-1]), RuleCnf, RuleScope) // a bound token's
+	order := append(slices.Clone(jws[:len(jws)-2]), RuleCnf, RuleValidators, RuleScope) // a bound token's
 	if got := v.Checks(&Credentials{Token: k.mint(nil, jwsDefects[len(jwsDefects)-2].claims)}); !slices.Equal(got, order) {
 		t.Fatalf("Checks(bound JWS) = %v, want %v", got, order)
 	}
@@ -121,13 +121,13 @@ func TestChecksBinding(t *testing.T) {
 	k := keyFor(t, "ES256")
 	v := newTestValidator(t, []*testKey{k}, nil, nil)
 	jws := checkOrder[formJWS]
-	base := slices.Clone(jws[:len(jws)-1])
+	base := slices.Clone(jws[:len(jws)-2])
 	dpop := v.Checks(&Credentials{Authorization: []string{"DPoP " + k.token()}, DPoP: []string{"proof"}})
-	if want := append(append(append(slices.Clone(base), RuleCnf), dpopOrder...), RuleScope); !slices.Equal(dpop, want) {
+	if want := append(append(append(slices.Clone(base), RuleCnf), dpopOrder...), RuleValidators, RuleScope); !slices.Equal(dpop, want) {
 		t.Errorf("Checks(DPoP) = %v, want %v", dpop, want)
 	}
 	cert := v.Checks(&Credentials{Token: k.token(), PeerCertificate: &x509.Certificate{}})
-	if want := append(slices.Clone(base), RuleCnf, RuleX5t, RuleScope); !slices.Equal(cert, want) {
+	if want := append(slices.Clone(base), RuleCnf, RuleX5t, RuleValidators, RuleScope); !slices.Equal(cert, want) {
 		t.Errorf("Checks(certificate) = %v, want %v", cert, want)
 	}
 }

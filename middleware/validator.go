@@ -58,9 +58,17 @@ type Issuer struct {
 	Keys KeySource
 	// Introspector, when set, resolves opaque tokens — anything that is not a
 	// compact JWS, including a compact JWE, which a resource server cannot
-	// decrypt — and this issuer's JWTs when Keys is nil. At most one issuer of
-	// a validator may have one.
+	// decrypt — and this issuer's JWTs when Keys is nil. Several issuers of a
+	// validator may have one: an opaque token names no issuer, so it is
+	// sent to them in order (see [Issuer.OpaquePrefix] and
+	// [Config.MaxIntrospections]).
 	Introspector Introspector
+	// OpaquePrefix, when set on an issuer with an Introspector, routes to it
+	// alone the opaque tokens that begin with it (an authorization server
+	// that prefixes its tokens, as "ory_at_"): they cost one introspection
+	// and are never disclosed to another issuer. Default "": the issuer is
+	// one of the ordered attempts for opaque tokens that match no prefix.
+	OpaquePrefix string
 	// Algorithms is the JWS algorithm allow-list. Default: [DefaultAlgorithms].
 	// HS256/HS384/HS512 are accepted only when listed here, and only with keys
 	// from [NewSymmetricKey].
@@ -77,6 +85,26 @@ type Issuer struct {
 	// tokens refused. Certificate-bound tokens (RFC 8705 §3) are verified
 	// whatever the mode.
 	DPoP DPoPMode
+	// AudienceClaim names the claim compared with Audiences instead of
+	// "aud", a string or an array of strings; it must be present. Amazon
+	// Cognito access tokens carry no "aud": their "client_id" names the
+	// app client. Default "" ("aud").
+	AudienceClaim string
+	// Validators are the issuer's own checks over the verified claims
+	// (a tenant, "token_use"), run in order, after the binding checks,
+	// on every request — cached tokens included — before the route's
+	// requirement. A check refuses by returning an error: an [*Error] is
+	// answered as is; any other error is 401 invalid_token
+	// ([ErrClaimRejected]) with a generic description, the error kept as
+	// the cause for logs. Use [RejectClaims] for a description the client
+	// may see. A check must be safe for concurrent use and must not modify
+	// the claims. Default none.
+	Validators []func(ctx context.Context, c *Claims) error
+	// Tenants, when set, makes URL the template of many tenants' issuers,
+	// with [TenantPlaceholder] where the tenant goes; see [Tenants]. Keys
+	// must then be nil: each tenant gets its own key source, made from
+	// [Config.RemoteKeys]. Default nil: URL is one issuer.
+	Tenants *Tenants
 }
 
 // Config holds the optional settings of a [Validator]. The zero value is the
@@ -108,7 +136,17 @@ type Config struct {
 	// refused ([ErrSenderConstrained]) unless this lists it: an issuer that
 	// bound a token to a key did not mean it for bearer use. Default none.
 	AllowUnverifiedConfirmation []string
+	// MaxIntrospections bounds the introspection requests one opaque token
+	// may cost when several issuers have an Introspector and the token
+	// matches no [Issuer.OpaquePrefix]: it is sent to the issuers without a
+	// prefix in the order configured until one answers active. More such
+	// issuers than this is a configuration error. Default
+	// [DefaultMaxIntrospections] (3).
+	MaxIntrospections int
 }
+
+// DefaultMaxIntrospections is the default of [Config.MaxIntrospections].
+const DefaultMaxIntrospections = 3
 
 // Validator validates access tokens for one or more trusted issuers. It is
 // safe for concurrent use.
@@ -116,7 +154,10 @@ type Validator struct {
 	issuers      []*issuer
 	single       *issuer // issuers[0] when there is only one
 	byURL        map[string]*issuer
-	introspector *issuer // the issuer with an Introspector, if any
+	templates    []*tenantIssuer // issuers whose URL is a template (Issuer.Tenants)
+	introspector *issuer         // the first issuer with an Introspector, if any
+	opaque       opaqueRoutes    // every issuer with an Introspector
+	misconf      misconfigLog
 	anyAlg       map[string]bool
 	skew         time.Duration
 	maxSize      int
@@ -163,23 +204,33 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := v.byURL[is.URL]; dup {
+		if _, dup := v.byURL[is.URL]; dup || slices.ContainsFunc(v.templates, func(t *tenantIssuer) bool { return t.URL == is.URL }) {
 			return nil, fmt.Errorf("middleware: issuer %q configured twice", is.URL)
 		}
-		if is.Introspector != nil {
-			if v.introspector != nil {
-				return nil, errors.New("middleware: at most one issuer may have an Introspector")
+		v.issuers = append(v.issuers, is)
+		if is.Tenants != nil {
+			ti, err := newTenantIssuer(is, tenantKeysConfig(cfg), v.clock)
+			if err != nil {
+				v.Close()
+				return nil, err
 			}
+			v.templates = append(v.templates, ti)
+			v.owned = append(v.owned, ti.keys)
+			continue
+		}
+		if is.Introspector != nil && v.introspector == nil {
 			v.introspector = is
 		}
 		v.byURL[is.URL] = is
-		v.issuers = append(v.issuers, is)
 		for a := range is.algs {
 			v.anyAlg[a] = true
 		}
 	}
-	if len(v.issuers) == 1 {
+	if len(v.issuers) == 1 && len(v.templates) == 0 {
 		v.single = v.issuers[0]
+	}
+	if err := v.opaque.build(v.issuers, cfg.MaxIntrospections); err != nil {
+		return nil, err
 	}
 	if v.skew == 0 {
 		v.skew = DefaultClockSkew
@@ -208,6 +259,23 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 	return v, nil
 }
 
+// clock returns the validator's time (Config.Now), for what is made before
+// the constructor sets it.
+func (v *Validator) clock() time.Time { return v.now() }
+
+// tenantKeysConfig returns the settings of tenants' key sources: cfg.RemoteKeys,
+// reporting to cfg.Hooks unless it names hooks of its own.
+func tenantKeysConfig(cfg *Config) *RemoteKeysConfig {
+	var rkc RemoteKeysConfig
+	if cfg.RemoteKeys != nil {
+		rkc = *cfg.RemoteKeys
+	}
+	if rkc.Hooks == nil {
+		rkc.Hooks = cfg.Hooks
+	}
+	return &rkc
+}
+
 func newIssuer(cfg Issuer) (*issuer, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("middleware: issuer URL is empty")
@@ -215,7 +283,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	if len(cfg.Audiences) == 0 || slices.Contains(cfg.Audiences, "") {
 		return nil, fmt.Errorf("middleware: issuer %q: at least one non-empty audience is required", cfg.URL)
 	}
-	if cfg.Keys == nil && cfg.Introspector == nil {
+	if cfg.Keys == nil && cfg.Introspector == nil && cfg.Tenants == nil {
 		return nil, fmt.Errorf("middleware: issuer %q: neither Keys nor Introspector set", cfg.URL)
 	}
 	is := &issuer{Issuer: cfg, dpop: cfg.DPoP, algs: make(map[string]bool)}
@@ -286,6 +354,9 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) 
 	}
 	if v.hooks == nil || v.hooks.Validated == nil {
 		c, _, _, err := v.validateBound(ctx, p, cred)
+		if err != nil {
+			v.reportMisconfiguration(ctx, err)
+		}
 		return c, err
 	}
 	start := time.Now()
@@ -297,7 +368,23 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) 
 		ev.Issuer = is.URL
 	}
 	v.hooks.validated(ctx, ev)
+	if err != nil {
+		v.reportMisconfiguration(ctx, err)
+	}
 	return c, err
+}
+
+// reportMisconfiguration passes the [Misconfiguration] that caused err, if
+// any, to [Hooks.Misconfigured], once per distinct cause.
+func (v *Validator) reportMisconfiguration(ctx context.Context, err error) {
+	if v.hooks == nil || v.hooks.Misconfigured == nil {
+		return
+	}
+	if e, ok := err.(*Error); ok {
+		if m, ok := e.Err.(*Misconfiguration); ok {
+			v.misconf.report(ctx, v.hooks, m)
+		}
+	}
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
@@ -319,6 +406,9 @@ func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Cre
 	if err := v.bind(ctx, c, is, p, cred); err != nil {
 		return nil, is, hit, err
 	}
+	if err := v.runValidators(ctx, c, is); err != nil {
+		return nil, is, hit, err
+	}
 	return c, is, hit, nil
 }
 
@@ -338,8 +428,8 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issue
 	var jws jws
 	err := splitJWS(token, &jws)
 	if (err == errNotJWS || err == errJWE) && v.introspector != nil {
-		c, err := v.introspect(ctx, v.introspector, token, now)
-		return c, v.introspector, false, err
+		c, is, err := v.introspectOpaque(ctx, token, now)
+		return c, is, false, err
 	}
 	if err != nil {
 		return nil, nil, false, err
@@ -363,6 +453,9 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 		return nil, is, false, invalid(ErrDisallowedAlg)
 	}
 	if !is.typeAllowed(jws.typ, jws.hasTyp) {
+		if m := typHint(is, jws.typ, jws.hasTyp, c.Issuer); m != nil {
+			return nil, is, false, misconfigured(invalid(ErrWrongType), m)
+		}
 		return nil, is, false, invalid(ErrWrongType)
 	}
 	if is.Keys == nil {
@@ -378,6 +471,9 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	}
 	if (key.alg != "" && key.alg != jws.alg) || !key.fits(jws.alg) {
 		return nil, is, false, invalid(ErrKeyMismatch)
+	}
+	if key.issuer != "" && !key.issuerMatches(c) {
+		return nil, is, false, misconfigured(errKeyIssuer, keyIssuerHint(is, key.issuer, c.Issuer))
 	}
 	if !jws.verify(key) {
 		return nil, is, false, invalid(ErrBadSignature)
@@ -417,7 +513,10 @@ var (
 
 var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim")).at(RuleIss)
 
-// issuerOf picks the token's issuer from the configured list by its "iss".
+// issuerOf picks the token's issuer from the configured list by its "iss":
+// an issuer of that URL, else a tenant of a template (Issuer.Tenants), which
+// it resolves to the tenant's own issuer and key source without any network
+// call.
 func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 	if c.Issuer == "" {
 		return nil, errNoIssuer
@@ -429,7 +528,36 @@ func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 	} else if is, ok := v.byURL[c.Issuer]; ok {
 		return is, nil
 	}
-	return nil, invalid(ErrIssuerMismatch)
+	if ti, tenant := v.templateOf(c.Issuer); ti != nil {
+		return ti.resolve(c, tenant)
+	}
+	return nil, v.untrusted(c.Issuer)
+}
+
+// untrusted is the refusal of a token of an issuer not configured, with a
+// hint when the issuer is a near miss of one that is.
+func (v *Validator) untrusted(iss string) *Error {
+	e := invalid(ErrIssuerMismatch)
+	urls := make([]string, len(v.issuers))
+	for i, is := range v.issuers {
+		urls[i] = is.URL
+	}
+	if m := issHint(iss, urls); m != nil {
+		return misconfigured(e, m)
+	}
+	return e
+}
+
+// configOf returns the configured issuer whose settings apply to a token of
+// iss: the issuer of that URL, or the template it is a tenant of.
+func (v *Validator) configOf(iss string) *issuer {
+	if is := v.issuerByURL(iss); is != nil {
+		return is
+	}
+	if ti, _ := v.templateOf(iss); ti != nil {
+		return ti.issuer
+	}
+	return nil
 }
 
 // checkClaims checks the time claims, "iss" and "aud". requireExp is false for
@@ -451,6 +579,9 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 	if c.Issuer != is.URL {
 		return invalid(ErrIssuerMismatch)
 	}
+	if is.AudienceClaim != "" {
+		return checkAudienceClaim(c, is)
+	}
 	if len(c.Audience) == 0 {
 		if requireExp {
 			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim")).at(RuleAud)
@@ -461,7 +592,7 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 			return invalid(ErrAudienceMismatch)
 		}
 	} else if !c.HasAudience(is.Audiences) {
-		return invalid(ErrAudienceMismatch)
+		return misconfigured(invalid(ErrAudienceMismatch), audHint(is, c.Audience))
 	}
 	return nil
 }

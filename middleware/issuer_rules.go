@@ -1,0 +1,120 @@
+package middleware
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The provider-specific rules an [Issuer] may set beyond the registered
+// claims: the claim that names the audience (Issuer.AudienceClaim), the
+// issuer's own checks (Issuer.Validators), and the per-key "issuer" of a JWK
+// Set (Microsoft Entra ID).
+
+// RejectClaims returns the refusal an [Issuer.Validators] check returns to
+// refuse a token with a description the client sees (RFC 6750 §3
+// error_description): 401 invalid_token, reason [ErrClaimRejected].
+// description must not hold token content.
+func RejectClaims(description string) *Error {
+	e := newError(ErrInvalidToken, ErrClaimRejected, nil)
+	e.Description = description
+	return e
+}
+
+// runValidators runs the checks of c's issuer (is, or on a cache hit the
+// issuer whose settings apply to c's "iss").
+func (v *Validator) runValidators(ctx context.Context, c *Claims, is *issuer) error {
+	if is == nil {
+		is = v.configOf(c.Issuer)
+		if is == nil && v.introspector != nil {
+			is = v.introspector
+		}
+	}
+	if is == nil {
+		return nil
+	}
+	for _, check := range is.Validators {
+		if err := check(ctx, c); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return withRule(e, RuleValidators)
+			}
+			return newError(ErrInvalidToken, ErrClaimRejected, err).at(RuleValidators)
+		}
+	}
+	return nil
+}
+
+// checkAudienceClaim checks the audience of c in the issuer's AudienceClaim
+// (RFC 7519 §4.1.3 read of another member): a string or an array of
+// strings, one of which is an accepted audience.
+func checkAudienceClaim(c *Claims, is *issuer) error {
+	auds, err := audienceClaim(c, is.AudienceClaim)
+	if err != nil {
+		return err
+	}
+	for _, a := range auds {
+		for _, want := range is.Audiences {
+			if a == want {
+				return nil
+			}
+		}
+	}
+	return misconfigured(invalid(ErrAudienceMismatch), audHint(is, auds))
+}
+
+func audienceClaim(c *Claims, name string) ([]string, error) {
+	if c.raw == nil && name == "client_id" { // claims built by hand
+		if c.ClientID == "" {
+			return nil, missingAudience(name)
+		}
+		return []string{c.ClientID}, nil
+	}
+	var raw json.RawMessage
+	ok, err := c.Claim(name, &raw)
+	if err != nil {
+		return nil, newError(ErrInvalidToken, ErrMalformed, err).at(RuleAud)
+	}
+	if !ok {
+		return nil, missingAudience(name)
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil, newError(ErrInvalidToken, ErrMalformed, fmt.Errorf("%q is not a string or an array of strings", name)).at(RuleAud)
+	}
+	return many, nil
+}
+
+func missingAudience(name string) *Error {
+	return newError(ErrInvalidToken, ErrMissingClaim, fmt.Errorf("no %q claim", name)).at(RuleAud)
+}
+
+// errKeyIssuer refuses a token signed with a key its JWK Set publishes for
+// another issuer.
+var errKeyIssuer = newError(ErrInvalidToken, ErrKeyMismatch, nil)
+
+// issuerMatches reports whether a token with claims c may be verified with
+// k, whose JWK names the issuer it signs for: Entra ID's keys carry
+// "issuer", a template when the key set serves every tenant, and the token's
+// "iss" must be that issuer with the token's "tid" in place of
+// [TenantPlaceholder].
+func (k *Key) issuerMatches(c *Claims) bool {
+	tmpl, err := parseTemplate(k.issuer)
+	if err != nil {
+		return k.issuer == c.Issuer
+	}
+	tenant, ok := tmpl.match(c.Issuer)
+	if !ok {
+		return false
+	}
+	var tid string
+	if found, err := c.Claim("tid", &tid); err != nil || (found && tid != tenant) {
+		return false
+	}
+	return true
+}
