@@ -78,8 +78,8 @@ var checkOrder = [...][]Rule{
 // without keys, or an opaque token, introspection instead of key and
 // signature; then, for a sender-constrained token or one presented with a
 // DPoP proof or a client certificate, the binding checks ([RuleCnf], the
-// DPoP proof's, [RuleX5t]); the issuer's own checks ([RuleValidators]);
-// the scope last. A refusal's [Error.Rule] is one
+// DPoP proof's, [RuleX5t]); the issuers' own checks ([RuleValidators]),
+// when one has [Issuer.Validators]; the scope last. A refusal's [Error.Rule] is one
 // of them, and every check before it passed. The slice is the caller's.
 func (v *Validator) Checks(cred *Credentials) []Rule {
 	p, _ := presented(cred)
@@ -100,6 +100,9 @@ func (v *Validator) Checks(cred *Credentials) []Rule {
 	}
 	if cert || (bound && c.Confirmation.X5TS256 != "") {
 		out = append(out, RuleX5t)
+	}
+	if !v.validators {
+		tail = tail[1:] // no issuer has checks of its own
 	}
 	return append(out, tail...)
 }

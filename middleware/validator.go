@@ -158,6 +158,7 @@ type Validator struct {
 	introspector *issuer         // the first issuer with an Introspector, if any
 	opaque       opaqueRoutes    // every issuer with an Introspector
 	misconf      misconfigLog
+	validators   bool // an issuer has Validators
 	anyAlg       map[string]bool
 	skew         time.Duration
 	maxSize      int
@@ -208,6 +209,7 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 			return nil, fmt.Errorf("middleware: issuer %q configured twice", is.URL)
 		}
 		v.issuers = append(v.issuers, is)
+		v.validators = v.validators || len(is.Validators) > 0
 		if is.Tenants != nil {
 			ti, err := newTenantIssuer(is, tenantKeysConfig(cfg), v.clock)
 			if err != nil {
