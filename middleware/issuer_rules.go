@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The provider-specific rules an [Issuer] may set beyond the registered
@@ -102,8 +103,13 @@ var errKeyIssuer = newError(ErrInvalidToken, ErrKeyMismatch, nil)
 // k, whose JWK names the issuer it signs for: Entra ID's keys carry
 // "issuer", a template when the key set serves every tenant, and the token's
 // "iss" must be that issuer with the token's "tid" in place of
-// [TenantPlaceholder].
+// [TenantPlaceholder]. The rule applies to tokens of the key's own origin
+// (scheme and host): Entra ID's v1.0 tokens ("iss" on sts.windows.net) are
+// signed with the keys that name its login.microsoftonline.com issuer.
 func (k *Key) issuerMatches(c *Claims) bool {
+	if origin(k.issuer) != origin(c.Issuer) {
+		return true
+	}
 	tmpl, err := parseTemplate(k.issuer)
 	if err != nil {
 		return k.issuer == c.Issuer
@@ -117,4 +123,18 @@ func (k *Key) issuerMatches(c *Claims) bool {
 		return false
 	}
 	return true
+}
+
+// origin returns the scheme and host of an http(s) URL, "" for anything else.
+func origin(u string) string {
+	rest, ok := strings.CutPrefix(u, "https://")
+	scheme := "https://"
+	if !ok {
+		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
+			return ""
+		}
+		scheme = "http://"
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + strings.ToLower(host)
 }
