@@ -181,3 +181,56 @@ func TestPresetFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestPresetRefusals: each preset refuses the tokens its provider issues
+// beside access tokens, and tokens for another tenant, client or audience.
+func TestPresetRefusals(t *testing.T) {
+	fx := loadFixtures(t)
+	for _, tc := range []struct {
+		name    string
+		fixture string
+		claims  map[string]any
+		header  map[string]any
+		jwk     map[string]any
+		reason  error
+		hint    string // in the Misconfiguration's hint, when one is expected
+	}{
+		{name: "cognito ID token", fixture: "cognito", claims: map[string]any{"token_use": "id", "aud": "1example23456789", "client_id": nil}, reason: middleware.ErrMissingClaim},
+		{name: "cognito token_use id", fixture: "cognito", claims: map[string]any{"token_use": "id"}, reason: middleware.ErrClaimRejected},
+		{name: "cognito another app client", fixture: "cognito", claims: map[string]any{"client_id": "other-client"}, reason: middleware.ErrAudienceMismatch},
+		{name: "cognito typed JWT", fixture: "cognito", header: map[string]any{"typ": "JWT"}, reason: middleware.ErrWrongType},
+		{name: "keycloak ID token", fixture: "keycloak", claims: map[string]any{"typ": "ID", "aud": "orders-api"}, reason: middleware.ErrClaimRejected},
+		{name: "keycloak refresh token", fixture: "keycloak", claims: map[string]any{"typ": "Refresh"}, reason: middleware.ErrClaimRejected},
+		{name: "keycloak aud only account", fixture: "keycloak", claims: map[string]any{"aud": "account"}, reason: middleware.ErrAudienceMismatch, hint: "Audience mapper"},
+		{name: "entra another tenant's tid", fixture: "entraid-v2", claims: map[string]any{"tid": "00000000-0000-0000-0000-000000000001"}, jwk: map[string]any{"issuer": nil}, reason: middleware.ErrClaimRejected},
+		{name: "entra v1 token for the v2 preset", fixture: "entraid-v2", claims: map[string]any{"ver": "1.0"}, reason: middleware.ErrClaimRejected},
+		{name: "entra v1 issuer for the v2 preset", fixture: "entraid-v2", claims: map[string]any{"iss": "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/"}, reason: middleware.ErrIssuerMismatch, hint: "accessTokenAcceptedVersion"},
+		{name: "entra key of another issuer", fixture: "entraid-v2", jwk: map[string]any{"issuer": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0"}, reason: middleware.ErrKeyMismatch, hint: "another issuer"},
+		{name: "entra key template, tid of another tenant", fixture: "entraid-v2", claims: map[string]any{"tid": "00000000-0000-0000-0000-000000000001"}, jwk: map[string]any{"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"}, reason: middleware.ErrKeyMismatch},
+		{name: "entra Application ID URI for a v2 token", fixture: "entraid-v2", claims: map[string]any{"aud": "api://contoso-orders"}, reason: middleware.ErrAudienceMismatch, hint: "application ID"},
+		{name: "auth0 userinfo audience only", fixture: "auth0", claims: map[string]any{"aud": "https://example-tenant.us.auth0.com/userinfo"}, reason: middleware.ErrAudienceMismatch},
+		{name: "auth0 issuer without trailing slash", fixture: "auth0", claims: map[string]any{"iss": "https://example-tenant.us.auth0.com"}, reason: middleware.ErrIssuerMismatch, hint: "trailing slash"},
+		{name: "okta org server token", fixture: "okta", header: map[string]any{"typ": "application/okta-internal-at+jwt"}, reason: middleware.ErrWrongType, hint: "org authorization server"},
+		{name: "okta another audience", fixture: "okta", claims: map[string]any{"aud": "api://other"}, reason: middleware.ErrAudienceMismatch},
+		{name: "firebase no sub", fixture: "firebase", claims: map[string]any{"sub": ""}, reason: middleware.ErrClaimRejected},
+		{name: "firebase another project", fixture: "firebase", claims: map[string]any{"aud": "other-project"}, reason: middleware.ErrAudienceMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := *fx[tc.fixture]
+			f.JWK = maps.Clone(f.JWK)
+			if f.JWK == nil {
+				f.JWK = map[string]any{}
+			}
+			maps.Copy(f.JWK, tc.jwk)
+			_, err := f.validator(t, f.preset(t)).Validate(context.Background(), f.token(t, tc.claims, tc.header))
+			if !errors.Is(err, tc.reason) || !errors.Is(err, middleware.ErrInvalidToken) {
+				t.Fatalf("Validate = %v, want invalid_token %v", err, tc.reason)
+			}
+			if tc.hint != "" {
+				if m := middleware.MisconfigurationOf(err); m == nil || !strings.Contains(m.Hint, tc.hint) {
+					t.Errorf("hint = %+v, want one with %q", m, tc.hint)
+				}
+			}
+		})
+	}
+}
