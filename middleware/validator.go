@@ -210,6 +210,9 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 		}
 		v.issuers = append(v.issuers, is)
 		v.validators = v.validators || len(is.Validators) > 0
+		for a := range is.algs {
+			v.anyAlg[a] = true
+		}
 		if is.Tenants != nil {
 			ti, err := newTenantIssuer(is, tenantKeysConfig(cfg), v.clock)
 			if err != nil {
@@ -224,9 +227,6 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 			v.introspector = is
 		}
 		v.byURL[is.URL] = is
-		for a := range is.algs {
-			v.anyAlg[a] = true
-		}
 	}
 	if len(v.issuers) == 1 && len(v.templates) == 0 {
 		v.single = v.issuers[0]
