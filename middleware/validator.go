@@ -382,8 +382,8 @@ func (v *Validator) reportMisconfiguration(ctx context.Context, err error) {
 	if v.hooks == nil || v.hooks.Misconfigured == nil {
 		return
 	}
-	if e, ok := err.(*Error); ok {
-		if m, ok := e.Err.(*Misconfiguration); ok {
+	if e, ok := err.(*Error); ok && e.Err != nil {
+		if m := MisconfigurationOf(e.Err); m != nil {
 			v.misconf.report(ctx, v.hooks, m)
 		}
 	}
