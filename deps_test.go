@@ -21,7 +21,7 @@ var allowedRoots = []string{"golang.org/x/", "github.com/lestrrat-go/"}
 
 // forbidden returns which framework an import path belongs to, or "": any
 // path element named gin or echo (or gin-…, echo-…), or mentioning grpc or
-// protobuf.
+// protobuf, or the Model Context Protocol SDK (github.com/modelcontextprotocol).
 func forbidden(importPath string) string {
 	for _, elem := range strings.Split(importPath, "/") {
 		switch {
@@ -33,6 +33,8 @@ func forbidden(importPath string) string {
 			return "grpc"
 		case strings.Contains(elem, "protobuf"):
 			return "protobuf"
+		case elem == "modelcontextprotocol" || elem == "mcp-go":
+			return "mcp"
 		}
 	}
 	return ""
@@ -40,20 +42,24 @@ func forbidden(importPath string) string {
 
 func TestForbidden(t *testing.T) {
 	for path, want := range map[string]string{
-		"github.com/gin-gonic/gin":                  "gin",
-		"github.com/gin-gonic/gin/binding":          "gin",
-		"github.com/labstack/echo/v4":               "echo",
-		"github.com/labstack/echo-contrib/jaegertr": "echo",
-		"google.golang.org/grpc":                    "grpc",
-		"github.com/grpc-ecosystem/go-grpc-mw/v2":   "grpc",
-		"google.golang.org/protobuf/proto":          "protobuf",
-		"github.com/golang/protobuf/proto":          "protobuf",
-		"github.com/gogo/protobuf":                  "protobuf",
-		"github.com/lestrrat-go/jwx/v3/jwk":         "",
-		"golang.org/x/sync/singleflight":            "",
-		"github.com/rsguard/rsguard/middleware":     "",
-		"github.com/example/origin/login/engine":    "",
-		"github.com/example/echoes":                 "",
+		"github.com/gin-gonic/gin":                     "gin",
+		"github.com/gin-gonic/gin/binding":             "gin",
+		"github.com/labstack/echo/v4":                  "echo",
+		"github.com/labstack/echo-contrib/jaegertr":    "echo",
+		"google.golang.org/grpc":                       "grpc",
+		"github.com/grpc-ecosystem/go-grpc-mw/v2":      "grpc",
+		"google.golang.org/protobuf/proto":             "protobuf",
+		"github.com/golang/protobuf/proto":             "protobuf",
+		"github.com/gogo/protobuf":                     "protobuf",
+		"github.com/modelcontextprotocol/go-sdk":       "mcp",
+		"github.com/modelcontextprotocol/go-sdk/mcp":   "mcp",
+		"github.com/mark3labs/mcp-go/server":           "mcp",
+		"github.com/rsguard/rsguard/adapters/mcpguard": "",
+		"github.com/lestrrat-go/jwx/v3/jwk":            "",
+		"golang.org/x/sync/singleflight":               "",
+		"github.com/rsguard/rsguard/middleware":        "",
+		"github.com/example/origin/login/engine":       "",
+		"github.com/example/echoes":                    "",
 	} {
 		if got := forbidden(path); got != want {
 			t.Errorf("forbidden(%q) = %q, want %q", path, got, want)
@@ -81,7 +87,7 @@ func goCmd(t *testing.T, args ...string) []byte {
 }
 
 // TestDeps fails if any package of the root module, or any of their tests,
-// imports gin, echo, grpc or protobuf.
+// imports gin, echo, grpc, protobuf or the MCP SDK.
 func TestDeps(t *testing.T) {
 	out := goCmd(t, "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	n := 0

@@ -205,6 +205,12 @@ func claimAttacks(tb testing.TB, k *testKey, evil *testKey) []attack {
 		{"RFC 7519 §4 case-twin custom claim", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"role":"user","ROLE":"admin",`, 1))), ErrMalformed},
 		{"RFC 7519 §4 escaped twin custom claim", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"role":"user","\u0052OLE":"admin",`, 1))), ErrMalformed},
 		{"RFC 7519 §4.1.3 aud empty array", k.mint(nil, map[string]any{"aud": []string{}}), ErrMissingClaim},
+		{"RFC 9449 §7.1 DPoP-bound token as bearer", k.mint(nil, map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}), ErrSenderConstrained},
+		{"RFC 8705 §3.1 certificate-bound token without a certificate", k.mint(nil, map[string]any{"cnf": map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}), ErrSenderConstrained},
+		{"RFC 7800 §3.1 cnf of an unverified method", k.mint(nil, map[string]any{"cnf": map[string]any{"jwk": jwkOf(evil)}}), ErrSenderConstrained},
+		{"RFC 7800 §3.1 empty cnf", k.mint(nil, map[string]any{"cnf": map[string]any{}}), ErrSenderConstrained},
+		{"RFC 7800 §3.1 cnf not an object", k.mint(nil, map[string]any{"cnf": "jkt"}), ErrMalformed},
+		{"RFC 7800 §3.1 case-twin cnf", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"cnf":{"kid":"a"},"CNF":{"kid":"b"},`, 1))), ErrMalformed},
 	}
 }
 
@@ -247,8 +253,17 @@ func TestAttackTokens(t *testing.T) {
 			wantRefused(t, a.token, err, a.reason)
 		})
 	}
-	if n := v.cache.len(); n != 0 {
-		t.Errorf("after the attacks the cache holds %d entries, want 0", n)
+	// A sender-constrained token is valid: its claims are cached and its
+	// binding is checked on every request, cache hit or not (the second
+	// validate above). Every other refusal is never cached.
+	bound := 0
+	for _, a := range attacks {
+		if a.reason == ErrSenderConstrained {
+			bound++
+		}
+	}
+	if n := v.cache.len(); n != bound {
+		t.Errorf("after the attacks the cache holds %d entries, want %d (the bound tokens)", n, bound)
 	}
 }
 
@@ -331,6 +346,11 @@ func introspectionAttacks() []introspectionAttack {
 		{"RFC 7662 §2.2 token_type refresh_token", with(`"token_type":"refresh_token","aud":"` + testAudience + `"`), ErrWrongType},
 		{"RFC 7519 §4 duplicate custom member", with(`"role":"user","role":"admin","aud":"` + testAudience + `"`), ErrMalformed},
 		{"RFC 7519 §4 case-twin custom member", with(`"role":"user","ROLE":"admin","aud":"` + testAudience + `"`), ErrMalformed},
+		{"RFC 9449 §6.2 token_type DPoP as bearer", with(`"token_type":"DPoP","cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"},"aud":"` + testAudience + `"`), ErrSenderConstrained},
+		{"RFC 9449 §6.2 token_type DPoP without cnf", with(`"token_type":"DPoP","aud":"` + testAudience + `"`), ErrSenderConstrained},
+		{"RFC 9449 §6.2 cnf.jkt without token_type", with(`"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"},"aud":"` + testAudience + `"`), ErrSenderConstrained},
+		{"RFC 8705 §3.2 cnf x5t#S256 without a certificate", with(`"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"},"aud":"` + testAudience + `"`), ErrSenderConstrained},
+		{"RFC 7800 §3.1 cnf of an unverified method", with(`"cnf":{"jwk":{"kty":"EC"}},"aud":"` + testAudience + `"`), ErrSenderConstrained},
 	}
 }
 

@@ -196,7 +196,7 @@ func (v *Validator) bindScheme(ctx context.Context, c *Claims, mode DPoPMode, p 
 		// token_type DPoP without "cnf.jkt": nothing to check the proof against.
 		return newError(ErrInvalidToken, ErrSenderConstrained, errors.New("no \"cnf.jkt\""))
 	}
-	return v.dpop.checkProof(ctx, c.Confirmation.JKT, p.token, cred)
+	return v.dpop.checkProof(ctx, c.Confirmation.JKT, p.token, c.ath, cred)
 }
 
 // confirmationKnown reports whether every member of cnf is one rsguard

@@ -35,6 +35,7 @@ type Claims struct {
 
 	raw  []byte    // the whole JSON object
 	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
+	ath  string    // base64url(SHA-256(token)) of the one JWT these claims came from, if DPoP-bound; see bindToken
 	seen int       // the registered members present in raw (seenIss…), when raw is set
 }
 

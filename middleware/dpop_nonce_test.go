@@ -64,7 +64,7 @@ func TestDPoPNonce(t *testing.T) {
 			}
 		})
 	}
-	if s := fmt.Sprintf("%v %+v %#v %+v %#v", key, key, key, DPoPConfig{Nonce: key}, &Config{DPoP: DPoPConfig{Nonce: key}}); strings.Contains(s, string(secret)) || strings.Contains(s, fmt.Sprint([]byte(secret))) {
+	if s := fmt.Sprintf("%v %+v %#v %+v %#v %v %+v %#v", key, key, key, DPoPConfig{Nonce: key}, &Config{DPoP: DPoPConfig{Nonce: key}}, v, v, v); strings.Contains(s, string(secret)) || strings.Contains(s, fmt.Sprint([]byte(secret))) || strings.Contains(s, fmt.Sprintf("%#v", []byte(secret))) {
 		t.Errorf("the nonce key prints its secret: %s", s)
 	}
 	if _, err := NewNonceKey(secret[:31], 0); err == nil {

@@ -43,7 +43,7 @@ const maxJTI = 256
 // the replay store (§11.1). The cheap checks come first; the proof is
 // recorded as used only once everything else holds, so that nobody can use
 // up a client's quota in the replay store without its private key.
-func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *Credentials) error {
+func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token, knownAth string, cred *Credentials) error {
 	switch {
 	case cred == nil || cred.Method == "" || cred.URI == "":
 		return errNoRequestURI // a front door without HTTP semantics (gRPC)
@@ -62,7 +62,7 @@ func (d *dpopVerifier) checkProof(ctx context.Context, jkt, token string, cred *
 		return err
 	}
 	now := d.now()
-	if err := d.checkProofClaims(&pc, token, cred, now); err != nil {
+	if err := d.checkProofClaims(&pc, token, knownAth, cred, now); err != nil {
 		return err
 	}
 	if !j.verify(key) {
@@ -208,7 +208,7 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 }
 
 // checkProofClaims checks htm, htu, iat, ath and the nonce.
-func (d *dpopVerifier) checkProofClaims(pc *proofClaims, token string, cred *Credentials, now time.Time) error {
+func (d *dpopVerifier) checkProofClaims(pc *proofClaims, token, knownAth string, cred *Credentials, now time.Time) error {
 	if pc.htm != cred.Method {
 		return errProofMethod // methods are case-sensitive (RFC 9110 §9.1)
 	}
@@ -219,7 +219,7 @@ func (d *dpopVerifier) checkProofClaims(pc *proofClaims, token string, cred *Cre
 	if iat.Before(now.Add(-d.window-d.skew)) || iat.After(now.Add(d.skew)) {
 		return errProofTime
 	}
-	if !checkAth(pc.ath, token) {
+	if !checkAth(pc.ath, token, knownAth) {
 		return errProofAth
 	}
 	if d.nonce != nil && !d.nonce.valid(pc.nonce, now) {
@@ -228,9 +228,23 @@ func (d *dpopVerifier) checkProofClaims(pc *proofClaims, token string, cred *Cre
 	return nil
 }
 
+// bindToken records, on the claims of a DPoP-bound JWT, the "ath" of its
+// token, so that the proofs presented with the cached token need no hash of
+// it. These claims are only ever returned for this token: the token cache
+// hands them out on an exact match only.
+func (c *Claims) bindToken(token string) {
+	if c.dpopBound() {
+		sum := sha256.Sum256(bytesOf(token))
+		c.ath = b64.EncodeToString(sum[:])
+	}
+}
+
 // checkAth checks "ath" = base64url(SHA-256(token)) (RFC 9449 §4.2), in
-// constant time.
-func checkAth(ath, token string) bool {
+// constant time; known is the token's when already computed.
+func checkAth(ath, token, known string) bool {
+	if known != "" {
+		return equalConstantTime(ath, known)
+	}
 	sum := sha256.Sum256(bytesOf(token))
 	var enc [43]byte
 	b64.Encode(enc[:], sum[:])

@@ -24,7 +24,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // WriteError answers err: the status of [Status]; WWW-Authenticate as
 // [Challenge] builds it with the guard's realm (none for 503) and, when the
 // guard accepts DPoP, a DPoP challenge beside it (RFC 9449 §7.1) and the
-// DPoP-Nonce header for requests that use DPoP; Cache-Control:
+// DPoP-Nonce header for requests that use DPoP; for 401 and 403, the
+// resource_metadata of [GuardConfig.Metadata] in every challenge; Cache-Control:
 // no-store; for 503 a Retry-After of [GuardConfig.RetryAfter]; then the body
 // of [GuardConfig.ErrorHandler], if set, else none.
 func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -43,6 +44,7 @@ func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (g *Guard) setHeaders(h http.Header, e *Error, status int, dpop dpopUse) {
 	g.setChallenges(h, e, dpop)
+	g.addResourceMetadata(h, status)
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", g.retryAfter)

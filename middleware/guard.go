@@ -85,6 +85,12 @@ type GuardConfig struct {
 	// §3), in place of the peer's own TLS certificate. Default none: those
 	// headers are ignored, whoever sends them.
 	TrustedProxies []netip.Prefix
+	// Metadata, when set, describes this protected resource (RFC 9728 §2):
+	// [Guard.MetadataHandler] serves the document at [Guard.MetadataPath],
+	// and every 401 and 403 challenge carries its URL in a resource_metadata
+	// attribute (§5.1), so that clients find the authorization server.
+	// Default nil: no document, no attribute.
+	Metadata *ResourceMetadata
 }
 
 // Guard protects net/http handlers with a [Validator]: it takes the access
@@ -105,6 +111,7 @@ type Guard struct {
 	mode       DPoPMode
 	dpopPrefix string // `DPoP realm="…"`
 	proxy      proxyConfig
+	md         *metadata // nil without GuardConfig.Metadata
 }
 
 // NewGuard returns a guard that validates tokens with v. cfg may be nil.
@@ -119,6 +126,11 @@ func NewGuard(v *Validator, cfg *GuardConfig) (*Guard, error) {
 		return nil, err
 	}
 	g.v = v
+	if cfg != nil && cfg.Metadata != nil {
+		if g.md, err = g.newMetadata(cfg.Metadata); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 

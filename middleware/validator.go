@@ -486,6 +486,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
 		return nil, is, false, err
 	}
+	c.bindToken(token)
 	if v.cache != nil {
 		v.cache.put(token, c, key, v.validFrom(c), c.ExpiresAt.Add(v.skew), now)
 	}

@@ -92,6 +92,23 @@ func TestFrontDoorEcho(t *testing.T) {
 	}
 }
 
+// TestFrontDoorEchoMetadata runs the metadata variant of the shared table:
+// a guard publishing protected resource metadata adds resource_metadata to
+// its 401 and 403 challenges (RFC 9728 §5.1), through Echo exactly as
+// through net/http.
+func TestFrontDoorEchoMetadata(t *testing.T) {
+	f := guardtest.New(t)
+	e := newEcho(t)
+	e.GET("/orders", subject, echoguard.Require(newGuard(t, f.Validator, guardtest.MetadataConfig()), guardtest.Requirement))
+	url := serve(t, e) + "/orders"
+	for _, c := range f.MetadataCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}
+
 // TestSkipper checks Echo's Skipper convention: a skipped request reaches the
 // handler without a token and without claims; the others are still guarded.
 func TestSkipper(t *testing.T) {

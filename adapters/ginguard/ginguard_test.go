@@ -87,6 +87,23 @@ func TestFrontDoorGin(t *testing.T) {
 	}
 }
 
+// TestFrontDoorGinMetadata runs the metadata variant of the shared table:
+// a guard publishing protected resource metadata adds resource_metadata to
+// its 401 and 403 challenges (RFC 9728 §5.1), through Gin exactly as through
+// net/http.
+func TestFrontDoorGinMetadata(t *testing.T) {
+	f := guardtest.New(t)
+	r := gin.New()
+	r.GET("/orders", ginguard.Require(newGuard(t, f.Validator, guardtest.MetadataConfig()), guardtest.Requirement), subject)
+	url := serve(t, r) + "/orders"
+	for _, c := range f.MetadataCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
+	}
+}
+
 // TestStatusIsFinal checks that the guard's answer is written when the
 // chain aborts: a middleware around it that sets another status after
 // c.Next cannot change it.

@@ -71,11 +71,6 @@ func (b *bindingFlags) check() error {
 	return nil
 }
 
-// active reports whether binding checks are asked for or needed.
-func (b *bindingFlags) active(v *tokenView) bool {
-	return b.proof != "" || b.cert != nil || (v.claims != nil && v.claims.Confirmation != nil)
-}
-
 // credentials presents tok as a front door would: with the DPoP scheme and
 // the proof when --dpop is given, else as a bearer token.
 func (b *bindingFlags) credentials(tok string) *middleware.Credentials {

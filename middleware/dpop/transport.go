@@ -67,7 +67,9 @@ type Transport struct {
 // RoundTrip signs a proof for req and sends it, retrying once with the
 // server's nonce when asked to. It does not modify req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	out, sent, err := t.prepare(req, req.Body)
+	origin := originOf(req.URL)
+	sent := t.nonces.get(origin)
+	out, err := t.prepare(req, req.Body, sent)
 	if err != nil {
 		closeBody(req)
 		return nil, err
@@ -76,7 +78,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	origin := originOf(req.URL)
 	nonce := resp.Header.Get("DPoP-Nonce")
 	if nonce == "" {
 		return resp, nil
@@ -91,7 +92,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out, _, err = t.prepare(req, body); err != nil {
+	// The retry carries the nonce of this answer, not the cache's: another
+	// request's older answer may have set the cache since.
+	if out, err = t.prepare(req, body, nonce); err != nil {
 		body.Close()
 		return nil, err
 	}
@@ -99,28 +102,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // prepare returns a copy of req with body, the Authorization of Token if
-// needed, and a new proof; and the nonce the proof carries.
-func (t *Transport) prepare(req *http.Request, body io.ReadCloser) (*http.Request, string, error) {
+// needed, and a new proof carrying nonce ("" for none).
+func (t *Transport) prepare(req *http.Request, body io.ReadCloser, nonce string) (*http.Request, error) {
 	if t.Key == nil {
-		return nil, "", errors.New("dpop: Transport has no Key")
+		return nil, errors.New("dpop: Transport has no Key")
 	}
 	out := req.Clone(req.Context())
 	out.Body = body
 	token, err := t.token(out)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	nonce := t.nonces.get(originOf(req.URL))
 	c := Claims{Method: req.Method, URI: targetURI(req.URL), AccessToken: token, Nonce: nonce}
 	if t.Now != nil {
 		c.IssuedAt = t.Now()
 	}
 	proof, err := t.Key.Sign(c)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	out.Header.Set("DPoP", proof)
-	return out, nonce, nil
+	return out, nil
 }
 
 // token sets the Authorization of Token when out has none, and returns the

@@ -37,6 +37,15 @@ func TestResponsesGolden(t *testing.T) {
 		ErrorHandler: middleware.ProblemDetails, RetryAfter: 1500 * time.Millisecond,
 	}).Protect(htEcho))
 	admin := f.token(t, "orders:read admin", nil)
+	withMetadata := htServe(t, htGuard(t, f.v, &middleware.GuardConfig{
+		Metadata: &middleware.ResourceMetadata{Resource: htAudience + "/orders"},
+	}).Require(req, htEcho))
+	withMetadataProblem := htServe(t, htGuard(t, f.v, &middleware.GuardConfig{
+		ErrorHandler: middleware.ProblemDetails, Metadata: &middleware.ResourceMetadata{Resource: htAudience},
+	}).Require(req, htEcho))
+	withMetadataDown := htServe(t, htGuard(t, down.v, &middleware.GuardConfig{
+		Metadata: &middleware.ResourceMetadata{Resource: htAudience},
+	}).Protect(htEcho))
 
 	tests := []struct {
 		name   string
@@ -65,6 +74,15 @@ func TestResponsesGolden(t *testing.T) {
 		{"realm_escaped", func() string { return realm.URL }, "/", []string{"Authorization", "Bearer " + expired}, 401},
 		{"unavailable", func() string { return unavailable.URL }, "/", []string{"Authorization", "Bearer " + good}, 503},
 		{"unavailable_problem", func() string { return unavailableProblem.URL }, "/", []string{"Authorization", "Bearer " + good}, 503},
+		// RFC 9728 §5.1: resource_metadata in every 401 and 403 challenge.
+		{"metadata_missing_token", func() string { return withMetadata.URL }, "/", nil, 401},
+		{"metadata_other_scheme", func() string { return withMetadata.URL }, "/", []string{"Authorization", "Basic YWxpY2U6c2VjcmV0"}, 401},
+		{"metadata_expired", func() string { return withMetadata.URL }, "/", []string{"Authorization", "Bearer " + expired}, 401},
+		{"metadata_insufficient_scope", func() string { return withMetadata.URL }, "/", []string{"Authorization", "Bearer " + good}, 403},
+		{"metadata_malformed_header", func() string { return withMetadata.URL }, "/", []string{"Authorization", "Bearer two tokens"}, 400},
+		{"metadata_ok", func() string { return withMetadata.URL }, "/", []string{"Authorization", "Bearer " + admin}, 200},
+		{"metadata_problem_insufficient_scope", func() string { return withMetadataProblem.URL }, "/", []string{"Authorization", "Bearer " + good}, 403},
+		{"metadata_unavailable", func() string { return withMetadataDown.URL }, "/", []string{"Authorization", "Bearer " + good}, 503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
