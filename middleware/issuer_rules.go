@@ -118,11 +118,27 @@ func (k *Key) issuerMatches(c *Claims) bool {
 	if !ok {
 		return false
 	}
+	return tidIs(c, tenant)
+}
+
+// tidIs reports whether c's "tid", when present, is tenant.
+func tidIs(c *Claims, tenant string) bool {
 	var tid string
-	if found, err := c.Claim("tid", &tid); err != nil || (found && tid != tenant) {
-		return false
+	found, err := c.Claim("tid", &tid)
+	return err == nil && (!found || tid == tenant)
+}
+
+// keyIssuerError is the refusal of a token whose key names another issuer:
+// a misconfiguration when the key's issuer does not fit "iss" at all (the
+// key source is another issuer's), a plain refusal when only "tid"
+// disagrees with "iss" (the token's own claims contradict each other).
+func keyIssuerError(is *issuer, k *Key, c *Claims) *Error {
+	if tmpl, err := parseTemplate(k.issuer); err == nil {
+		if tenant, ok := tmpl.match(c.Issuer); ok && !tidIs(c, tenant) {
+			return errKeyIssuer
+		}
 	}
-	return true
+	return misconfigured(errKeyIssuer, keyIssuerHint(is, k.issuer, c.Issuer))
 }
 
 // origin returns the scheme and host of an http(s) URL, "" for anything else.

@@ -34,7 +34,7 @@ type tenantProvider struct {
 	by       map[string]int
 }
 
-func newTenantProvider(t *testing.T, names ...string) *tenantProvider {
+func newTenantProvider(t testing.TB, names ...string) *tenantProvider {
 	t.Helper()
 	p := &tenantProvider{tenants: make(map[string]*oauthtest.Server), by: make(map[string]int)}
 	for _, n := range names {
@@ -83,7 +83,7 @@ func (p *tenantProvider) token(tenant, signer string, claims map[string]any) str
 	return p.tenants[signer].Token(oauthtest.TokenOptions{Claims: c})
 }
 
-func (p *tenantProvider) validator(t *testing.T, tenants middleware.Tenants) *middleware.Validator {
+func (p *tenantProvider) validator(t testing.TB, tenants middleware.Tenants) *middleware.Validator {
 	t.Helper()
 	tenants.JWKSURL = p.srv.URL + "/{tenantid}/keys"
 	tenants.Claim = "tid"
@@ -259,4 +259,48 @@ func TestTenantsConfig(t *testing.T) {
 			t.Errorf("%s: NewValidator = nil error", tc.name)
 		}
 	}
+}
+
+// BenchmarkTenantsValidate: the uncached validation of a tenant's token
+// (template match, tenant lookup in the LRU, its keys) against the same
+// token shape of a single configured issuer.
+func BenchmarkTenantsValidate(b *testing.B) {
+	p := newTenantProvider(b, "t1")
+	ctx := context.Background()
+	b.Run("single-issuer", func(b *testing.B) {
+		as := p.tenants["t1"]
+		keys, err := middleware.NewRemoteKeys(ctx, "", &middleware.RemoteKeysConfig{JWKSURL: as.JWKSURL()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer keys.Close()
+		v, err := middleware.NewValidator(middleware.Issuer{URL: tenantIssuer("t1"), Audiences: []string{oauthtest.DefaultAudience}, Keys: keys},
+			&middleware.Config{CacheSize: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok := p.token("t1", "t1", nil)
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := v.Validate(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("tenant", func(b *testing.B) {
+		tenants := middleware.Tenants{AllowAnyTenant: true, JWKSURL: p.srv.URL + "/{tenantid}/keys", Claim: "tid"}
+		v, err := middleware.NewValidator(middleware.Issuer{URL: tenantTemplate, Audiences: []string{oauthtest.DefaultAudience}, Tenants: &tenants},
+			&middleware.Config{CacheSize: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer v.Close()
+		tok := p.token("t1", "t1", nil)
+		b.ResetTimer()
+		for b.Loop() {
+			if _, err := v.Validate(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -475,7 +475,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 		return nil, is, false, invalid(ErrKeyMismatch)
 	}
 	if key.issuer != "" && !key.issuerMatches(c) {
-		return nil, is, false, misconfigured(errKeyIssuer, keyIssuerHint(is, key.issuer, c.Issuer))
+		return nil, is, false, keyIssuerError(is, key, c)
 	}
 	if !jws.verify(key) {
 		return nil, is, false, invalid(ErrBadSignature)

@@ -194,6 +194,7 @@ func TestPresetRefusals(t *testing.T) {
 		jwk     map[string]any
 		reason  error
 		hint    string // in the Misconfiguration's hint, when one is expected
+		noHint  bool   // the token contradicts itself: no Misconfiguration
 	}{
 		{name: "cognito ID token", fixture: "cognito", claims: map[string]any{"token_use": "id", "aud": "1example23456789", "client_id": nil}, reason: middleware.ErrMissingClaim},
 		{name: "cognito token_use id", fixture: "cognito", claims: map[string]any{"token_use": "id"}, reason: middleware.ErrClaimRejected},
@@ -206,7 +207,7 @@ func TestPresetRefusals(t *testing.T) {
 		{name: "entra v1 token for the v2 preset", fixture: "entraid-v2", claims: map[string]any{"ver": "1.0"}, reason: middleware.ErrClaimRejected},
 		{name: "entra v1 issuer for the v2 preset", fixture: "entraid-v2", claims: map[string]any{"iss": "https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/"}, reason: middleware.ErrIssuerMismatch, hint: "accessTokenAcceptedVersion"},
 		{name: "entra key of another issuer", fixture: "entraid-v2", jwk: map[string]any{"issuer": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0"}, reason: middleware.ErrKeyMismatch, hint: "another issuer"},
-		{name: "entra key template, tid of another tenant", fixture: "entraid-v2", claims: map[string]any{"tid": "00000000-0000-0000-0000-000000000001"}, jwk: map[string]any{"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"}, reason: middleware.ErrKeyMismatch},
+		{name: "entra key template, tid of another tenant", fixture: "entraid-v2", claims: map[string]any{"tid": "00000000-0000-0000-0000-000000000001"}, jwk: map[string]any{"issuer": "https://login.microsoftonline.com/{tenantid}/v2.0"}, reason: middleware.ErrKeyMismatch, noHint: true},
 		{name: "entra Application ID URI for a v2 token", fixture: "entraid-v2", claims: map[string]any{"aud": "api://contoso-orders"}, reason: middleware.ErrAudienceMismatch, hint: "application ID"},
 		{name: "auth0 userinfo audience only", fixture: "auth0", claims: map[string]any{"aud": "https://example-tenant.us.auth0.com/userinfo"}, reason: middleware.ErrAudienceMismatch},
 		{name: "auth0 issuer without trailing slash", fixture: "auth0", claims: map[string]any{"iss": "https://example-tenant.us.auth0.com"}, reason: middleware.ErrIssuerMismatch, hint: "trailing slash"},
@@ -225,6 +226,9 @@ func TestPresetRefusals(t *testing.T) {
 			_, err := f.validator(t, f.preset(t)).Validate(context.Background(), f.token(t, tc.claims, tc.header))
 			if !errors.Is(err, tc.reason) || !errors.Is(err, middleware.ErrInvalidToken) {
 				t.Fatalf("Validate = %v, want invalid_token %v", err, tc.reason)
+			}
+			if m := middleware.MisconfigurationOf(err); tc.noHint && m != nil {
+				t.Errorf("misconfiguration %+v for a token that contradicts itself", m)
 			}
 			if tc.hint != "" {
 				if m := middleware.MisconfigurationOf(err); m == nil || !strings.Contains(m.Hint, tc.hint) {
