@@ -50,6 +50,9 @@ type Tenants struct {
 	// ([NewRemoteKeys]).
 	JWKSURL string
 	// MaxTenants bounds the tenants whose key sources are kept at once.
+	// Size it above the tenants active at once: beyond it, sources are
+	// evicted and remade in turn, and a token whose tenant's source is
+	// closed under it, or over NewTenantsPerMinute, is undecided (503).
 	// Default [DefaultMaxTenants] (100).
 	MaxTenants int
 	// NewTenantsPerMinute bounds how many tenants' key sources are made

@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -303,4 +304,51 @@ func BenchmarkTenantsValidate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTenantsConcurrent: many goroutines validate tokens of five tenants
+// while the LRU, bounded to two, evicts and remakes their key sources. A
+// valid token is never refused (at worst undecided, when its source was
+// closed under it), a cross-tenant one always is, and Close leaves no
+// goroutine behind.
+func TestTenantsConcurrent(t *testing.T) {
+	names := []string{"t1", "t2", "t3", "t4", "t5"}
+	p := newTenantProvider(t, names...)
+	base := jwksGoroutines()
+	v := p.validator(t, middleware.Tenants{AllowAnyTenant: true, MaxTenants: 2, NewTenantsPerMinute: 1000})
+	var wg sync.WaitGroup
+	var accepted, undecided atomic.Int64
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				tenant := names[(g+i)%len(names)]
+				_, err := v.Validate(context.Background(), p.token(tenant, tenant, map[string]any{"jti": fmt.Sprint(g, "-", i)}))
+				switch {
+				case err == nil:
+					accepted.Add(1)
+				case errors.Is(err, middleware.ErrUnavailable):
+					undecided.Add(1)
+				default:
+					t.Errorf("Validate(%s token) = %v, want accepted or undecided", tenant, err)
+					return
+				}
+				if i%10 == 0 {
+					signer := names[(g+i+1)%len(names)]
+					if _, err := v.Validate(context.Background(), p.token(tenant, signer, map[string]any{"jti": fmt.Sprint("x", g, "-", i)})); !errors.Is(err, middleware.ErrInvalidToken) && !errors.Is(err, middleware.ErrUnavailable) {
+						t.Errorf("%s token signed by %s: Validate = %v, want refused", tenant, signer, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted.Load() == 0 {
+		t.Fatalf("no token accepted (%d undecided)", undecided.Load())
+	}
+	t.Logf("%d accepted, %d undecided under eviction churn", accepted.Load(), undecided.Load())
+	v.Close()
+	jwksWaitFor(t, "no key source goroutine after Close", func() bool { return jwksGoroutines() == base })
 }

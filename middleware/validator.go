@@ -31,8 +31,8 @@ func DefaultTypes() []string { return []string{"at+jwt"} }
 // CompatTypes returns, in a new slice, types that accept RFC 9068 tokens and
 // also tokens typed "JWT" or untyped, as issued by authorization servers
 // that predate RFC 9068 (Keycloak, Microsoft Entra ID, Amazon Cognito, Auth0
-// and Okta access tokens are of this kind; Okta org authorization servers
-// use "application/okta-internal-at+jwt", which must be named):
+// and Okta access tokens are of this kind; package middleware/presets has a
+// stricter configuration for each of them):
 //
 //	middleware.Issuer{URL: issuer, Audiences: auds, Keys: keys, Types: middleware.CompatTypes()}
 func CompatTypes() []string { return []string{"at+jwt", "JWT", ""} }
@@ -48,7 +48,8 @@ type Introspector interface {
 
 // Issuer is one trusted authorization server.
 type Issuer struct {
-	// URL is the issuer identifier, compared with "iss" exactly (RFC 9068 §4).
+	// URL is the issuer identifier, compared with "iss" exactly (RFC 9068 §4);
+	// with Tenants, a template holding [TenantPlaceholder].
 	URL string
 	// Audiences lists the audiences this API answers to; a token's "aud" must
 	// contain one of them. Required.
