@@ -21,7 +21,8 @@ type tenantKeys struct {
 	mu       sync.Mutex
 	lru      list.List // of *tenantEntry, most recently used first
 	byTenant map[string]*list.Element
-	window   time.Time // start of the minute that made counts
+	draining map[*tenantSource]struct{} // evicted, closed when their last lookup ends
+	window   time.Time                  // start of the minute that made counts
 	made     int
 	closed   bool
 }
@@ -29,12 +30,64 @@ type tenantKeys struct {
 type tenantEntry struct {
 	tenant string
 	is     *issuer // the base issuer for one tenant: its URL and key source
-	rk     *RemoteKeys
+	src    *tenantSource
+}
+
+// tenantSource is a tenant's [RemoteKeys] as its issuer's [KeySource]. An
+// evicted source is closed when its last lookup in flight ends, so that a
+// request that resolved the tenant before the eviction still gets its key;
+// a lookup on a source already closed resolves the tenant again.
+type tenantSource struct {
+	k       *tenantKeys
+	tenant  string
+	iss     string
+	rk      *RemoteKeys
+	refs    int  // lookups in flight; guarded by k.mu
+	evicted bool // out of the list; guarded by k.mu
+	closed  bool // guarded by k.mu
+}
+
+// LookupKey implements [KeySource].
+func (s *tenantSource) LookupKey(ctx context.Context, kid string) (*Key, error) {
+	s.k.mu.Lock()
+	if s.closed {
+		s.k.mu.Unlock()
+		is, err := s.k.issuer(s.tenant, s.iss)
+		if err != nil {
+			return nil, err
+		}
+		if is.Keys.(*tenantSource) == s {
+			return nil, errTenantsClosed
+		}
+		return is.Keys.LookupKey(ctx, kid)
+	}
+	s.refs++
+	s.k.mu.Unlock()
+	key, err := s.rk.LookupKey(ctx, kid)
+	s.k.mu.Lock()
+	s.refs--
+	closeNow := s.releaseLocked()
+	s.k.mu.Unlock()
+	if closeNow {
+		s.rk.Close()
+	}
+	return key, err
+}
+
+// releaseLocked reports whether s is to be closed now: evicted, and no
+// lookup in flight.
+func (s *tenantSource) releaseLocked() bool {
+	if s.evicted && s.refs == 0 && !s.closed {
+		s.closed = true
+		delete(s.k.draining, s)
+		return true
+	}
+	return false
 }
 
 func newTenantKeys(ti *tenantIssuer, rkc *RemoteKeysConfig, now func() time.Time) *tenantKeys {
 	k := &tenantKeys{base: ti, now: now, max: ti.Tenants.MaxTenants, perMin: ti.Tenants.NewTenantsPerMinute,
-		byTenant: make(map[string]*list.Element)}
+		byTenant: make(map[string]*list.Element), draining: make(map[*tenantSource]struct{})}
 	if rkc != nil {
 		k.rkc = *rkc
 	}
@@ -68,7 +121,12 @@ func (k *tenantKeys) issuer(tenant, iss string) (*issuer, error) {
 		if k.lru.Len() > k.max {
 			old := k.lru.Remove(k.lru.Back()).(*tenantEntry)
 			delete(k.byTenant, old.tenant)
-			evicted = old.rk
+			old.src.evicted = true
+			if old.src.releaseLocked() {
+				evicted = old.src.rk
+			} else {
+				k.draining[old.src] = struct{}{}
+			}
 		}
 	}
 	k.mu.Unlock()
@@ -102,11 +160,12 @@ func (k *tenantKeys) makeLocked(tenant, iss string) (*tenantEntry, error) {
 		return nil, Unavailable(ErrKeysUnavailable, err)
 	}
 	k.made++
+	src := &tenantSource{k: k, tenant: tenant, iss: iss, rk: rk}
 	is := *k.base.issuer
 	is.Issuer.URL = iss
-	is.Keys = rk
+	is.Keys = src
 	is.Tenants = nil
-	return &tenantEntry{tenant: tenant, is: &is, rk: rk}, nil
+	return &tenantEntry{tenant: tenant, is: &is, src: src}, nil
 }
 
 // len returns how many tenants have a key source.
@@ -116,15 +175,24 @@ func (k *tenantKeys) len() int {
 	return k.lru.Len()
 }
 
-// Close closes every tenant's key source; later tokens of a tenant are
-// answered ErrUnavailable.
+// Close closes every tenant's key source, evicted ones with lookups in
+// flight included; later tokens of a tenant are answered ErrUnavailable.
 func (k *tenantKeys) Close() error {
 	k.mu.Lock()
 	k.closed = true
 	var sources []*RemoteKeys
 	for el := k.lru.Front(); el != nil; el = el.Next() {
-		sources = append(sources, el.Value.(*tenantEntry).rk)
+		src := el.Value.(*tenantEntry).src
+		src.evicted, src.closed = true, true
+		sources = append(sources, src.rk)
 	}
+	for src := range k.draining {
+		if !src.closed {
+			src.closed = true
+			sources = append(sources, src.rk)
+		}
+	}
+	clear(k.draining)
 	k.lru.Init()
 	clear(k.byTenant)
 	k.mu.Unlock()

@@ -51,8 +51,9 @@ type Tenants struct {
 	JWKSURL string
 	// MaxTenants bounds the tenants whose key sources are kept at once.
 	// Size it above the tenants active at once: beyond it, sources are
-	// evicted and remade in turn, and a token whose tenant's source is
-	// closed under it, or over NewTenantsPerMinute, is undecided (503).
+	// evicted and remade in turn (each remade source fetches its keys
+	// again, within NewTenantsPerMinute). An evicted source is closed once
+	// the lookups that were using it end.
 	// Default [DefaultMaxTenants] (100).
 	MaxTenants int
 	// NewTenantsPerMinute bounds how many tenants' key sources are made

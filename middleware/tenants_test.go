@@ -308,9 +308,9 @@ func BenchmarkTenantsValidate(b *testing.B) {
 
 // TestTenantsConcurrent: many goroutines validate tokens of five tenants
 // while the LRU, bounded to two, evicts and remakes their key sources. A
-// valid token is never refused (at worst undecided, when its source was
-// closed under it), a cross-tenant one always is, and Close leaves no
-// goroutine behind.
+// valid token is always accepted — a source evicted while a lookup uses it
+// closes when the lookup ends — a cross-tenant one always refused, and Close
+// leaves no goroutine behind.
 func TestTenantsConcurrent(t *testing.T) {
 	names := []string{"t1", "t2", "t3", "t4", "t5"}
 	p := newTenantProvider(t, names...)
@@ -345,10 +345,11 @@ func TestTenantsConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if accepted.Load() == 0 {
-		t.Fatalf("no token accepted (%d undecided)", undecided.Load())
+	// An evicted source serves the lookups in flight before it closes, and
+	// the rate bound (1000) is above the sources made here (at most 352).
+	if n := undecided.Load(); n != 0 {
+		t.Errorf("%d valid tokens undecided under eviction churn (%d accepted), want 0", n, accepted.Load())
 	}
-	t.Logf("%d accepted, %d undecided under eviction churn", accepted.Load(), undecided.Load())
 	v.Close()
 	jwksWaitFor(t, "no key source goroutine after Close", func() bool { return jwksGoroutines() == base })
 }
