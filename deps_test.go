@@ -11,17 +11,19 @@ import (
 
 // The root module is what a net/http user builds: it may depend only on the
 // standard library, golang.org/x and github.com/lestrrat-go (jwx and what jwx
-// itself needs). Framework integrations live in nested modules (adapters/*),
-// so that their dependencies never reach the user's build. This test enforces
-// it, after Tailscale's tstest/deptest.
+// itself needs). Framework and store integrations live in nested modules
+// (adapters/*, stores/*), so that their dependencies never reach the user's
+// build. This test enforces it, after Tailscale's tstest/deptest.
 
 // allowedRoots are the module path prefixes the root module may require
 // directly.
 var allowedRoots = []string{"golang.org/x/", "github.com/lestrrat-go/"}
 
-// forbidden returns which framework an import path belongs to, or "": any
-// path element named gin or echo (or gin-…, echo-…), or mentioning grpc or
-// protobuf, or the Model Context Protocol SDK (github.com/modelcontextprotocol).
+// forbidden returns which framework, SDK or store an import path belongs to,
+// or "": any path element named gin or echo (or gin-…, echo-…; Echo v4 and v5
+// alike), mentioning grpc, protobuf, redis or valkey, named redigo,
+// Connect's (connectrpc.com, connect-go), or the Model Context Protocol SDK's
+// (github.com/modelcontextprotocol, mcp-go).
 func forbidden(importPath string) string {
 	for _, elem := range strings.Split(importPath, "/") {
 		switch {
@@ -35,6 +37,12 @@ func forbidden(importPath string) string {
 			return "protobuf"
 		case elem == "modelcontextprotocol" || elem == "mcp-go":
 			return "mcp"
+		case elem == "connectrpc.com" || elem == "connect-go":
+			return "connect"
+		case strings.Contains(elem, "redis") || elem == "redigo":
+			return "redis"
+		case strings.Contains(elem, "valkey"):
+			return "valkey"
 		}
 	}
 	return ""
@@ -45,6 +53,13 @@ func TestForbidden(t *testing.T) {
 		"github.com/gin-gonic/gin":                     "gin",
 		"github.com/gin-gonic/gin/binding":             "gin",
 		"github.com/labstack/echo/v4":                  "echo",
+		"github.com/labstack/echo/v5":                  "echo",
+		"github.com/labstack/echo/v5/middleware":       "echo",
+		"connectrpc.com/connect":                       "connect",
+		"connectrpc.com/grpchealth":                    "connect",
+		"github.com/bufbuild/connect-go":               "connect",
+		"github.com/example/connector":                 "",
+		"github.com/example/connect":                   "",
 		"github.com/labstack/echo-contrib/jaegertr":    "echo",
 		"google.golang.org/grpc":                       "grpc",
 		"github.com/grpc-ecosystem/go-grpc-mw/v2":      "grpc",
@@ -55,6 +70,12 @@ func TestForbidden(t *testing.T) {
 		"github.com/modelcontextprotocol/go-sdk/mcp":   "mcp",
 		"github.com/mark3labs/mcp-go/server":           "mcp",
 		"github.com/rsguard/rsguard/adapters/mcpguard": "",
+		"github.com/redis/go-redis/v9":                 "redis",
+		"github.com/go-redis/redis/v8":                 "redis",
+		"github.com/gomodule/redigo/redis":             "redis",
+		"github.com/gomodule/redigo":                   "redis",
+		"github.com/valkey-io/valkey-go":               "valkey",
+		"github.com/rsguard/rsguard/stores/redisstore": "redis",
 		"github.com/lestrrat-go/jwx/v3/jwk":            "",
 		"golang.org/x/sync/singleflight":               "",
 		"github.com/rsguard/rsguard/middleware":        "",
@@ -87,14 +108,15 @@ func goCmd(t *testing.T, args ...string) []byte {
 }
 
 // TestDeps fails if any package of the root module, or any of their tests,
-// imports gin, echo, grpc, protobuf or the MCP SDK.
+// imports gin, echo (v4 or v5), grpc, protobuf, connect, the MCP SDK or a
+// Redis client.
 func TestDeps(t *testing.T) {
 	out := goCmd(t, "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	n := 0
 	for _, path := range strings.Fields(string(out)) {
 		n++
 		if fw := forbidden(path); fw != "" {
-			t.Errorf("the root module depends on %s (%s); framework code belongs in a nested module under adapters/", path, fw)
+			t.Errorf("the root module depends on %s (%s); framework and store code belongs in a nested module under adapters/ or stores/", path, fw)
 		}
 	}
 	if n == 0 {

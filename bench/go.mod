@@ -10,7 +10,7 @@ require (
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/lestrrat-go/jwx/v3 v3.4.0
-	github.com/rsguard/rsguard v0.0.0-00010101000000-000000000000
+	github.com/rsguard/rsguard v0.1.0
 )
 
 require (

@@ -9,8 +9,8 @@ require (
 	github.com/go-jose/go-jose/v3 v3.0.5
 	github.com/go-jose/go-jose/v4 v4.1.6
 	github.com/ory/fosite v0.49.0
-	github.com/rsguard/rsguard v0.0.0
-	github.com/rsguard/rsguard/adapters/grpcguard v0.0.0-00010101000000-000000000000
+	github.com/rsguard/rsguard v0.1.0
+	github.com/rsguard/rsguard/adapters/grpcguard v0.1.0
 	github.com/zitadel/oidc/v3 v3.51.17
 	golang.org/x/crypto v0.57.0
 	golang.org/x/oauth2 v0.38.0

@@ -138,15 +138,23 @@ func (in *Introspector) lookup(key cacheKey) (*middleware.Claims, bool, error) {
 
 // fetch runs once per coalesced group of callers. It looks in the cache again,
 // since a request for the same token may have completed after the caller's
-// lookup, then asks the endpoint and caches the answer. ctx ends when every
-// caller of the group has given up (see [flights]); the HTTP client's timeout
-// bounds it too.
+// lookup, then in the shared cache if there is one (see [SharedConfig]), then
+// asks the endpoint and caches the answer. ctx ends when every caller of the
+// group has given up (see [flights]); the HTTP client's timeout bounds it too.
 func (in *Introspector) fetch(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
 	if in.cache != nil {
 		if c, hit, err := in.lookup(key); hit {
 			return c, err
 		}
 	}
+	if in.shared != nil {
+		return in.sharedFetch(ctx, token, key)
+	}
+	return in.ask(ctx, token, key)
+}
+
+// ask sends the request for token and caches the answer in memory.
+func (in *Introspector) ask(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
 	start := time.Now()
 	c, err := in.request(ctx, token)
 	in.introspected(middleware.IntrospectionEvent{

@@ -6,7 +6,8 @@
 // [ClientAuth], caches each introspection result — never an authorization
 // decision: scopes and other route requirements are evaluated by the caller on
 // every request — under a SHA-256 hash of the endpoint and the token, merges
-// concurrent lookups of the same token into one request, and reports every
+// concurrent lookups of the same token into one request (and, with a
+// [SharedCache], the lookups of every replica sharing it), and reports every
 // failure of the authorization server as [middleware.ErrUnavailable], never as
 // an invalid or a valid token.
 //
@@ -86,6 +87,10 @@ type Config struct {
 	// Hooks, when set, receives an event for every introspection request and
 	// every cache hit. Coalesced callers share the event of their request.
 	Hooks *middleware.Hooks
+	// Shared, when set, adds a second-level cache shared by the replicas of
+	// the resource server, consulted when the in-memory cache misses (see
+	// [SharedConfig]). Default none.
+	Shared *SharedConfig
 	// MaxConcurrentRequests bounds the introspection requests in flight at
 	// once (concurrent callers of one token share one request). A caller
 	// whose token would need one more is answered at once with an error
@@ -108,6 +113,7 @@ type Introspector struct {
 	now        func() time.Time
 	hooks      *middleware.Hooks
 	cache      *resultCache // nil when caching is off
+	shared     *shared      // nil without Config.Shared
 	flights    *flights
 
 	afterJoin func() // test hook: called once a caller waits on a request
@@ -154,6 +160,12 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	if cfg.CacheSize >= 0 {
 		in.cache = newResultCache(positiveOr(cfg.CacheSize, DefaultCacheSize),
 			ttl(cfg.CacheTTL, DefaultCacheTTL), ttl(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL))
+	}
+	if cfg.Shared != nil {
+		if in.shared, err = newShared(cfg.Shared, ttl(cfg.CacheTTL, DefaultCacheTTL),
+			ttl(cfg.NegativeCacheTTL, DefaultNegativeCacheTTL)); err != nil {
+			return nil, err
+		}
 	}
 	return in, nil
 }

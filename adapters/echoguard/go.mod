@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/labstack/echo/v4 v4.16.0
-	github.com/rsguard/rsguard v0.0.0
+	github.com/rsguard/rsguard v0.1.0
 )
 
 require (
@@ -27,5 +27,3 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 )
-
-replace github.com/rsguard/rsguard => ../..

@@ -15,7 +15,7 @@ import (
 // every other check are the core's, as over HTTP. Without it, DPoP-bound
 // tokens are refused over gRPC.
 func WithDPoP() Option {
-	return func(t *table) { t.dpop = true }
+	return func(c *config) { c.dpop = true }
 }
 
 // dpopTarget returns the method and URI that [WithDPoP] maps a call to, or

@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.3
-	github.com/rsguard/rsguard v0.0.0
+	github.com/rsguard/rsguard v0.1.0
 	golang.org/x/oauth2 v0.36.0
 	google.golang.org/grpc v1.84.0
 )
@@ -25,5 +25,3 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
 )
-
-replace github.com/rsguard/rsguard => ../..

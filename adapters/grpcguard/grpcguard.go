@@ -56,6 +56,8 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/rsguard/rsguard/internal/methodtable"
+	"github.com/rsguard/rsguard/internal/rpcerr"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -63,8 +65,8 @@ import (
 // safe for concurrent use.
 type Guard struct {
 	v     *middleware.Validator
-	rules map[string]rule // full method names, and service prefixes "/pkg.Service/"
-	dpop  bool            // WithDPoP: map calls to htm and htu
+	table *methodtable.Table
+	dpop  bool // WithDPoP: map calls to htm and htu
 }
 
 // New returns a guard that validates tokens with v and authorizes methods as
@@ -80,14 +82,15 @@ func New(v *middleware.Validator, opts ...Option) (*Guard, error) {
 	if v == nil {
 		return nil, errors.New("grpcguard: New needs a validator")
 	}
-	t := table{rules: map[string]rule{}}
+	c := config{table: methodtable.NewBuilder(ErrTable)}
 	for _, opt := range opts {
-		opt(&t)
+		opt(&c)
 	}
-	if t.err != nil {
-		return nil, t.err
+	t, err := c.table.Build()
+	if err != nil {
+		return nil, err
 	}
-	return &Guard{v: v, rules: t.rules, dpop: t.dpop}, nil
+	return &Guard{v: v, table: t, dpop: c.dpop}, nil
 }
 
 // UnaryServerInterceptor returns an interceptor that calls the handler only
@@ -165,18 +168,18 @@ func (s *serverStream) Context() context.Context { return s.ctx }
 // ([middleware.NewContext]). A refusal is a gRPC status error (see the
 // package documentation for the codes).
 func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Context, error) {
-	r, ok := g.lookup(fullMethod)
+	r, ok := g.table.Lookup(fullMethod)
 	if !ok {
 		return ctx, status.Error(codes.PermissionDenied, "grpcguard: method not in the authorization table")
 	}
-	if r.public {
+	if r.Public {
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
 	if g.dpop {
 		cred.Method, cred.URI = dpopTarget(ctx, fullMethod)
 	}
-	return admitCred(ctx, g.v, &cred, r.req)
+	return admitCred(ctx, g.v, &cred, r.Requirement)
 }
 
 // statusOf turns a refusal of the core into a status error. A call whose
@@ -186,22 +189,5 @@ func statusOf(ctx context.Context, err error) error {
 		return status.FromContextError(ctxErr).Err()
 	}
 	e := middleware.AsError(err)
-	msg := "grpcguard: " + middleware.SafeDescription(e)
-	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
-		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
-	}
-	return status.Error(code(e.Kind), msg)
-}
-
-// code maps a category of the core to a gRPC status code.
-func code(kind error) codes.Code {
-	switch kind {
-	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
-		return codes.Unauthenticated
-	case middleware.ErrInsufficientScope:
-		return codes.PermissionDenied
-	case middleware.ErrInvalidRequest:
-		return codes.InvalidArgument
-	}
-	return codes.Unavailable
+	return status.Error(codes.Code(rpcerr.Code(e.Kind)), rpcerr.Message("grpcguard: ", e))
 }

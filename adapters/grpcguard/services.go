@@ -37,7 +37,7 @@ type ServiceInfoProvider interface {
 func (g *Guard) CheckServices(s ServiceInfoProvider) error {
 	info := s.GetServiceInfo()
 	var errs []error
-	for _, key := range slices.Sorted(mapKeys(g.rules)) {
+	for _, key := range g.table.Keys() {
 		if err := checkEntry(key, info); err != nil {
 			errs = append(errs, err)
 		}

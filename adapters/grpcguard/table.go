@@ -2,9 +2,8 @@ package grpcguard
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 
+	"github.com/rsguard/rsguard/internal/methodtable"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -20,9 +19,15 @@ const (
 	ReflectionServiceAlpha = "/grpc.reflection.v1alpha.ServerReflection/*"
 )
 
-// Option configures a [Guard]'s method table, following gRPC's convention of
-// functional options.
-type Option func(*table)
+// Option configures a [Guard]: its method table, and [WithDPoP]. It follows
+// gRPC's convention of functional options.
+type Option func(*config)
+
+// config collects the options given to [New].
+type config struct {
+	table *methodtable.Builder
+	dpop  bool // WithDPoP
+}
 
 // WithMethods adds entries to the method table. A key is a full method name,
 // "/pkg.Service/Method", or a service default, "/pkg.Service/*", which
@@ -39,11 +44,7 @@ type Option func(*table)
 // A key that is malformed, or given twice (here or in [WithPublic]), makes
 // [New] fail.
 func WithMethods(methods map[string]scopes.Requirement) Option {
-	return func(t *table) {
-		for name, req := range methods {
-			t.add(name, rule{req: req})
-		}
-	}
+	return func(c *config) { c.table.AddRequirements(methods) }
 }
 
 // WithPublic lists methods that anyone may call without a token, as full
@@ -53,66 +54,5 @@ func WithMethods(methods map[string]scopes.Requirement) Option {
 // of a protected service, or a protected method of a public service, is
 // allowed.
 func WithPublic(methods ...string) Option {
-	return func(t *table) {
-		for _, name := range methods {
-			t.add(name, rule{public: true})
-		}
-	}
-}
-
-// rule is what the table says of a method.
-type rule struct {
-	public bool
-	req    scopes.Requirement // nil: any valid token
-}
-
-// table collects the options' entries; the first error sticks.
-type table struct {
-	rules map[string]rule
-	err   error
-	dpop  bool // WithDPoP
-}
-
-func (t *table) add(name string, r rule) {
-	key, err := tableKey(name)
-	if err == nil {
-		if _, dup := t.rules[key]; dup {
-			err = fmt.Errorf("%w: %q listed twice", ErrTable, name)
-		}
-	}
-	if err != nil {
-		if t.err == nil {
-			t.err = err
-		}
-		return
-	}
-	t.rules[key] = r
-}
-
-// tableKey checks a method name or service pattern and returns its key: the
-// full method name, or for "/pkg.Service/*" the prefix "/pkg.Service/".
-func tableKey(name string) (string, error) {
-	service, method, ok := strings.Cut(strings.TrimPrefix(name, "/"), "/")
-	if !ok || !strings.HasPrefix(name, "/") || service == "" || method == "" ||
-		strings.ContainsAny(method, "/") || strings.ContainsAny(service, "*") ||
-		(method != "*" && strings.Contains(method, "*")) {
-		return "", fmt.Errorf("%w: %q is not \"/pkg.Service/Method\" nor \"/pkg.Service/*\"", ErrTable, name)
-	}
-	if method == "*" {
-		return name[:len(name)-1], nil
-	}
-	return name, nil
-}
-
-// lookup returns the rule of fullMethod: its own entry, else its service's.
-func (g *Guard) lookup(fullMethod string) (rule, bool) {
-	if r, ok := g.rules[fullMethod]; ok {
-		return r, true
-	}
-	i := strings.LastIndexByte(fullMethod, '/')
-	if i <= 0 {
-		return rule{}, false
-	}
-	r, ok := g.rules[fullMethod[:i+1]]
-	return r, ok
+	return func(c *config) { c.table.AddPublic(methods...) }
 }

@@ -1,0 +1,47 @@
+// Package rpcerr is how the RPC adapters (adapters/grpcguard,
+// adapters/connectguard) answer a refusal of the core: the status code of
+// each category and the status message. gRPC and Connect number their codes
+// alike (google.golang.org/grpc/codes, connect.Code), so one table serves
+// both without this module depending on either.
+package rpcerr
+
+import "github.com/rsguard/rsguard/middleware"
+
+// Status codes, numbered as gRPC and Connect number them.
+const (
+	InvalidArgument  uint32 = 3
+	PermissionDenied uint32 = 7
+	Unavailable      uint32 = 14
+	Unauthenticated  uint32 = 16
+)
+
+// Code returns the status code that answers a refusal of category kind (an
+// [*middleware.Error]'s Kind):
+//
+//	ErrMissingToken, ErrInvalidToken  Unauthenticated
+//	ErrInsufficientScope              PermissionDenied
+//	ErrInvalidRequest                 InvalidArgument
+//	ErrUnavailable, anything else     Unavailable
+func Code(kind error) uint32 {
+	switch kind {
+	case middleware.ErrMissingToken, middleware.ErrInvalidToken:
+		return Unauthenticated
+	case middleware.ErrInsufficientScope:
+		return PermissionDenied
+	case middleware.ErrInvalidRequest:
+		return InvalidArgument
+	}
+	return Unavailable
+}
+
+// Message returns the status message of the refusal e: prefix ("grpcguard:
+// "), the reason as the challenge's error_description says it, and for a
+// missing scope the scope that would satisfy the requirement. It never holds
+// the token.
+func Message(prefix string, e *middleware.Error) string {
+	msg := prefix + middleware.SafeDescription(e)
+	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
+		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
+	}
+	return msg
+}
