@@ -168,13 +168,6 @@ func (k *tenantKeys) makeLocked(tenant, iss string) (*tenantEntry, error) {
 	return &tenantEntry{tenant: tenant, is: &is, src: src}, nil
 }
 
-// len returns how many tenants have a key source.
-func (k *tenantKeys) len() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.lru.Len()
-}
-
 // Close closes every tenant's key source, evicted ones with lookups in
 // flight included; later tokens of a tenant are answered ErrUnavailable.
 func (k *tenantKeys) Close() error {
