@@ -583,6 +583,15 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 	if c.Issuer != is.URL {
 		return invalid(ErrIssuerMismatch)
 	}
+	if err := v.checkAudience(c, is, requireExp); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkAudience checks "aud", or the issuer's AudienceClaim, against the
+// issuer's Audiences.
+func (v *Validator) checkAudience(c *Claims, is *issuer, requireExp bool) error {
 	if is.AudienceClaim != "" {
 		return checkAudienceClaim(c, is)
 	}
