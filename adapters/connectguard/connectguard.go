@@ -35,7 +35,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"connectrpc.com/connect"
@@ -77,10 +76,9 @@ type Config struct {
 // Give it to a handler with connect.WithInterceptors; on a client it does
 // nothing. It is safe for concurrent use.
 type Interceptor struct {
-	v          *middleware.Validator
-	table      *methodtable.Table
-	realm      string
-	retryAfter string
+	v     *middleware.Validator
+	table *methodtable.Table
+	guard *middleware.Guard // writes the answer headers, as for net/http
 }
 
 var _ connect.Interceptor = (*Interceptor)(nil)
@@ -92,7 +90,7 @@ var _ connect.Interceptor = (*Interceptor)(nil)
 // misconfiguration, and failing closed keeps a new procedure from being
 // served unprotected by accident. New returns an error matching [ErrTable]
 // for a malformed or contradictory table, and an error for a nil v or a
-// realm that is not printable ASCII.
+// Realm or RetryAfter that [middleware.NewGuard] refuses.
 func New(v *middleware.Validator, cfg *Config) (*Interceptor, error) {
 	if v == nil {
 		return nil, errors.New("connectguard: New needs a validator")
@@ -107,25 +105,11 @@ func New(v *middleware.Validator, cfg *Config) (*Interceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &Interceptor{v: v, table: t, realm: cfg.Realm, retryAfter: seconds(cfg.RetryAfter)}
-	if i.realm == "" {
-		i.realm = middleware.DefaultRealm
+	g, err := middleware.NewGuard(v, &middleware.GuardConfig{Realm: cfg.Realm, RetryAfter: cfg.RetryAfter})
+	if err != nil {
+		return nil, errors.Join(errors.New("connectguard: invalid Config"), err)
 	}
-	for _, c := range []byte(i.realm) {
-		if c < 0x20 || c > 0x7e {
-			return nil, errors.New("connectguard: Config.Realm must be printable ASCII")
-		}
-	}
-	return i, nil
-}
-
-// seconds returns d (default middleware.DefaultRetryAfter) in whole seconds,
-// rounded up, as a Retry-After value.
-func seconds(d time.Duration) string {
-	if d <= 0 {
-		d = middleware.DefaultRetryAfter
-	}
-	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+	return &Interceptor{v: v, table: t, guard: g}, nil
 }
 
 // WrapUnary implements connect.Interceptor: a unary call reaches next only
@@ -195,7 +179,7 @@ func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.He
 	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP")}
 	claims, err := i.v.Admit(ctx, &cred, r.Requirement)
 	if err != nil {
-		return ctx, i.refusal(ctx, err)
+		return ctx, i.refusal(ctx, h, err)
 	}
 	return middleware.NewContext(ctx, claims), nil
 }

@@ -13,8 +13,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -68,10 +68,22 @@ func TestFrontDoorConnect(t *testing.T) {
 	}
 }
 
+// sameAsHTTP reports whether the case's HTTP answer is also a Connect
+// call's. A Connect interceptor sees no target URI, so like gRPC it sends
+// the core no method or URI and cannot check DPoP proofs (which the table
+// makes for an HTTP GET of the route) nor a proxy's Client-Cert: a call
+// sends the Authorization values only, and where that changes the answer
+// the table says what an RPC front door answers (GRPCCode,
+// GRPCDescription), not its headers.
+func sameAsHTTP(c *guardtest.Case) bool {
+	return c.Proofs == nil && c.Header == nil && c.GRPCDescription == ""
+}
+
 // checkAnswer checks one call's answer against the case: the Connect code
 // (numbered as gRPC's), message and subject (guardtest.Case.CheckGRPC), and
-// for a refusal the WWW-Authenticate, Retry-After and Cache-Control values
-// of the error's metadata, which hold no token.
+// for a refusal of a request the HTTP front doors get alike the
+// WWW-Authenticate, DPoP-Nonce, Retry-After and Cache-Control values of the
+// error's metadata; the metadata never holds the token.
 func checkAnswer(t *testing.T, c *guardtest.Case, kind, subject string, err *connect.Error) {
 	t.Helper()
 	var code uint32
@@ -84,13 +96,21 @@ func checkAnswer(t *testing.T, c *guardtest.Case, kind, subject string, err *con
 		return
 	}
 	meta := err.Meta()
+	checkTokenless(t, c, kind, meta)
+	if !sameAsHTTP(c) {
+		return
+	}
 	for _, h := range []struct{ name, want string }{
-		{"WWW-Authenticate", c.Challenge}, {"Retry-After", c.RetryAfter}, {"Cache-Control", "no-store"},
+		{"WWW-Authenticate", c.Challenge}, {"DPoP-Nonce", c.Nonce}, {"Retry-After", c.RetryAfter}, {"Cache-Control", "no-store"},
 	} {
 		if got := strings.Join(meta.Values(h.name), "\n"); got != h.want {
 			t.Errorf("%s %s: %s = %q, want %q", c.Name, kind, h.name, got, h.want)
 		}
 	}
+}
+
+func checkTokenless(t *testing.T, c *guardtest.Case, kind string, meta http.Header) {
+	t.Helper()
 	for _, tok := range c.Tokens() {
 		for k, vs := range meta {
 			if strings.Contains(strings.Join(vs, " "), tok) {
@@ -112,6 +132,9 @@ func TestConnectHTTPAnswer(t *testing.T) {
 	for _, tr := range transports(t) {
 		t.Run(tr.name, func(t *testing.T) {
 			for _, c := range f.Cases() {
+				if !sameAsHTTP(&c) {
+					continue
+				}
 				t.Run(c.Name, func(t *testing.T) {
 					req, err := http.NewRequest("POST", s.URL+getOrder, strings.NewReader(`{"ID":"7"}`))
 					if err != nil {
@@ -142,7 +165,7 @@ func checkHTTP(t *testing.T, c *guardtest.Case, resp *http.Response, body []byte
 	if resp.StatusCode != c.Status {
 		t.Errorf("%s: status = %d, want %d (body %s)", c.Name, resp.StatusCode, c.Status, body)
 	}
-	want := map[string]string{"WWW-Authenticate": c.Challenge, "Retry-After": c.RetryAfter}
+	want := map[string]string{"WWW-Authenticate": c.Challenge, "DPoP-Nonce": c.Nonce, "Retry-After": c.RetryAfter}
 	if c.Kind != nil {
 		want["Cache-Control"] = "no-store"
 	}
@@ -152,9 +175,13 @@ func checkHTTP(t *testing.T, c *guardtest.Case, resp *http.Response, body []byte
 		}
 	}
 	if c.Kind == nil {
+		want := c.Subject
+		if want == "" {
+			want = guardtest.Subject
+		}
 		var reply orderReply
-		if err := json.Unmarshal(body, &reply); err != nil || reply.Subject != guardtest.Subject {
-			t.Errorf("%s: body = %s, want the subject %q", c.Name, body, guardtest.Subject)
+		if err := json.Unmarshal(body, &reply); err != nil || reply.Subject != want {
+			t.Errorf("%s: body = %s, want the subject %q", c.Name, body, want)
 		}
 	}
 }
@@ -262,5 +289,29 @@ func TestZeroInterceptorPanicsAtWiring(t *testing.T) {
 				wire()
 			}()
 		}
+	}
+}
+
+// TestAttacksConnect sends every token of the corpus's attack table to a
+// Connect procedure that requires a valid token only, with a Connect client
+// over h2c in the Connect and gRPC protocols.
+func TestAttacksConnect(t *testing.T) {
+	f := guardtest.New(t)
+	s := newServer(t, newInterceptor(t, f.Validator, &connectguard.Config{Procedures: map[string]scopes.Requirement{getOrder: nil}}))
+	hc := transports(t)[1].client
+	for _, p := range protocols[:2] {
+		t.Run(p.name, func(t *testing.T) {
+			for _, c := range f.Attacks(t) {
+				t.Run(c.Name, func(t *testing.T) {
+					subject, err := call(context.Background(), hc, s.URL, getOrder, p, c.Authorization)
+					var code uint32
+					var msg string
+					if err != nil {
+						code, msg = uint32(err.Code()), err.Message()
+					}
+					c.CheckGRPC(t, code, msg, subject)
+				})
+			}
+		})
 	}
 }

@@ -12,9 +12,12 @@ import (
 )
 
 // refusal turns a refusal of the core into a Connect error whose metadata
-// holds the RFC 6750 answer headers. A call whose context ended is answered
-// as such, rather than as the failure it caused.
-func (i *Interceptor) refusal(ctx context.Context, err error) error {
+// holds the headers net/http's guard answers it with (WWW-Authenticate with
+// the Bearer and, when DPoP is accepted, DPoP challenges; DPoP-Nonce;
+// Cache-Control; Retry-After): the guard writes them for a request with the
+// call's headers h. A call whose context ended is answered as such, rather
+// than as the failure it caused.
+func (i *Interceptor) refusal(ctx context.Context, h http.Header, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		c := connect.CodeCanceled
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
@@ -24,20 +27,16 @@ func (i *Interceptor) refusal(ctx context.Context, err error) error {
 	}
 	e := middleware.AsError(err)
 	ce := connect.NewError(connect.Code(rpcerr.Code(e.Kind)), errors.New(rpcerr.Message("connectguard: ", e)))
-	meta := ce.Meta()
-	if c := middleware.Challenge(e, i.realm); c != "" {
-		meta.Set("WWW-Authenticate", c)
-	}
-	meta.Set("Cache-Control", "no-store")
-	if e.Kind == middleware.ErrUnavailable {
-		meta.Set("Retry-After", i.retryAfter)
-	}
+	i.guard.WriteError(headerWriter(ce.Meta()), &http.Request{Header: h}, e)
 	return ce
 }
 
-// answerHeaders are the RFC 6750 headers of a refusal, which [refusal] puts
-// in the error's metadata.
-var answerHeaders = [...]string{"WWW-Authenticate", "Cache-Control", "Retry-After"}
+// headerWriter is an http.ResponseWriter that keeps the headers only.
+type headerWriter http.Header
+
+func (w headerWriter) Header() http.Header       { return http.Header(w) }
+func (headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (headerWriter) WriteHeader(int)             {}
 
 // moveHeaders moves the answer headers from the metadata of err, a refusal
 // of [Interceptor.Authorize], to the call's response headers h.
@@ -47,10 +46,8 @@ func moveHeaders(err error, h http.Header) {
 		return
 	}
 	meta := ce.Meta()
-	for _, k := range answerHeaders {
-		if v := meta.Get(k); v != "" {
-			h.Set(k, v)
-			meta.Del(k)
-		}
+	for k, vs := range meta {
+		h[k] = append(h[k], vs...)
+		delete(meta, k)
 	}
 }

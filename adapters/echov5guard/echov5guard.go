@@ -39,7 +39,7 @@ type Config struct {
 // be nil). The guard answers a refusal itself (RFC 6750 §3: 401, 400, 403
 // or 503) and the chain stops with a nil error, so Echo's HTTPErrorHandler
 // never rewrites it. Handlers find the claims with [Claims]. It panics if g
-// is nil.
+// is nil or not made by [middleware.NewGuard].
 func Middleware(g *middleware.Guard, cfg *Config) echo.MiddlewareFunc {
 	if cfg == nil {
 		cfg = &Config{}
@@ -54,7 +54,8 @@ func Middleware(g *middleware.Guard, cfg *Config) echo.MiddlewareFunc {
 //	e.POST("/orders", createOrder, echov5guard.Require(g, scopes.AllOf("orders:write")))
 //
 // Behind [Middleware] with the same guard it reuses the verified claims;
-// alone it authenticates too. It panics if g or req is nil.
+// alone it authenticates too. It panics if req is nil, or g nil or not made
+// by [middleware.NewGuard].
 func Require(g *middleware.Guard, req scopes.Requirement) echo.MiddlewareFunc {
 	if req == nil {
 		panic("echov5guard: Require with a nil requirement")
@@ -73,8 +74,8 @@ func Claims(c *echo.Context) (*middleware.Claims, bool) {
 }
 
 func admit(g *middleware.Guard, req scopes.Requirement, skip func(*echo.Context) bool) echo.MiddlewareFunc {
-	if g == nil {
-		panic("echov5guard: nil *middleware.Guard")
+	if g.Validator() == nil {
+		panic("echov5guard: a *middleware.Guard not made by middleware.NewGuard")
 	}
 	m := &guarded{g: g, req: req, skip: skip}
 	return m.wrap

@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/rsguard/rsguard/adapters/echov5guard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -58,7 +58,7 @@ func newGuard(t testing.TB, v *middleware.Validator, cfg *middleware.GuardConfig
 }
 
 // TestFrontDoorEcho runs the front-door table shared with net/http, Gin and
-// gRPC (middleware/guardtest) against Echo behind a real server, with the
+// gRPC (internal/guardtest) against Echo behind a real server, with the
 // guard mounted three ways: on the server with the requirement, on a group
 // with the requirement on the route, and on the route alone.
 func TestFrontDoorEcho(t *testing.T) {
@@ -88,6 +88,23 @@ func TestFrontDoorEcho(t *testing.T) {
 					c.CheckHTTP(t, resp, body)
 				})
 			}
+		})
+	}
+}
+
+// TestFrontDoorEchoMetadata runs the metadata variant of the shared table:
+// a guard publishing protected resource metadata adds resource_metadata to
+// its 401 and 403 challenges (RFC 9728 §5.1), through Echo exactly as
+// through net/http.
+func TestFrontDoorEchoMetadata(t *testing.T) {
+	f := guardtest.New(t)
+	e := newEcho(t)
+	e.GET("/orders", subject, echov5guard.Require(newGuard(t, f.Validator, guardtest.MetadataConfig()), guardtest.Requirement))
+	url := serve(t, e) + "/orders"
+	for _, c := range f.MetadataCases() {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
 		})
 	}
 }
@@ -210,6 +227,7 @@ func TestPanics(t *testing.T) {
 		"Require(nil req)":     func() { echov5guard.Require(g, nil) },
 		"Require(nil guard)":   func() { echov5guard.Require(nil, guardtest.Requirement) },
 		"Middleware(nil, nil)": func() { echov5guard.Middleware(nil, nil) },
+		"Middleware(zero)":     func() { echov5guard.Middleware(&middleware.Guard{}, nil) },
 	} {
 		func() {
 			defer func() {
@@ -220,5 +238,20 @@ func TestPanics(t *testing.T) {
 			}()
 			fn()
 		}()
+	}
+}
+
+// TestAttacksEcho sends every token of the corpus's attack table to an Echo
+// route that requires a valid token only.
+func TestAttacksEcho(t *testing.T) {
+	f := guardtest.New(t)
+	e := newEcho(t)
+	e.GET("/any", subject, echov5guard.Middleware(newGuard(t, f.Validator, nil), nil))
+	url := serve(t, e) + "/any"
+	for _, c := range f.Attacks(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body := c.Do(t, url)
+			c.CheckHTTP(t, resp, body)
+		})
 	}
 }

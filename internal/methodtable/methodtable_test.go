@@ -24,6 +24,9 @@ func TestLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got, want := fmt.Sprint(tab.Keys()), "[/grpc.health.v1.Health/ /orders.v1.Orders/ /orders.v1.Orders/CancelOrder /orders.v1.Orders/Ping /orders.v1.Orders/Version]"; got != want {
+		t.Errorf("Keys() = %s, want %s", got, want)
+	}
 	for _, tt := range []struct {
 		method string
 		ok     bool
