@@ -154,3 +154,30 @@ func origin(u string) string {
 	host, _, _ := strings.Cut(rest, "/")
 	return scheme + strings.ToLower(host)
 }
+
+// keyError is the refusal for a key lookup that failed; an unknown kid that
+// another configured issuer's key set holds is a misconfiguration (the key
+// sources are swapped, or one issuer was given another's).
+func (v *Validator) keyError(is *issuer, kid string, err error) *Error {
+	e := withRule(err, RuleKey)
+	if kid == "" || !errors.Is(err, ErrUnknownKey) || len(v.issuers) < 2 {
+		return e
+	}
+	for _, other := range v.issuers {
+		if other == is || other.Keys == nil {
+			continue
+		}
+		lister, ok := other.Keys.(interface{ Keys() []*Key })
+		if !ok {
+			continue
+		}
+		for _, k := range lister.Keys() {
+			if k.id == kid {
+				return misconfigured(e, &Misconfiguration{Rule: RuleKey, Issuer: is.URL,
+					Expected: "a key of " + Quote(is.URL) + "'s key set", Received: "kid " + Quote(kid) + ", a key of " + Quote(other.URL),
+					Hint: "the token's key is in another configured issuer's key set: each Issuer's Keys must be that issuer's own key source"})
+			}
+		}
+	}
+	return e
+}

@@ -157,3 +157,36 @@ func TestQuote(t *testing.T) {
 		}
 	}
 }
+
+// TestMisconfigurationSwappedKeys: an issuer given another issuer's key
+// source refuses its tokens as of an unknown key, with a hint that names
+// the issuer whose set holds the key.
+func TestMisconfigurationSwappedKeys(t *testing.T) {
+	a, b := jwksAS(t, nil, "ES256"), jwksAS(t, nil, "ES256")
+	keysOf := func(as *oauthtest.Server) *middleware.RemoteKeys {
+		rk, err := middleware.NewRemoteKeys(t.Context(), as.Issuer(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rk.Close() })
+		return rk
+	}
+	aud := []string{oauthtest.DefaultAudience}
+	v, err := middleware.NewMultiIssuerValidator([]middleware.Issuer{
+		{URL: a.Issuer(), Audiences: aud, Keys: keysOf(b)}, // swapped
+		{URL: b.Issuer(), Audiences: aud, Keys: keysOf(a)},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.Validate(context.Background(), a.Token(oauthtest.TokenOptions{}))
+	m := middleware.MisconfigurationOf(err)
+	if !errors.Is(err, middleware.ErrUnknownKey) || m == nil || !strings.Contains(m.Received, b.Issuer()) || !strings.Contains(m.Hint, "another configured issuer") {
+		t.Fatalf("Validate(a's token, keys swapped) = %v (%+v), want unknown key with a hint naming b's set", err, m)
+	}
+	// A kid no configured set holds is an unknown key, not a misconfiguration.
+	_, err = v.Validate(context.Background(), a.Token(oauthtest.TokenOptions{Header: map[string]any{"kid": "nobody's"}}))
+	if !errors.Is(err, middleware.ErrUnknownKey) || middleware.MisconfigurationOf(err) != nil {
+		t.Errorf("Validate(unknown kid) = %v, want unknown key without a misconfiguration", err)
+	}
+}

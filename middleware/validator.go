@@ -467,7 +467,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	}
 	key, err := is.Keys.LookupKey(ctx, jws.kid)
 	if err != nil {
-		return nil, is, false, withRule(err, RuleKey)
+		return nil, is, false, v.keyError(is, jws.kid, err)
 	}
 	if key == nil {
 		return nil, is, false, errNoKey
