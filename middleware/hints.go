@@ -87,20 +87,21 @@ func typHint(is *issuer, typ string, present bool, iss string) *Misconfiguration
 // of a configured one: a trailing slash, letter case, Entra ID's other token
 // version. Any other untrusted issuer is a token from elsewhere, not a
 // misconfiguration.
-func issHint(iss string, configured []string) *Misconfiguration {
-	for _, want := range configured {
-		m := &Misconfiguration{Rule: RuleIss, Issuer: want, Expected: Quote(want), Received: Quote(iss)}
+func issHint(iss string, configured []*issuer) *Misconfiguration {
+	for _, is := range configured {
+		want := is.URL
+		var hint string
 		switch {
 		case strings.TrimSuffix(want, "/") == strings.TrimSuffix(iss, "/"):
-			m.Hint = `the issuers differ by a trailing slash, and "iss" is compared exactly (RFC 9068 §4): set Issuer.URL to the token's "iss" as the provider's discovery document spells it`
+			hint = `the issuers differ by a trailing slash, and "iss" is compared exactly (RFC 9068 §4): set Issuer.URL to the token's "iss" as the provider's discovery document spells it`
 		case strings.EqualFold(want, iss):
-			m.Hint = `the issuers differ in letter case, and "iss" is compared exactly (RFC 9068 §4): set Issuer.URL to the token's "iss"`
+			hint = `the issuers differ in letter case, and "iss" is compared exactly (RFC 9068 §4): set Issuer.URL to the token's "iss"`
 		case entraVersionSwap(want, iss):
-			m.Hint = `this Entra ID token is of the other version (v1 issuers are https://sts.windows.net/{tid}/, v2 https://login.microsoftonline.com/{tid}/v2.0): set "accessTokenAcceptedVersion" in the API's app manifest, or use presets.EntraIDv1 or presets.EntraID to match`
+			hint = `this Entra ID token is of the other version (v1 issuers are https://sts.windows.net/{tid}/, v2 https://login.microsoftonline.com/{tid}/v2.0): set "accessTokenAcceptedVersion" in the API's app manifest, or use presets.EntraIDv1 or presets.EntraID to match`
 		default:
 			continue
 		}
-		return m
+		return &Misconfiguration{Rule: RuleIss, Issuer: want, Expected: Quote(want), Received: Quote(iss), Hint: hint}
 	}
 	return nil
 }

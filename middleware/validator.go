@@ -515,6 +515,8 @@ var (
 	errNoClaims = Unavailable(ErrIntrospectionError, errors.New("middleware: introspector returned no claims and no error"))
 )
 
+var errUntrusted = invalid(ErrIssuerMismatch)
+
 var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim")).at(RuleIss)
 
 // issuerOf picks the token's issuer from the configured list by its "iss":
@@ -541,15 +543,10 @@ func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 // untrusted is the refusal of a token of an issuer not configured, with a
 // hint when the issuer is a near miss of one that is.
 func (v *Validator) untrusted(iss string) *Error {
-	e := invalid(ErrIssuerMismatch)
-	urls := make([]string, len(v.issuers))
-	for i, is := range v.issuers {
-		urls[i] = is.URL
+	if m := issHint(iss, v.issuers); m != nil {
+		return misconfigured(invalid(ErrIssuerMismatch), m)
 	}
-	if m := issHint(iss, urls); m != nil {
-		return misconfigured(e, m)
-	}
-	return e
+	return errUntrusted
 }
 
 // configOf returns the configured issuer whose settings apply to a token of
