@@ -83,3 +83,35 @@ func ExamplePrivateKeyJWT() {
 	fmt.Println(claims.Subject)
 	// Output: bob
 }
+
+// Introspection answers as signed JWTs (RFC 9701), verified with the
+// authorization server's keys; the issuer's ScopeClaim applies to them as
+// to its JWTs.
+func ExampleJWTResponse() {
+	as := oauthtest.NewServer(nil)
+	defer as.Close()
+	as.AddClient(oauthtest.Client{ID: "orders-api", Secret: "s3cret"})
+	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{HTTPClient: as.Client()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer keys.Close()
+
+	in, err := introspection.New(as.IntrospectionURL(), introspection.ClientSecretBasic("orders-api", "s3cret"), &introspection.Config{
+		JWTResponse: &introspection.JWTResponse{Keys: keys, Issuer: as.Issuer(), ClientID: "orders-api"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := middleware.NewValidator(middleware.Issuer{
+		URL: as.Issuer(), Audiences: []string{"https://api.example.test"}, Introspector: in,
+		ScopeClaim: "permissions", // for JWTs and introspection answers alike
+	}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	token := as.OpaqueToken(oauthtest.TokenOptions{Subject: "alice", Claims: map[string]any{"permissions": []string{"orders:read"}}})
+	claims, err := v.Validate(context.Background(), token)
+	fmt.Println(claims.Subject, claims.Scopes, err)
+	// Output: alice orders:read <nil>
+}

@@ -186,37 +186,50 @@ func (in *Introspector) request(ctx context.Context, token string) (*middleware.
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", in.jwt.accept())
 	resp, err := in.client.Do(req)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("introspection: %w", err))
 	}
 	defer resp.Body.Close()
-	body, err := in.readBody(resp)
+	body, jwt, err := in.readBody(resp)
 	if err != nil {
 		return nil, unavailable(err)
+	}
+	if jwt {
+		if body, err = in.jwt.verifyJWT(ctx, body); err != nil {
+			return nil, unavailable(err)
+		}
 	}
 	return parseResponse(body, in.scopeClaim)
 }
 
-// readBody returns the body of a 200 application/json response.
-func (in *Introspector) readBody(resp *http.Response) ([]byte, error) {
+// readBody returns the body of a 200 response: application/json, or with
+// [Config.JWTResponse] application/token-introspection+jwt (jwt set), or
+// only that unless JWTResponse.AllowJSON.
+func (in *Introspector) readBody(resp *http.Response) (body []byte, jwt bool, err error) {
 	if resp.StatusCode != http.StatusOK {
 		// Drain a little so that the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, in.maxSize))
-		return nil, in.statusError(resp.StatusCode)
+		return nil, false, in.statusError(resp.StatusCode)
 	}
-	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "" && mt != "application/json" {
-		return nil, fmt.Errorf("%w: content type %q", ErrMalformedResponse, mt)
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	switch {
+	case in.jwt != nil && mt == ContentTypeJWT:
+		jwt = true
+	case in.jwt != nil && !in.jwt.AllowJSON:
+		return nil, false, fmt.Errorf("%w: content type %q, not %s", ErrJWTResponse, mt, ContentTypeJWT)
+	case mt != "" && mt != "application/json":
+		return nil, false, fmt.Errorf("%w: content type %q", ErrMalformedResponse, mt)
 	}
-	body, err := httpx.ReadBody(resp.Body, in.maxSize)
+	body, err = httpx.ReadBody(resp.Body, in.maxSize)
 	switch {
 	case errors.Is(err, httpx.ErrTooLarge):
-		return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, in.maxSize)
+		return nil, false, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, in.maxSize)
 	case err != nil:
-		return nil, fmt.Errorf("introspection: reading response: %w", err)
+		return nil, false, fmt.Errorf("introspection: reading response: %w", err)
 	}
-	return body, nil
+	return body, jwt, nil
 }
 
 // CheckCredentials checks, at start-up, that the introspection endpoint

@@ -78,9 +78,16 @@ type Config struct {
 	// [DefaultNegativeCacheTTL] (10s); a negative value turns the negative
 	// cache off.
 	NegativeCacheTTL time.Duration
-	// ScopeClaim names the response member that holds scopes. Default
-	// "scope" (RFC 7662 §2.2), else "scp".
+	// ScopeClaim names the response member that holds scopes, for an
+	// Introspector used on its own. Default "scope" (RFC 7662 §2.2), else
+	// "scp". Behind a [middleware.Validator] it need not be set:
+	// [middleware.Issuer.ScopeClaim] says where the issuer's scopes live for
+	// its JWTs and introspection answers alike, and wins over this.
 	ScopeClaim string
+	// JWTResponse, when set, asks for JWT introspection answers (RFC 9701)
+	// and accepts only verified ones; see [JWTResponse]. Default nil: plain
+	// JSON answers (RFC 7662 §2.2).
+	JWTResponse *JWTResponse
 	// Now returns the current time, for cache expiry and client assertions.
 	// Default time.Now.
 	Now func() time.Time
@@ -110,6 +117,7 @@ type Introspector struct {
 	maxSize    int64
 	maxToken   int
 	scopeClaim string
+	jwt        *JWTResponse // nil: JSON answers
 	now        func() time.Time
 	hooks      *middleware.Hooks
 	cache      *resultCache // nil when caching is off
@@ -143,6 +151,15 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	if auth == nil {
 		return nil, errors.New("introspection: no client authentication given")
 	}
+	var jwt *JWTResponse
+	if cfg.JWTResponse != nil {
+		if err := cfg.JWTResponse.check(); err != nil {
+			return nil, err
+		}
+		cp := *cfg.JWTResponse
+		cp.Algorithms = append([]string(nil), cp.Algorithms...)
+		jwt = &cp
+	}
 	in := &Introspector{
 		endpoint:   u.String(),
 		auth:       auth,
@@ -150,6 +167,7 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 		maxSize:    positiveOr(cfg.MaxResponseSize, DefaultMaxResponseSize),
 		maxToken:   positiveOr(cfg.MaxTokenSize, middleware.DefaultMaxTokenSize),
 		scopeClaim: cfg.ScopeClaim,
+		jwt:        jwt,
 		now:        cfg.Now,
 		hooks:      cfg.Hooks,
 		flights:    newFlights(positiveOr(cfg.MaxConcurrentRequests, DefaultMaxConcurrentRequests)),

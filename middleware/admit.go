@@ -31,7 +31,7 @@ func (g *Guard) Admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Requirement, optional bool) *http.Request {
 	if c, err := g.verified(r.Context()); c != nil || err != nil {
 		if err == nil {
-			err = check(c, req)
+			err = check(c, req, g.v.now())
 		}
 		if err != nil {
 			g.WriteError(w, r, err)
@@ -41,7 +41,7 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 	}
 	c, src, err := g.authenticate(r)
 	if err == nil {
-		err = check(c, req)
+		err = check(c, req, g.v.now())
 	} else if optional && isMissing(err) {
 		return r.WithContext(&authContext{Context: r.Context(), guard: g})
 	}

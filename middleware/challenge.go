@@ -2,7 +2,9 @@ package middleware
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rsguard/rsguard/scopes"
@@ -49,6 +51,7 @@ func statusOf(e *Error) int {
 //	Bearer realm="api"
 //	Bearer realm="api", error="invalid_token", error_description="token expired"
 //	Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="orders:read"
+//	Bearer realm="api", error="insufficient_user_authentication", error_description="…", acr_values="gold", max_age="300"
 //
 // The realm is a quoted-string with '"' and '\' escaped (RFC 9110 §5.6.4);
 // the error_description is reduced to the characters RFC 6750 §3 allows
@@ -117,8 +120,44 @@ func challenge(e *Error, prefix string) string {
 			b.WriteByte('"')
 		}
 	}
+	if acr, maxAge := stepUpAttrs(e); acr != "" || maxAge != "" {
+		if acr != "" {
+			b.WriteString(`, acr_values="`)
+			b.WriteString(acr)
+			b.WriteByte('"')
+		}
+		if maxAge != "" {
+			b.WriteString(`, max_age="`)
+			b.WriteString(maxAge)
+			b.WriteByte('"')
+		}
+	}
 	return b.String()
 }
+
+// stepUpAttrs returns the acr_values and max_age attributes of an
+// insufficient_user_authentication challenge (RFC 9470 §3), "" for none:
+// the acr values that a quoted-string can carry (printable ASCII without
+// quote, backslash or space), space-separated, and the whole seconds of
+// MaxAge.
+func stepUpAttrs(e *Error) (acr, maxAge string) {
+	if e.Reason != ErrInsufficientUserAuthentication {
+		return "", ""
+	}
+	var kept []string
+	for _, v := range e.ACRValues {
+		if acrValueOK(v) {
+			kept = append(kept, v)
+		}
+	}
+	if e.MaxAge >= time.Second {
+		maxAge = strconv.FormatInt(int64(e.MaxAge/time.Second), 10)
+	}
+	return strings.Join(kept, " "), maxAge
+}
+
+// acrValueOK reports whether v can be one of a challenge's acr_values.
+func acrValueOK(v string) bool { return v != "" && descriptionOK(v) && !strings.Contains(v, " ") }
 
 // SafeDescription returns the description of err (see [AsError]) reduced to
 // what an RFC 6750 §3 error_description may hold: printable ASCII except '"'

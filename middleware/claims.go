@@ -32,11 +32,29 @@ type Claims struct {
 	// token that has one is accepted only once its binding is verified (see
 	// [DPoPMode], [Config.AllowUnverifiedConfirmation]).
 	Confirmation *Confirmation
+	// Roles are the values of the issuer's [Issuer.RoleClaims] (roles or
+	// groups), in the order found, each once; nil when none. See [Role].
+	Roles []string
+	// ACR is the "acr" claim: the authentication context class the user
+	// authenticated with (RFC 9470 §4, OpenID Connect Core §2). See [ACR].
+	ACR string
+	// AuthTime is the "auth_time" claim: when the user authenticated (RFC
+	// 9470 §4); zero if absent. See [MaxAge].
+	AuthTime time.Time
+	// Actor is the "act" claim (RFC 8693 §4.1), nil if absent: the current
+	// actor of a delegated token. See [Actor] and [ActorSubject].
+	Actor *Actor
+	// MayAct is the "may_act" claim (RFC 8693 §4.4), nil if absent.
+	MayAct *Actor
+	// AuthorizationDetails is the "authorization_details" claim (RFC 9396
+	// §9), nil if absent. See [RequireDetail].
+	AuthorizationDetails []AuthorizationDetail
 
-	raw  []byte    // the whole JSON object
-	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
-	ath  string    // base64url(SHA-256(token)) of the one JWT these claims came from, if DPoP-bound; see bindToken
-	seen int       // the registered members present in raw (seenIss…), when raw is set
+	scopeFrom string    // the scope claim Scopes was read from ("" for the default)
+	raw       []byte    // the whole JSON object
+	aud1      [1]string // backs Audience when "aud" is a single string, saving an allocation
+	ath       string    // base64url(SHA-256(token)) of the one JWT these claims came from, if DPoP-bound; see bindToken
+	seen      int       // the registered members present in raw (seenIss…), when raw is set
 }
 
 // has reports whether the registered member of bit was present, even if
@@ -125,7 +143,45 @@ func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
 	if err := c.setScopes(sp, scopeClaim); err != nil {
 		return nil, err
 	}
+	c.scopeFrom = scopeClaim
 	return c, nil
+}
+
+// GrantedScopes returns c.Scopes: *Claims is the [scopes.Grant] that route
+// requirements are checked against.
+func (c *Claims) GrantedScopes() scopes.Set { return c.Scopes }
+
+// delegation scans "act", "may_act" (RFC 8693 §4.1, §4.4) or
+// "authorization_details" (RFC 9396 §9) into c.
+func (s *scanner) delegation(name string, seen *int, c *Claims) error {
+	var err error
+	switch name {
+	case "act":
+		err = s.once(seen, seenAct)
+		if err == nil {
+			c.Actor, err = s.actor(1)
+		}
+	case "may_act":
+		err = s.once(seen, seenMayAct)
+		if err == nil {
+			c.MayAct, err = s.actor(1)
+		}
+	default:
+		err = s.once(seen, seenAuthzDetails)
+		if err == nil {
+			c.AuthorizationDetails, err = s.authorizationDetails()
+		}
+	}
+	return err
+}
+
+// once records bit in seen, or fails if it is already there.
+func (s *scanner) once(seen *int, bit int) error {
+	if *seen&bit != 0 {
+		return errJSON
+	}
+	*seen |= bit
+	return nil
 }
 
 // claimSpans records where the scope members are, so that the scope claim can
@@ -148,6 +204,11 @@ const (
 	seenTokenType
 	seenScope
 	seenScp
+	seenACR
+	seenAuthTime
+	seenAct
+	seenMayAct
+	seenAuthzDetails
 )
 
 // maxNumericDate is 9999-12-31T23:59:59Z.
@@ -210,6 +271,12 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 			return s.span(&seen, seenScp, &sp.scp)
 		case "cnf":
 			return s.confirmation(&seen, &c.Confirmation)
+		case "acr":
+			bit, dst = seenACR, &c.ACR
+		case "auth_time":
+			return s.date(&seen, seenAuthTime, &c.AuthTime)
+		case "act", "may_act", "authorization_details":
+			return s.delegation(name, &seen, c)
 		default:
 			if foldsToRegistered(name) {
 				return errJSON
@@ -243,6 +310,7 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 var registeredNames = [...]string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",
 	"client_id", "azp", "username", "token_type", "scope", "scp", "cnf",
+	"acr", "auth_time", "act", "may_act", "authorization_details",
 }
 
 // foldsToRegistered reports whether name, which is not a registered member,
@@ -251,7 +319,7 @@ var registeredNames = [...]string{
 // winning, so [Claims.Decode] into a struct tagged `json:"sub"` would read the
 // twin while the validator checked "sub".
 func foldsToRegistered(name string) bool {
-	var lower [len("token_type")]byte
+	var lower [len("authorization_details")]byte
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		switch {
@@ -275,7 +343,7 @@ func foldsToRegistered(name string) bool {
 // foldsToRegisteredUnicode is foldsToRegistered for a name with non-ASCII
 // bytes, which may fold to ASCII ("\u017f" to "s", "\u212a" to "k").
 func foldsToRegisteredUnicode(name string) bool {
-	if len(name) > 3*len("token_type") {
+	if len(name) > 3*len("authorization_details") {
 		return false // a rune that folds to an ASCII letter has at most 3 bytes
 	}
 	for _, r := range registeredNames {
@@ -350,7 +418,7 @@ func scopeValue(b []byte) (scopes.Set, error) {
 		if err != nil {
 			return scopes.Set{}, err
 		}
-		return scopes.Parse(v)
+		return scopes.ParseFields(v)
 	}
 	var list []string
 	if err := s.strings(func(v string) error {

@@ -142,8 +142,12 @@ func TestValidateScopes(t *testing.T) {
 		{"ScopeClaim permissions array", "permissions", map[string]any{"permissions": []string{"read:users", "write:users"}}, "read:users write:users"},
 		{"ScopeClaim permissions string", "permissions", map[string]any{"permissions": "read:users"}, "read:users"},
 		{"ScopeClaim permissions absent", "permissions", map[string]any{}, ""},
-		{"scope double space", "", map[string]any{"scope": "a  b"}, "!"},
-		{"scope leading space", "", map[string]any{"scope": " a"}, "!"},
+		// Padded scope strings are read as the tokens they hold (issue 16;
+		// scopes.ParseFields), as Spring and Envoy read them.
+		{"scope double space", "", map[string]any{"scope": "a  b"}, "a b"},
+		{"scope leading space", "", map[string]any{"scope": " a"}, "a"},
+		{"scope trailing spaces", "", map[string]any{"scope": "a b  "}, "a b"},
+		{"scope only spaces", "", map[string]any{"scope": "   "}, ""},
 		{"scope with a quote", "", map[string]any{"scope": `a"b`}, "!"},
 		{"scope with a tab", "", map[string]any{"scope": "a\tb"}, "!"},
 		{"scope non-ASCII", "", map[string]any{"scope": "caf\u00e9"}, "!"},
@@ -306,7 +310,7 @@ func TestParseClaimsErrors(t *testing.T) {
 	t.Parallel()
 	for _, doc := range []string{
 		``, `null`, `[]`, `"x"`, `{"iss":1}`, `{"aud":{}}`, `{"aud":[null]}`, `{"exp":"1"}`, `{"exp":-1}`,
-		`{"exp":1e20}`, `{"exp":null}`, `{"iat":true}`, `{"scope":1}`, `{"scope":"a  b"}`, `{"scp":[1]}`,
+		`{"exp":1e20}`, `{"exp":null}`, `{"iat":true}`, `{"scope":1}`, `{"scope":"a\tb"}`, `{"scp":[1]}`,
 		`{"jti":null}`, `{"sub":"a"`, `{"sub":"a"} {}`, `{"token_type":["Bearer"]}`,
 	} {
 		_, err := ParseClaims([]byte(doc), "")

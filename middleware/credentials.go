@@ -69,7 +69,7 @@ func (v *Validator) Admit(ctx context.Context, cred *Credentials, req scopes.Req
 	if err != nil {
 		return nil, err
 	}
-	if err := check(c, req); err != nil {
+	if err := check(c, req, v.now()); err != nil {
 		return nil, err
 	}
 	return c, nil

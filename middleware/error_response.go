@@ -82,7 +82,8 @@ func (w *errorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ProblemDetails is a [GuardConfig.ErrorHandler] that writes an RFC 9457
 // problem details object, with the RFC 6750 error code and, for
-// insufficient_scope, the scopes as extension members:
+// insufficient_scope, the scopes as extension members (for
+// insufficient_user_authentication, acr_values and max_age, RFC 9470 §3):
 //
 //	{"type":"about:blank","title":"Forbidden","status":403,
 //	 "detail":"the token lacks a required scope","error":"insufficient_scope","scope":"orders:write"}
@@ -94,10 +95,13 @@ func ProblemDetails(w http.ResponseWriter, _ *http.Request, status int, err *Err
 		Detail string `json:"detail,omitempty"`
 		Error  string `json:"error,omitempty"`
 		Scope  string `json:"scope,omitempty"`
-	}{"about:blank", http.StatusText(status), status, safeDescription(err), err.Code(), ""}
+		ACR    string `json:"acr_values,omitempty"`
+		MaxAge string `json:"max_age,omitempty"`
+	}{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: safeDescription(err), Error: err.Code()}
 	if err.Kind == ErrInsufficientScope {
 		p.Scope = scopeAttr(err.Scope)
 	}
+	p.ACR, p.MaxAge = stepUpAttrs(err)
 	body, _ := json.Marshal(p)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Write(append(body, '\n'))

@@ -3,6 +3,7 @@ package middleware
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 // RFC 6750 §3.1 error codes, as carried by [Error.Code].
@@ -56,6 +57,10 @@ var (
 	ErrMalformedHeader    = errors.New("middleware: malformed authorization header")
 	ErrKeysUnavailable    = errors.New("middleware: signing keys unavailable")
 	ErrIntrospectionError = errors.New("middleware: introspection failed")
+	// ErrRequirementUnmet: the token's scopes meet the route's requirement
+	// but its other claims (roles, claim rules, actor, authorization
+	// details) do not; category ErrInsufficientScope (403).
+	ErrRequirementUnmet = errors.New("middleware: the token does not meet the route's requirement")
 	// ErrClaimRejected: a claim check of the issuer ([Issuer.Validators])
 	// refused the token; category ErrInvalidToken (401).
 	ErrClaimRejected = errors.New("middleware: token refused by a claim check")
@@ -75,7 +80,12 @@ type Error struct {
 	Reason      error  // reason sentinel; may equal Kind
 	Description string // safe for RFC 6750 error_description
 	Scope       string // for ErrInsufficientScope: space-separated scopes (RFC 6750 §3)
-	Err         error  // underlying cause, if any
+	// ACRValues and MaxAge, for ErrInsufficientUserAuthentication, are what
+	// a new authentication of the user must meet: the challenge's
+	// acr_values and max_age (RFC 9470 §3); nil and 0 for none.
+	ACRValues []string
+	MaxAge    time.Duration
+	Err       error // underlying cause, if any
 	// Rule names the check that refused the token (see [Rule] and
 	// [Validator.Checks]); "" in an *Error a caller built without one.
 	Rule Rule
@@ -90,6 +100,9 @@ func (e *Error) Code() string {
 	case ErrInvalidToken:
 		if c := proofCode(e.Reason); c != "" {
 			return c
+		}
+		if e.Reason == ErrInsufficientUserAuthentication {
+			return CodeInsufficientUserAuthentication
 		}
 		return CodeInvalidToken
 	case ErrInsufficientScope:

@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,43 +11,6 @@ import (
 // claims: the claim that names the audience (Issuer.AudienceClaim), the
 // issuer's own checks (Issuer.Validators), and the per-key "issuer" of a JWK
 // Set (Microsoft Entra ID).
-
-// RejectClaims returns the refusal an [Issuer.Validators] check returns to
-// refuse a token with a description the client sees (RFC 6750 §3
-// error_description): 401 invalid_token, reason [ErrClaimRejected].
-// description must not hold token content.
-func RejectClaims(description string) *Error {
-	e := newError(ErrInvalidToken, ErrClaimRejected, nil)
-	e.Description = description
-	return e
-}
-
-// runValidators runs the checks of c's issuer (is, or on a cache hit the
-// issuer whose settings apply to c's "iss").
-func (v *Validator) runValidators(ctx context.Context, c *Claims, is *issuer) error {
-	if !v.validators {
-		return nil // no issuer has checks of its own: nothing to look up
-	}
-	if is == nil {
-		is = v.configOf(c.Issuer)
-		if is == nil && v.introspector != nil {
-			is = v.introspector
-		}
-	}
-	if is == nil {
-		return nil
-	}
-	for _, check := range is.Validators {
-		if err := check(ctx, c); err != nil {
-			var e *Error
-			if errors.As(err, &e) {
-				return withRule(e, RuleValidators)
-			}
-			return newError(ErrInvalidToken, ErrClaimRejected, err).at(RuleValidators)
-		}
-	}
-	return nil
-}
 
 // checkAudienceClaim checks the audience of c in the issuer's AudienceClaim
 // (RFC 7519 §4.1.3 read of another member): a string or an array of

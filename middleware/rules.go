@@ -25,9 +25,11 @@ const (
 	RuleNbf           Rule = "nbf"           // not before "nbf" (RFC 7519 §4.1.5)
 	RuleIat           Rule = "iat"           // not issued in the future (RFC 7519 §4.1.6)
 	RuleAud           Rule = "aud"           // an accepted audience (RFC 9068 §4)
+	RuleProfile       Rule = "profile"       // with Issuer.StrictProfile, the RFC 9068 §2.2 claims sub, client_id, iat, jti are present
 	RuleScopeClaim    Rule = "scope_claim"   // the scope claim is a scope string or array (RFC 6749 §3.3)
+	RuleRoleClaim     Rule = "role_claim"    // the Issuer.RoleClaims hold strings or arrays of strings
 	RuleValidators    Rule = "validators"    // the issuer's own claim checks (Issuer.Validators) accept the token
-	RuleScope         Rule = "scope"         // the scopes satisfy the requirement (RFC 6750 §3.1)
+	RuleScope         Rule = "scope"         // the scopes and claims satisfy the route's requirement (RFC 6750 §3.1, RFC 9470 §3)
 )
 
 // The checks of sender-constrained tokens (RFC 9449 DPoP, RFC 8705
@@ -65,12 +67,19 @@ const (
 // [Error.Rule] names. TestCheckOrder holds the validator to it.
 var checkOrder = [...][]Rule{
 	formJWS: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleValidators, RuleScope},
+		RuleKey, RuleSignature, RuleExp, RuleNbf, RuleIat, RuleAud, RuleProfile, RuleScopeClaim, RuleRoleClaim,
+		RuleValidators, RuleScope},
 	formIntrospected: {RuleRequest, RuleToken, RuleSize, RuleFormat, RuleHeader, RuleAlg, RuleClaims, RuleIss, RuleTyp,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleValidators, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleAud, RuleScopeClaim, RuleRoleClaim,
+		RuleValidators, RuleScope},
 	formOpaque: {RuleRequest, RuleToken, RuleSize, RuleFormat,
-		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleValidators, RuleScope},
+		RuleIntrospection, RuleTokenType, RuleExp, RuleNbf, RuleIat, RuleIss, RuleAud, RuleScopeClaim, RuleRoleClaim,
+		RuleValidators, RuleScope},
 }
+
+// afterBinding is how many checks of each checkOrder come after the binding
+// checks: the issuer's own claim checks and the route's requirement.
+const afterBinding = 2
 
 // Checks returns the checks [Validator.Admit] makes of the credentials, in
 // order: for a compact JWS of an issuer with keys, the header, algorithm,
@@ -78,15 +87,15 @@ var checkOrder = [...][]Rule{
 // without keys, or an opaque token, introspection instead of key and
 // signature; then, for a sender-constrained token or one presented with a
 // DPoP proof or a client certificate, the binding checks ([RuleCnf], the
-// DPoP proof's, [RuleX5t]); the issuers' own checks ([RuleValidators]),
-// when one has [Issuer.Validators]; the scope last. A refusal's [Error.Rule] is one
+// DPoP proof's, [RuleX5t]); the issuer's claim checks and the route's
+// requirement last. A refusal's [Error.Rule] is one
 // of them, and every check before it passed. The slice is the caller's.
 func (v *Validator) Checks(cred *Credentials) []Rule {
 	p, _ := presented(cred)
 	form, c := v.form(p.token)
 	order := checkOrder[form]
-	tail := order[len(order)-2:] // the issuer's checks, the scope
-	out := append([]Rule(nil), order[:len(order)-2]...)
+	tail := order[len(order)-afterBinding:]
+	out := append([]Rule(nil), order[:len(order)-afterBinding]...)
 	var cert bool
 	if cred != nil {
 		cert = cred.PeerCertificate != nil
@@ -100,9 +109,6 @@ func (v *Validator) Checks(cred *Credentials) []Rule {
 	}
 	if cert || (bound && c.Confirmation.X5TS256 != "") {
 		out = append(out, RuleX5t)
-	}
-	if !v.validators {
-		tail = tail[1:] // no issuer has checks of its own
 	}
 	return append(out, tail...)
 }
@@ -161,7 +167,7 @@ func ruleOf(reason error) Rule {
 		return RuleNbf
 	case ErrAudienceMismatch:
 		return RuleAud
-	case ErrInsufficientScope:
+	case ErrInsufficientScope, ErrRequirementUnmet, ErrInsufficientUserAuthentication:
 		return RuleScope
 	case ErrClaimRejected:
 		return RuleValidators

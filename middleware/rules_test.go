@@ -31,9 +31,35 @@ var jwsDefects = []defect{
 	{rule: RuleNbf, claims: map[string]any{"nbf": testNow.Add(time.Hour).Unix()}},
 	{rule: RuleIat, claims: map[string]any{"iat": testNow.Add(time.Hour).Unix()}},
 	{rule: RuleAud, claims: map[string]any{"aud": "https://other.example.test"}},
+	{rule: RuleProfile, claims: map[string]any{"jti": nil}},
 	{rule: RuleScopeClaim, claims: map[string]any{"scope": 42}},
+	{rule: RuleRoleClaim, claims: map[string]any{"roles": 42}},
 	{rule: RuleCnf, claims: map[string]any{"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}},
+	{rule: RuleValidators, claims: map[string]any{"tenant": "evil"}},
 	{rule: RuleScope, scope: true},
+}
+
+// orderedIssuer turns on the issuer checks that jwsDefects spoil: the
+// strict profile, a role claim and a claim check refusing tenant "evil".
+func orderedIssuer(is *Issuer) {
+	is.StrictProfile = true
+	is.RoleClaims = []string{"roles"}
+	is.Validators = []func(context.Context, *Claims) error{func(_ context.Context, c *Claims) error {
+		var tenant string
+		if ok, _ := c.Claim("tenant", &tenant); ok && tenant == "evil" {
+			return RejectClaims("tenant not served")
+		}
+		return nil
+	}}
+}
+
+func defectOf(r Rule) defect {
+	for _, d := range jwsDefects {
+		if d.rule == r {
+			return d
+		}
+	}
+	panic("no defect for " + r)
 }
 
 // TestCheckOrder holds the validator to the order that Checks states: a
@@ -41,13 +67,13 @@ var jwsDefects = []defect{
 // defect alone by its own check.
 func TestCheckOrder(t *testing.T) {
 	k := keyFor(t, "ES256")
-	v := newTestValidator(t, []*testKey{k}, nil, nil)
-	jws := withoutValidators(checkOrder[formJWS])
-	if got := v.Checks(&Credentials{Token: k.token()}); !slices.Equal(got, jws) {
-		t.Fatalf("Checks(JWS) = %v, want %v", got, jws)
+	v := newTestValidator(t, []*testKey{k}, orderedIssuer, nil)
+	if got := v.Checks(&Credentials{Token: k.token()}); !slices.Equal(got, checkOrder[formJWS]) {
+		t.Fatalf("Checks(JWS) = %v, want %v", got, checkOrder[formJWS])
 	}
-	order := append(slices.Clone(jws[:len(jws)-1]), RuleCnf, RuleScope) // a bound token's
-	if got := v.Checks(&Credentials{Token: k.mint(nil, jwsDefects[len(jwsDefects)-2].claims)}); !slices.Equal(got, order) {
+	jws := checkOrder[formJWS]
+	order := append(slices.Clone(jws[:len(jws)-afterBinding]), RuleCnf, RuleValidators, RuleScope) // a bound token's
+	if got := v.Checks(&Credentials{Token: k.mint(nil, defectOf(RuleCnf).claims)}); !slices.Equal(got, order) {
 		t.Fatalf("Checks(bound JWS) = %v, want %v", got, order)
 	}
 	for i, a := range jwsDefects {
@@ -109,8 +135,8 @@ func TestChecksForms(t *testing.T) {
 		{"jwe", introspected, "a.b.c.d.e", formOpaque},
 		{"malformed jws", withKeys, "eyJhbGciOiJFUzI1NiJ9.!.x", formJWS},
 	} {
-		if got, want := tc.v.Checks(&Credentials{Token: tc.token}), withoutValidators(checkOrder[tc.want]); !slices.Equal(got, want) {
-			t.Errorf("%s: Checks = %v, want %v", tc.name, got, want)
+		if got := tc.v.Checks(&Credentials{Token: tc.token}); !slices.Equal(got, checkOrder[tc.want]) {
+			t.Errorf("%s: Checks = %v, want %v", tc.name, got, checkOrder[tc.want])
 		}
 	}
 }
@@ -120,20 +146,14 @@ func TestChecksForms(t *testing.T) {
 func TestChecksBinding(t *testing.T) {
 	k := keyFor(t, "ES256")
 	v := newTestValidator(t, []*testKey{k}, nil, nil)
-	jws := withoutValidators(checkOrder[formJWS])
-	base := slices.Clone(jws[:len(jws)-1])
+	jws := checkOrder[formJWS]
+	base := slices.Clone(jws[:len(jws)-afterBinding])
 	dpop := v.Checks(&Credentials{Authorization: []string{"DPoP " + k.token()}, DPoP: []string{"proof"}})
-	if want := append(append(append(slices.Clone(base), RuleCnf), dpopOrder...), RuleScope); !slices.Equal(dpop, want) {
+	if want := append(append(append(slices.Clone(base), RuleCnf), dpopOrder...), RuleValidators, RuleScope); !slices.Equal(dpop, want) {
 		t.Errorf("Checks(DPoP) = %v, want %v", dpop, want)
 	}
 	cert := v.Checks(&Credentials{Token: k.token(), PeerCertificate: &x509.Certificate{}})
-	if want := append(slices.Clone(base), RuleCnf, RuleX5t, RuleScope); !slices.Equal(cert, want) {
+	if want := append(slices.Clone(base), RuleCnf, RuleX5t, RuleValidators, RuleScope); !slices.Equal(cert, want) {
 		t.Errorf("Checks(certificate) = %v, want %v", cert, want)
 	}
-}
-
-// withoutValidators is order as Checks states it for a validator whose
-// issuers have no Validators.
-func withoutValidators(order []Rule) []Rule {
-	return slices.DeleteFunc(slices.Clone(order), func(r Rule) bool { return r == RuleValidators })
 }

@@ -91,16 +91,33 @@ type Issuer struct {
 	// Cognito access tokens carry no "aud": their "client_id" names the
 	// app client. Default "" ("aud").
 	AudienceClaim string
+
+	// RoleClaims names the claims that hold the token's roles or groups,
+	// in [ParseClaimPath] notation, each an array of strings or a
+	// space-delimited string: Keycloak "realm_access.roles" and
+	// "resource_access.<client>.roles", Entra ID "roles", Cognito
+	// "cognito:groups", Okta "groups". Their values, united, are
+	// [Claims.Roles], for [Role] and [AnyRole]; they are read once per
+	// token, for JWTs and introspection answers alike. A role claim of
+	// another type is invalid_token (ErrMalformed). Default none.
+	RoleClaims []string
 	// Validators are the issuer's own checks over the verified claims
-	// (a tenant, "token_use"), run in order, after the binding checks,
+	// (a tenant, "email_verified", "token_use"), run in order, after the binding checks,
 	// on every request — cached tokens included — before the route's
 	// requirement. A check refuses by returning an error: an [*Error] is
-	// answered as is; any other error is 401 invalid_token
+	// answered as is (its Rule set to [RuleValidators]); any other error is 401 invalid_token
 	// ([ErrClaimRejected]) with a generic description, the error kept as
 	// the cause for logs. Use [RejectClaims] for a description the client
 	// may see. A check must be safe for concurrent use and must not modify
 	// the claims. Default none.
 	Validators []func(ctx context.Context, c *Claims) error
+	// StrictProfile requires of JWT access tokens the claims RFC 9068 §2.2
+	// makes required beyond iss, exp and aud: "sub", "client_id" (not "azp"),
+	// "iat" and "jti"; one missing is invalid_token (ErrMissingClaim).
+	// Default false: Keycloak user tokens, Microsoft Entra ID, Auth0 and
+	// Okta access tokens lack "client_id" (Entra ID also "jti") and would
+	// fail it; Amazon Cognito's pass.
+	StrictProfile bool
 	// Tenants, when set, makes URL the template of many tenants' issuers,
 	// with [TenantPlaceholder] where the tenant goes; see [Tenants]. Keys
 	// must then be nil: each tenant gets its own key source, made from
@@ -176,6 +193,7 @@ type issuer struct {
 	dpop  DPoPMode // DPoPOff when the Issuer's is DPoPInherit
 	algs  map[string]bool
 	types []string // normalized
+	roles []ClaimPath
 }
 
 // NewValidator returns a validator for tokens from one issuer.
@@ -312,6 +330,9 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	}
 	for _, t := range types {
 		is.types = append(is.types, normalizeType(t))
+	}
+	if err := is.parseRoleClaims(); err != nil {
+		return nil, err
 	}
 	return is, nil
 }
@@ -487,6 +508,9 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
 		return nil, is, false, err
 	}
+	if err := is.readRoles(c); err != nil {
+		return nil, is, false, err
+	}
 	c.bindToken(token)
 	if v.cache != nil {
 		v.cache.put(token, c, key, v.validFrom(c), c.ExpiresAt.Add(v.skew), now)
@@ -583,6 +607,9 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 	if err := v.checkAudience(c, is, requireExp); err != nil {
 		return err
 	}
+	if requireExp && is.StrictProfile {
+		return strictProfile(c)
+	}
 	return nil
 }
 
@@ -636,7 +663,7 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 	if err := v.checkClaims(c, is, now, false); err != nil {
 		return nil, err
 	}
-	return c, nil
+	return is.derive(c)
 }
 
 // accessTokenType reports whether an introspection "token_type" names an

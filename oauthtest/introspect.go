@@ -8,7 +8,8 @@ import (
 
 // serveIntrospection answers RFC 7662 §2 introspection requests from
 // authenticated clients: {"active": false} for a token that is unknown,
-// revoked, expired or not yet valid, else the token's claims.
+// revoked, expired or not yet valid, else the token's claims; as a signed
+// JWT (RFC 9701) when the request accepts application/token-introspection+jwt.
 func (s *Server) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	form, e := parseForm(w, r)
 	if e != nil {
@@ -26,6 +27,10 @@ func (s *Server) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	tok := form.Get("token")
 	if tok == "" {
 		invalidRequest("missing token parameter").write(w)
+		return
+	}
+	if wantsIntrospectionJWT(r) {
+		s.writeIntrospectionJWT(w, c.ID, s.Introspect(tok))
 		return
 	}
 	w.Header().Set("Pragma", "no-cache")

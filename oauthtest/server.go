@@ -101,7 +101,9 @@ type Server struct {
 	nonces   *dpopNonces          // nil unless Config.RequireDPoPNonce
 	faults   map[Endpoint]*Fault
 	counts   map[Endpoint]int
-	closed   bool
+
+	introspectionJWT IntrospectionJWTOverrides // RFC 9701 answers' overrides
+	closed           bool
 }
 
 type route struct {

@@ -54,3 +54,14 @@ func ExampleParse() {
 	// [openid profile] true false <nil>
 	// scopes: invalid scope syntax
 }
+
+func ExampleParseFields() {
+	// A scope claim padded by its authorization server.
+	s, err := scopes.ParseFields(" openid  profile ")
+	fmt.Println(s.List(), err)
+	_, err = scopes.ParseFields("openid\tprofile")
+	fmt.Println(err)
+	// Output:
+	// [openid profile] <nil>
+	// scopes: invalid scope syntax
+}

@@ -50,3 +50,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseFields holds ParseFields to Parse over the string with its runs
+// of spaces collapsed and its ends trimmed.
+func FuzzParseFields(f *testing.F) {
+	for _, s := range []string{"", " ", "a", "a  b", " a b ", "  ", "a\tb", "x\"y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, gerr := scopes.ParseFields(in)
+		want, werr := scopes.Parse(strings.Join(strings.FieldsFunc(in, func(r rune) bool { return r == ' ' }), " "))
+		if (gerr == nil) != (werr == nil) || got.String() != want.String() {
+			t.Fatalf("ParseFields(%q) = %q, %v; want %q, %v", in, got.String(), gerr, want.String(), werr)
+		}
+	})
+}

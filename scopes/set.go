@@ -42,6 +42,31 @@ func Parse(s string) (Set, error) {
 	return Set{list: d.list}, nil
 }
 
+// ParseFields is [Parse] for scope strings received in tokens and
+// introspection answers: the space-separated scope-tokens of s, where runs
+// of spaces and leading or trailing spaces separate nothing (" a  b " is
+// {a, b}), as Spring Security and Envoy read them. The tokens themselves
+// are checked as Parse checks them: a tab, a quote or non-ASCII is
+// [ErrSyntax]. Reading "a  b" as {a, b} is unambiguous — no scope-token
+// holds a space — so refusing the whole token for it would only lock out
+// the users of an authorization server that pads its scope strings.
+func ParseFields(s string) (Set, error) {
+	if s == "" {
+		return Set{}, nil
+	}
+	d := dedup{list: make([]string, 0, strings.Count(s, " ")+1)}
+	for tok := range strings.SplitSeq(s, " ") {
+		if tok == "" {
+			continue
+		}
+		if !ValidToken(tok) {
+			return Set{}, ErrSyntax
+		}
+		d.add(tok)
+	}
+	return Set{list: d.list}, nil
+}
+
 // New returns the set of the given scope tokens, each of which must satisfy
 // [ValidToken]. Duplicates are kept once.
 func New(tokens ...string) (Set, error) {

@@ -19,7 +19,12 @@
 //	method not in the table           codes.PermissionDenied
 //
 // The status message names the reason ("grpcguard: token expired"), never the
-// token.
+// token. A step-up refusal (RFC 9470: the route's [middleware.ACR] or
+// [middleware.MaxAge] not met) is codes.Unauthenticated; gRPC has no
+// WWW-Authenticate, so its message ends with the challenge's attributes —
+// `(acr_values="gold" max_age="300")` — and the call's trailer metadata
+// [TrailerChallenge] holds the whole challenge an HTTP client would get,
+// for clients that parse it rather than the message.
 //
 // Sender-constrained tokens: a certificate-bound token (RFC 8705 §3) is
 // checked against the client certificate of the call's TLS connection, so
@@ -189,5 +194,18 @@ func statusOf(ctx context.Context, err error) error {
 		return status.FromContextError(ctxErr).Err()
 	}
 	e := middleware.AsError(err)
+	if ch := rpcerr.StepUpChallenge(e); ch != "" {
+		// The challenge an HTTP client would get, for clients that read
+		// trailers; outside a gRPC server (Authorize called directly) there
+		// is no trailer to set.
+		_ = grpc.SetTrailer(ctx, metadata.Pairs(TrailerChallenge, ch))
+	}
 	return status.Error(codes.Code(rpcerr.Code(e.Kind)), rpcerr.Message("grpcguard: ", e))
 }
+
+// TrailerChallenge is the trailer metadata key of a step-up refusal (RFC
+// 9470 §3): its value is the WWW-Authenticate challenge an HTTP front door
+// sends, e.g. `Bearer error="insufficient_user_authentication",
+// error_description="…", acr_values="gold", max_age="300"`. The status
+// message carries acr_values and max_age too.
+const TrailerChallenge = "www-authenticate"

@@ -35,8 +35,8 @@ func TestFrontDoorGRPC(t *testing.T) {
 			resp, err := client.UnaryCall(withAuth(t, c.Authorization), &testpb.SimpleRequest{})
 			st := status.Convert(err)
 			c.CheckGRPC(t, uint32(st.Code()), st.Message(), resp.GetUsername())
-			if err == nil && resp.GetOauthScope() != guardtest.Scope+" profile" {
-				t.Errorf("scopes seen by the handler = %q, want %q", resp.GetOauthScope(), guardtest.Scope+" profile")
+			if err == nil && resp.GetOauthScope() != c.GrantedScopes() {
+				t.Errorf("scopes seen by the handler = %q, want %q", resp.GetOauthScope(), c.GrantedScopes())
 			}
 		})
 		t.Run(c.Name+"/stream", func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -213,14 +214,24 @@ func (g *Guard) checkTool(req mcp.Request) error {
 	if need == nil {
 		return nil
 	}
-	var granted scopes.Set
-	c, ok := Claims(req)
-	if ok {
-		granted = c.Scopes
+	c, _ := Claims(req)
+	err := g.g.Validator().Check(c, need)
+	if err == nil {
+		return nil
 	}
-	if !ok || !need.Satisfied(granted) {
-		return &jsonrpc.Error{Code: CodeInsufficientScope, Message: "mcpguard: insufficient_scope: tool " + p.Name +
-			" needs " + strings.Join(need.Satisfying(granted), " ")}
+	// The core decides, so that requirements beyond scopes (roles, step-up)
+	// work on tools as on routes; the message names what would satisfy it.
+	e := middleware.AsError(err)
+	msg := "mcpguard: insufficient_scope: tool " + p.Name + " needs " + e.Scope
+	switch e.Reason {
+	case middleware.ErrInsufficientScope:
+	case middleware.ErrMissingToken: // no claims: what the tool needs of none
+		msg += strings.Join(need.Satisfying(scopes.Set{}), " ")
+	default:
+		msg = "mcpguard: " + e.Code() + ": tool " + p.Name + ": " + middleware.SafeDescription(e)
+		if acr, maxAge := middleware.StepUpAttributes(e); acr != "" || maxAge != "" {
+			msg += ` (acr_values="` + acr + `" max_age="` + maxAge + `")`
+		}
 	}
-	return nil
+	return &jsonrpc.Error{Code: CodeInsufficientScope, Message: msg}
 }

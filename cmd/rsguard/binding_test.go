@@ -44,8 +44,8 @@ func TestExplainBinding(t *testing.T) {
 	certPath, thumb := certFile(t, "svc")
 	otherCert, _ := certFile(t, "other")
 	certBound := as.Token(oauthtest.TokenOptions{CertThumbprint: thumb})
-	jws := "request token size format header alg claims iss typ key signature exp nbf iat aud scope_claim "
-	dpopOrder := jws + "cnf dpop dpop.alg dpop.typ dpop.jwk jkt htm htu dpop.iat ath dpop.signature jti scope"
+	jws := "request token size format header alg claims iss typ key signature exp nbf iat aud profile scope_claim role_claim "
+	dpopOrder := jws + "cnf dpop dpop.alg dpop.typ dpop.jwk jkt htm htu dpop.iat ath dpop.signature jti validators scope"
 	for _, tc := range []struct {
 		name, token string
 		args        []string
@@ -74,18 +74,18 @@ func TestExplainBinding(t *testing.T) {
 		{name: "old proof", token: bound, order: dpopOrder, failed: "dpop.iat",
 			args:  []string{"--dpop", proof(oauthtest.ProofOptions{IssuedAt: now.Add(-10 * time.Minute)}), "--uri", apiURI},
 			words: []string{"(10m0s ago), outside the accepted window"}},
-		{name: "bound token as bearer", token: bound, order: jws + "cnf scope", failed: "cnf",
+		{name: "bound token as bearer", token: bound, order: jws + "cnf validators scope", failed: "cnf",
 			words: []string{"give the proof with --dpop"}},
 		{name: "unbound token with DPoP", token: unbound, order: dpopOrder, failed: "cnf",
 			args:  []string{"--dpop", proof(oauthtest.ProofOptions{Token: unbound}), "--uri", apiURI},
 			words: []string{"not bound to a DPoP key", "downgrade"}},
-		{name: "certificate accepted", token: certBound, order: jws + "cnf x5t#S256 scope",
+		{name: "certificate accepted", token: certBound, order: jws + "cnf x5t#S256 validators scope",
 			args:  []string{"--cert", certPath},
 			words: []string{"bound to certificate " + thumb, `"svc", thumbprint ` + thumb, "result: accepted"}},
-		{name: "another certificate", token: certBound, order: jws + "cnf x5t#S256 scope", failed: "x5t#S256",
+		{name: "another certificate", token: certBound, order: jws + "cnf x5t#S256 validators scope", failed: "x5t#S256",
 			args:  []string{"--cert", otherCert},
 			words: []string{"bound to certificate " + thumb + ", --cert is \"other\""}},
-		{name: "no certificate", token: certBound, order: jws + "cnf x5t#S256 scope", failed: "cnf",
+		{name: "no certificate", token: certBound, order: jws + "cnf x5t#S256 validators scope", failed: "cnf",
 			words: []string{"give it with --cert"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

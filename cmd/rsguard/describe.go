@@ -35,7 +35,10 @@ const (
 	ruleNbf           = middleware.RuleNbf
 	ruleIat           = middleware.RuleIat
 	ruleAud           = middleware.RuleAud
+	ruleProfile       = middleware.RuleProfile
 	ruleScopeClaim    = middleware.RuleScopeClaim
+	ruleRoleClaim     = middleware.RuleRoleClaim
+	ruleValidators    = middleware.RuleValidators
 	ruleScope         = middleware.RuleScope
 )
 

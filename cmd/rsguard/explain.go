@@ -135,8 +135,14 @@ func claimInfo(r rule, c *middleware.Claims, vf *verifier) string {
 		return timeInfo(c.IssuedAt, vf)
 	case ruleAud:
 		return fmt.Sprintf("[%s] (accepted: %s)", quoteList(c.Audience), quoteList(vf.cmd.audiences))
+	case ruleProfile:
+		return "RFC 9068 strict profile not required (Issuer.StrictProfile)"
 	case ruleScopeClaim:
 		return fmt.Sprintf("granted [%s]", c.Scopes)
+	case ruleRoleClaim:
+		return "no role claims read (Issuer.RoleClaims)"
+	case ruleValidators:
+		return "no claim checks (Issuer.Validators)"
 	case ruleScope:
 		need := "no --scope requirement"
 		if len(vf.cmd.scope) > 0 {

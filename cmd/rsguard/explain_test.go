@@ -37,8 +37,8 @@ func explainLines(t *testing.T, out string) (order []string, marks map[string]st
 }
 
 func TestExplain(t *testing.T) {
-	jwsOrder := "request token size format header alg claims iss typ key signature exp nbf iat aud scope_claim scope"
-	opaqueOrder := "request token size format introspection token_type exp nbf iat iss aud scope"
+	jwsOrder := "request token size format header alg claims iss typ key signature exp nbf iat aud profile scope_claim role_claim validators scope"
+	opaqueOrder := "request token size format introspection token_type exp nbf iat iss aud scope_claim role_claim validators scope"
 	for _, tc := range []struct {
 		name   string
 		token  func(as *oauthtest.Server) string

@@ -63,6 +63,18 @@ type Case struct {
 	Description string
 	// Subject is the "sub" of an accepted token ("" for [Subject]).
 	Subject string
+	// Scopes are the scopes of an accepted token, space-separated, as the
+	// handler finds them ("" for the table's: [Scope] and "profile").
+	Scopes string
+}
+
+// GrantedScopes returns the scopes the handler of an accepted case finds in
+// the claims, space-separated.
+func (c *Case) GrantedScopes() string {
+	if c.Scopes != "" {
+		return c.Scopes
+	}
+	return Scope + " profile"
 }
 
 // Cases returns the front-door decision table: the corpus's bearer cases
@@ -73,11 +85,15 @@ type Case struct {
 // proofs must be fresh and so are minted here: each check of a DPoP proof
 // (RFC 9449 §4.3), each nonce path (§9), each downgrade (§7), and
 // certificate-bound tokens without a certificate or with a Client-Cert
-// header from an untrusted peer (RFC 8705, RFC 9440).
+// header from an untrusted peer (RFC 8705, RFC 9440); then the
+// authorization cases: roles, step-up (RFC 9470), delegation (RFC 8693),
+// authorization details (RFC 9396), an issuer's claim check, the RFC 9068
+// strict profile and a padded scope string.
 func (f *Fixture) Cases() []Case {
 	out := append([]Case(nil), f.table.Cases...)
 	out = append(out, f.dpopCases()...)
 	out = append(out, f.certificateCases()...)
+	out = append(out, f.authzCases()...)
 	for i := range out {
 		if out[i].Status == http.StatusServiceUnavailable {
 			out[i].RetryAfter = "10" // middleware.DefaultRetryAfter

@@ -42,9 +42,14 @@ const (
 	Audience = oauthtest.DefaultAudience
 )
 
-// Requirement is the scope requirement of the protected route or method the
-// cases are sent to: [Scope].
-var Requirement = scopes.AllOf(Scope)
+// Requirement is the requirement of the protected route or method the
+// cases are sent to: [Scope], or one of the authorization alternatives of
+// the authz cases — [ScopeApprove] with role [RoleApprover], [ScopePay]
+// with acr [ACRGold] and [MaxAge], [ScopeDelegate] with actor [Actor] and an
+// "order" authorization detail — so that every front door shows it takes
+// requirements beyond scopes. For a token without those scopes it answers
+// as scopes.AllOf(Scope).
+var Requirement scopes.Requirement = routeRequirement{scopes.AllOf(Scope)}
 
 // gRPC status codes, numbered as the gRPC protocol numbers them
 // (google.golang.org/grpc/codes), so that this package and the root module do
@@ -104,13 +109,22 @@ func New(tb testing.TB) *Fixture {
 	v, err := middleware.NewMultiIssuerValidator([]middleware.Issuer{
 		table.issuer(tb),
 		{URL: table.UnavailableIssuer, Audiences: table.Audiences, Keys: remoteKeys(tb, table.UnavailableIssuer, down, true)},
-		{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: remoteKeys(tb, f.Server.Issuer(), f.Server, false), DPoP: middleware.DPoPAllowed},
+		f.liveIssuer(tb),
 	}, &middleware.Config{Now: table.clock, DPoP: middleware.DPoPConfig{Nonce: nonce}})
 	if err != nil {
 		tb.Fatalf("guardtest: NewMultiIssuerValidator: %v", err)
 	}
 	f.Validator = v
 	return f
+}
+
+// liveIssuer is the validator's issuer for Server: DPoP-bound tokens
+// allowed, with the claim settings of the authz cases.
+func (f *Fixture) liveIssuer(tb testing.TB) middleware.Issuer {
+	is := middleware.Issuer{URL: f.Server.Issuer(), Audiences: []string{Audience},
+		Keys: remoteKeys(tb, f.Server.Issuer(), f.Server, false), DPoP: middleware.DPoPAllowed}
+	liveIssuerClaims(&is)
+	return is
 }
 
 // remoteKeys returns a key source for issuer whose JWK Set s serves, closed

@@ -5,7 +5,11 @@
 // both without this module depending on either.
 package rpcerr
 
-import "github.com/rsguard/rsguard/middleware"
+import (
+	"strings"
+
+	"github.com/rsguard/rsguard/middleware"
+)
 
 // Status codes, numbered as gRPC and Connect number them.
 const (
@@ -35,13 +39,35 @@ func Code(kind error) uint32 {
 }
 
 // Message returns the status message of the refusal e: prefix ("grpcguard:
-// "), the reason as the challenge's error_description says it, and for a
-// missing scope the scope that would satisfy the requirement. It never holds
-// the token.
+// "), the reason as the challenge's error_description says it, for a
+// missing scope the scope that would satisfy the requirement, and for a
+// step-up refusal (RFC 9470 §3) what a new authentication must meet:
+// `(acr_values="gold" max_age="300")`. It never holds the token.
 func Message(prefix string, e *middleware.Error) string {
 	msg := prefix + middleware.SafeDescription(e)
 	if e.Kind == middleware.ErrInsufficientScope && e.Scope != "" {
 		msg += ` (scope="` + e.Scope + `")` // scope-tokens: no quote or backslash (RFC 6749 §3.3)
 	}
+	if acr, maxAge := middleware.StepUpAttributes(e); acr != "" || maxAge != "" {
+		var parts []string
+		if acr != "" {
+			parts = append(parts, `acr_values="`+acr+`"`)
+		}
+		if maxAge != "" {
+			parts = append(parts, `max_age="`+maxAge+`"`)
+		}
+		msg += " (" + strings.Join(parts, " ") + ")"
+	}
 	return msg
+}
+
+// StepUpChallenge returns, for a step-up refusal (RFC 9470 §3), the
+// WWW-Authenticate challenge an HTTP front door sends (without realm), for
+// RPC front doors to put in trailer or header metadata; "" for any other
+// refusal.
+func StepUpChallenge(e *middleware.Error) string {
+	if acr, maxAge := middleware.StepUpAttributes(e); acr == "" && maxAge == "" {
+		return ""
+	}
+	return middleware.Challenge(e, "")
 }
