@@ -20,8 +20,9 @@ const (
 // (tenantID the directory's GUID: "iss" never holds a domain name), "aud"
 // the API's application (client) ID — v2 tokens carry it, not the
 // Application ID URI — RS256, "typ" JWT, "ver" 2.0 and "tid" the tenant.
-// Delegated permissions are in "scp" (space-delimited), application
-// permissions (app roles) in "roles"; the client is in "azp" (see
+// Delegated permissions are in "scp" (space-delimited), read as scopes;
+// application permissions (app roles) in "roles", read as
+// [middleware.Claims.Roles]; the client is in "azp" (see
 // [RequireClient]). Entra ID's keys name their issuer (the JWK "issuer"
 // member), which the validator checks against "iss".
 //
@@ -68,6 +69,7 @@ func entra(url, audience, version, tenant string) middleware.Issuer {
 		Algorithms: rsOnly,
 		Types:      []string{"JWT"},
 		ScopeClaim: "scp",
+		RoleClaims: []string{"roles"},
 		Validators: checks,
 	}
 }

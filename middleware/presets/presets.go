@@ -69,7 +69,8 @@ func RequireClient(ids ...string) func(context.Context, *middleware.Claims) erro
 // "client_id", which must be one of clientIDs ([middleware.Issuer.AudienceClaim]).
 // "token_use" must be "access": Cognito's ID tokens are signed by the same
 // keys and carry the client in "aud", and would otherwise pass. Scopes are
-// in "scope"; groups in "cognito:groups".
+// in "scope"; the user's groups in "cognito:groups", read as
+// [middleware.Claims.Roles].
 func Cognito(region, userPoolID string, clientIDs ...string) middleware.Issuer {
 	return middleware.Issuer{
 		URL:           fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", region, userPoolID),
@@ -77,6 +78,7 @@ func Cognito(region, userPoolID string, clientIDs ...string) middleware.Issuer {
 		AudienceClaim: "client_id",
 		Algorithms:    rsOnly,
 		Types:         []string{""},
+		RoleClaims:    []string{"cognito:groups"},
 		Validators:    []func(context.Context, *middleware.Claims) error{claimIs("token_use", "access", `the token is not a Cognito access token ("token_use")`)},
 	}
 }
@@ -91,13 +93,15 @@ func Cognito(region, userPoolID string, clientIDs ...string) middleware.Issuer {
 // mapper: add one (Client scopes, Mappers, By configuration, Audience)
 // naming audience — accepting "account" would accept every token of the
 // realm, whatever API it was requested for. The client is in "azp"
-// ([middleware.Claims.ClientID]; see [RequireClient]); realm roles are in
-// "realm_access.roles", client roles in "resource_access.{client}.roles".
+// ([middleware.Claims.ClientID]; see [RequireClient]). The realm's roles
+// ("realm_access.roles") and the roles of the API's own client
+// ("resource_access.{audience}.roles") are [middleware.Claims.Roles].
 func Keycloak(baseURL, realm, audience string) middleware.Issuer {
 	return middleware.Issuer{
 		URL:        strings.TrimSuffix(baseURL, "/") + "/realms/" + realm,
 		Audiences:  []string{audience},
 		Types:      []string{"JWT", "at+jwt"},
+		RoleClaims: []string{"realm_access.roles", `resource_access."` + audience + `".roles`},
 		Validators: []func(context.Context, *middleware.Claims) error{claimIs("typ", "Bearer", "the token is not a Keycloak access token")},
 	}
 }

@@ -34,6 +34,7 @@ type fixture struct {
 	JWK      map[string]any `json:"jwk"`
 	Claims   map[string]any `json:"claims"`
 	Scopes   []string       `json:"scopes"`
+	Roles    []string       `json:"roles"`
 }
 
 // preset calls the preset the fixture names with its arguments.
@@ -168,6 +169,9 @@ func TestPresetFixtures(t *testing.T) {
 			}
 			if got := slices.Sorted(slices.Values(c.Scopes.List())); !slices.Equal(got, slices.Sorted(slices.Values(f.Scopes))) {
 				t.Errorf("scopes = %v, want %v", got, f.Scopes)
+			}
+			if got := slices.Sorted(slices.Values(c.Roles)); !slices.Equal(got, slices.Sorted(slices.Values(f.Roles))) {
+				t.Errorf("roles = %v, want %v", got, f.Roles)
 			}
 			def := f.validator(t, middleware.Issuer{URL: iss.URL, Audiences: iss.Audiences})
 			_, err = def.Validate(context.Background(), tok)
