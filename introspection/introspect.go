@@ -2,6 +2,8 @@ package introspection
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,10 +21,43 @@ import (
 // The response body is never kept: it might echo the token.
 type StatusError struct {
 	StatusCode int
+	// refused explains a 401 or 403: the server refuses our credentials.
+	refused *middleware.Misconfiguration
 }
 
 func (e *StatusError) Error() string {
+	if e.refused != nil {
+		return fmt.Sprintf("introspection: endpoint answered HTTP %d: %s", e.StatusCode, e.refused.Hint)
+	}
 	return fmt.Sprintf("introspection: endpoint answered HTTP %d", e.StatusCode)
+}
+
+// Unwrap returns, for a 401 or 403 answer, the [middleware.Misconfiguration]
+// that explains it: the authorization server refuses this resource server's
+// client credentials, a configuration error rather than an outage.
+func (e *StatusError) Unwrap() error {
+	if e.refused == nil {
+		return nil
+	}
+	return e.refused
+}
+
+// statusError returns the cause for an answer of status code.
+func (in *Introspector) statusError(code int) *StatusError {
+	e := &StatusError{StatusCode: code}
+	if code == http.StatusUnauthorized || code == http.StatusForbidden {
+		method := "the configured client authentication"
+		if s, ok := in.auth.(fmt.Stringer); ok {
+			method = s.String()
+		}
+		e.refused = &middleware.Misconfiguration{
+			Rule:     middleware.RuleIntrospection,
+			Expected: "HTTP 200 to " + method + " at " + middleware.Quote(in.endpoint),
+			Received: fmt.Sprintf("HTTP %d", code),
+			Hint:     "the authorization server refuses this resource server's client credentials (RFC 7662 §2.1): check the client ID, the secret or key, and the authentication method registered for it; every opaque token is undecided (503) until then",
+		}
+	}
+	return e
 }
 
 // ErrResponseTooLarge is the cause of the [middleware.ErrUnavailable] error
@@ -176,7 +211,7 @@ func (in *Introspector) readBody(resp *http.Response) (body []byte, jwt bool, er
 	if resp.StatusCode != http.StatusOK {
 		// Drain a little so that the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, in.maxSize))
-		return nil, false, &StatusError{StatusCode: resp.StatusCode}
+		return nil, false, in.statusError(resp.StatusCode)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	switch {
@@ -195,6 +230,31 @@ func (in *Introspector) readBody(resp *http.Response) (body []byte, jwt bool, er
 		return nil, false, fmt.Errorf("introspection: reading response: %w", err)
 	}
 	return body, jwt, nil
+}
+
+// CheckCredentials checks, at start-up, that the introspection endpoint
+// accepts the client's credentials: it asks about a random token, which
+// cannot be active, bypassing the cache. It returns nil when the endpoint
+// answers (RFC 7662 §2.2), and otherwise the error Introspect would return;
+// when the endpoint refuses the credentials (401 or 403), its cause is a
+// [middleware.Misconfiguration] (see [middleware.MisconfigurationOf]).
+//
+//	if err := in.CheckCredentials(ctx); err != nil {
+//		log.Fatal(err)
+//	}
+func (in *Introspector) CheckCredentials(ctx context.Context) error {
+	_, err := in.request(ctx, "rsguard-credentials-check-"+randomToken())
+	if err == nil || errors.Is(err, middleware.ErrInactive) {
+		return nil
+	}
+	return err
+}
+
+// randomToken returns 16 random bytes in hex.
+func randomToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func unavailable(cause error) error {

@@ -143,7 +143,7 @@ var (
 // which therefore refuses every bound token.
 func (v *Validator) bind(ctx context.Context, c *Claims, is *issuer, p presentation, cred *Credentials) error {
 	if is == nil {
-		is = v.issuerByURL(c.Issuer)
+		is = v.configOf(c.Issuer)
 	}
 	mode := DPoPOff
 	if is != nil {

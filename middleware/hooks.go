@@ -20,6 +20,10 @@ type Hooks struct {
 	// Introspected is called after every introspection request and cache
 	// lookup.
 	Introspected func(ev IntrospectionEvent)
+	// Misconfigured is called the first time a refusal is caused by what
+	// looks like a configuration error (see [Misconfiguration]): once per
+	// distinct cause, for at most 64 causes in a validator's life.
+	Misconfigured func(ctx context.Context, m Misconfiguration)
 }
 
 // ValidationEvent describes one validation.
@@ -80,6 +84,10 @@ func SlogHooks(l *slog.Logger) *Hooks {
 				return
 			}
 			l.Debug("rsguard: JWKS fetched", "url", ev.URL, "keys", ev.Keys, "skipped", ev.Skipped, "reason", ev.Reason, "duration", ev.Duration)
+		},
+		Misconfigured: func(ctx context.Context, m Misconfiguration) {
+			l.ErrorContext(ctx, "rsguard: the configuration refuses tokens", "check", string(m.Rule), "issuer", m.Issuer,
+				"expected", m.Expected, "received", m.Received, "hint", m.Hint)
 		},
 		Introspected: func(ev IntrospectionEvent) {
 			if ev.Err != nil && !errors.Is(ev.Err, ErrInvalidToken) {

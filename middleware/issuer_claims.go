@@ -120,10 +120,14 @@ func RejectClaims(description string) *Error {
 }
 
 // runValidators runs the checks of c's issuer (is, or on a cache hit the
-// issuer named by c's "iss").
+// issuer whose settings apply to c's "iss": of that URL, or the template it
+// is a tenant of).
 func (v *Validator) runValidators(ctx context.Context, c *Claims, is *issuer) error {
+	if !v.validators {
+		return nil // no issuer has checks of its own: nothing to look up
+	}
 	if is == nil {
-		is = v.byURL[c.Issuer]
+		is = v.configOf(c.Issuer)
 		if is == nil && v.introspector != nil {
 			is = v.introspector
 		}

@@ -51,6 +51,7 @@ type Key struct {
 	alg    string           // the JWK "alg", or "" when the key does not name one
 	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or []byte (HMAC)
 	family string           // "RSA", "EC-" and the JWK "crv" ("EC-P-256"), "OKP-Ed25519", "oct"
+	issuer string           // the JWK "issuer" member (Microsoft Entra ID), or ""
 
 	retired atomic.Bool
 }
@@ -130,6 +131,13 @@ func NewSymmetricKey(id, alg string, secret []byte) (*Key, error) {
 
 // ID returns the key's "kid".
 func (k *Key) ID() string { return k.id }
+
+// Issuer returns the issuer the key's JWK says it signs for, its "issuer"
+// member, or "". Microsoft Entra ID publishes one for each key, a template
+// with [TenantPlaceholder] in its multi-tenant key sets; the validator then
+// refuses a token whose "iss" is not that issuer (its "tid" in the
+// placeholder's place).
+func (k *Key) Issuer() string { return k.issuer }
 
 // Algorithm returns the key's own "alg", or "" if it names none.
 func (k *Key) Algorithm() string { return k.alg }
@@ -320,7 +328,23 @@ func keyFromJWK(raw []byte) (*Key, error) {
 	if err := checkX5C(jk, pub); err != nil {
 		return nil, err
 	}
-	return NewKey(kid, alg, pub)
+	var member struct {
+		Issuer *string `json:"issuer"`
+	}
+	if err := json.Unmarshal(raw, &member); err != nil {
+		return nil, fmt.Errorf("%w: \"issuer\" is not a string", ErrUnusableKey)
+	}
+	k, err := NewKey(kid, alg, pub)
+	if err != nil {
+		return nil, err
+	}
+	if member.Issuer != nil {
+		if *member.Issuer == "" {
+			return nil, fmt.Errorf("%w: empty \"issuer\"", ErrUnusableKey)
+		}
+		k.issuer = *member.Issuer
+	}
+	return k, nil
 }
 
 // ParsePEMKeys parses PEM blocks of "PUBLIC KEY" (PKIX), "RSA PUBLIC KEY"

@@ -58,7 +58,8 @@ type owner struct {
 }
 
 // Close stops what the validator owns: the key sources that
-// [NewIssuerValidator] made (their background refreshes). Key sources and
+// [NewIssuerValidator] made and those of the tenants of an issuer template
+// ([Issuer.Tenants]) — their background refreshes. Key sources and
 // introspectors given in an [Issuer] belong to the caller, who closes them.
 // After Close, tokens that need a key the validator no longer fetches are
 // answered ErrUnavailable. Close is idempotent and safe for concurrent use;

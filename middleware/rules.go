@@ -126,7 +126,7 @@ func (v *Validator) form(token string) (int, *Claims) {
 	if err != nil {
 		return formJWS, nil
 	}
-	if is, err := v.issuerOf(c); err == nil && is.Keys == nil {
+	if is := v.configOf(c.Issuer); is != nil && is.Keys == nil && is.Tenants == nil {
 		return formIntrospected, c
 	}
 	return formJWS, c

@@ -31,8 +31,8 @@ func DefaultTypes() []string { return []string{"at+jwt"} }
 // CompatTypes returns, in a new slice, types that accept RFC 9068 tokens and
 // also tokens typed "JWT" or untyped, as issued by authorization servers
 // that predate RFC 9068 (Keycloak, Microsoft Entra ID, Amazon Cognito, Auth0
-// and Okta access tokens are of this kind; Okta org authorization servers
-// use "application/okta-internal-at+jwt", which must be named):
+// and Okta access tokens are of this kind; package middleware/presets has a
+// stricter configuration for each of them):
 //
 //	middleware.Issuer{URL: issuer, Audiences: auds, Keys: keys, Types: middleware.CompatTypes()}
 func CompatTypes() []string { return []string{"at+jwt", "JWT", ""} }
@@ -48,7 +48,8 @@ type Introspector interface {
 
 // Issuer is one trusted authorization server.
 type Issuer struct {
-	// URL is the issuer identifier, compared with "iss" exactly (RFC 9068 §4).
+	// URL is the issuer identifier, compared with "iss" exactly (RFC 9068 §4);
+	// with Tenants, a template holding [TenantPlaceholder].
 	URL string
 	// Audiences lists the audiences this API answers to; a token's "aud" must
 	// contain one of them. Required.
@@ -58,9 +59,17 @@ type Issuer struct {
 	Keys KeySource
 	// Introspector, when set, resolves opaque tokens — anything that is not a
 	// compact JWS, including a compact JWE, which a resource server cannot
-	// decrypt — and this issuer's JWTs when Keys is nil. At most one issuer of
-	// a validator may have one.
+	// decrypt — and this issuer's JWTs when Keys is nil. Several issuers of a
+	// validator may have one: an opaque token names no issuer, so it is
+	// sent to them in order (see [Issuer.OpaquePrefix] and
+	// [Config.MaxIntrospections]).
 	Introspector Introspector
+	// OpaquePrefix, when set on an issuer with an Introspector, routes to it
+	// alone the opaque tokens that begin with it (an authorization server
+	// that prefixes its tokens, as "ory_at_"): they cost one introspection
+	// and are never disclosed to another issuer. Default "": the issuer is
+	// one of the ordered attempts for opaque tokens that match no prefix.
+	OpaquePrefix string
 	// Algorithms is the JWS algorithm allow-list. Default: [DefaultAlgorithms].
 	// HS256/HS384/HS512 are accepted only when listed here, and only with keys
 	// from [NewSymmetricKey].
@@ -77,6 +86,11 @@ type Issuer struct {
 	// tokens refused. Certificate-bound tokens (RFC 8705 §3) are verified
 	// whatever the mode.
 	DPoP DPoPMode
+	// AudienceClaim names the claim compared with Audiences instead of
+	// "aud", a string or an array of strings; it must be present. Amazon
+	// Cognito access tokens carry no "aud": their "client_id" names the
+	// app client. Default "" ("aud").
+	AudienceClaim string
 
 	// RoleClaims names the claims that hold the token's roles or groups,
 	// in [ParseClaimPath] notation, each an array of strings or a
@@ -88,7 +102,7 @@ type Issuer struct {
 	// another type is invalid_token (ErrMalformed). Default none.
 	RoleClaims []string
 	// Validators are the issuer's own checks over the verified claims
-	// (a tenant, "email_verified"), run in order, after the binding checks,
+	// (a tenant, "email_verified", "token_use"), run in order, after the binding checks,
 	// on every request — cached tokens included — before the route's
 	// requirement. A check refuses by returning an error: an [*Error] is
 	// answered as is (its Rule set to [RuleValidators]); any other error is 401 invalid_token
@@ -104,6 +118,11 @@ type Issuer struct {
 	// Okta access tokens lack "client_id" (Entra ID also "jti") and would
 	// fail it; Amazon Cognito's pass.
 	StrictProfile bool
+	// Tenants, when set, makes URL the template of many tenants' issuers,
+	// with [TenantPlaceholder] where the tenant goes; see [Tenants]. Keys
+	// must then be nil: each tenant gets its own key source, made from
+	// [Config.RemoteKeys]. Default nil: URL is one issuer.
+	Tenants *Tenants
 }
 
 // Config holds the optional settings of a [Validator]. The zero value is the
@@ -135,7 +154,17 @@ type Config struct {
 	// refused ([ErrSenderConstrained]) unless this lists it: an issuer that
 	// bound a token to a key did not mean it for bearer use. Default none.
 	AllowUnverifiedConfirmation []string
+	// MaxIntrospections bounds the introspection requests one opaque token
+	// may cost when several issuers have an Introspector and the token
+	// matches no [Issuer.OpaquePrefix]: it is sent to the issuers without a
+	// prefix in the order configured until one answers active. More such
+	// issuers than this is a configuration error. Default
+	// [DefaultMaxIntrospections] (3).
+	MaxIntrospections int
 }
+
+// DefaultMaxIntrospections is the default of [Config.MaxIntrospections].
+const DefaultMaxIntrospections = 3
 
 // Validator validates access tokens for one or more trusted issuers. It is
 // safe for concurrent use.
@@ -143,7 +172,11 @@ type Validator struct {
 	issuers      []*issuer
 	single       *issuer // issuers[0] when there is only one
 	byURL        map[string]*issuer
-	introspector *issuer // the issuer with an Introspector, if any
+	templates    []*tenantIssuer // issuers whose URL is a template (Issuer.Tenants)
+	introspector *issuer         // the first issuer with an Introspector, if any
+	opaque       opaqueRoutes    // every issuer with an Introspector
+	misconf      misconfigLog
+	validators   bool // an issuer has Validators
 	anyAlg       map[string]bool
 	skew         time.Duration
 	maxSize      int
@@ -191,23 +224,34 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := v.byURL[is.URL]; dup {
+		if _, dup := v.byURL[is.URL]; dup || slices.ContainsFunc(v.templates, func(t *tenantIssuer) bool { return t.URL == is.URL }) {
 			return nil, fmt.Errorf("middleware: issuer %q configured twice", is.URL)
 		}
-		if is.Introspector != nil {
-			if v.introspector != nil {
-				return nil, errors.New("middleware: at most one issuer may have an Introspector")
-			}
-			v.introspector = is
-		}
-		v.byURL[is.URL] = is
 		v.issuers = append(v.issuers, is)
+		v.validators = v.validators || len(is.Validators) > 0
 		for a := range is.algs {
 			v.anyAlg[a] = true
 		}
+		if is.Tenants != nil {
+			ti, err := newTenantIssuer(is, tenantKeysConfig(cfg), v.clock)
+			if err != nil {
+				v.Close()
+				return nil, err
+			}
+			v.templates = append(v.templates, ti)
+			v.owned = append(v.owned, ti.keys)
+			continue
+		}
+		if is.Introspector != nil && v.introspector == nil {
+			v.introspector = is
+		}
+		v.byURL[is.URL] = is
 	}
-	if len(v.issuers) == 1 {
+	if len(v.issuers) == 1 && len(v.templates) == 0 {
 		v.single = v.issuers[0]
+	}
+	if err := v.opaque.build(v.issuers, cfg.MaxIntrospections); err != nil {
+		return nil, err
 	}
 	if v.skew == 0 {
 		v.skew = DefaultClockSkew
@@ -236,6 +280,23 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 	return v, nil
 }
 
+// clock returns the validator's time (Config.Now), for what is made before
+// the constructor sets it.
+func (v *Validator) clock() time.Time { return v.now() }
+
+// tenantKeysConfig returns the settings of tenants' key sources: cfg.RemoteKeys,
+// reporting to cfg.Hooks unless it names hooks of its own.
+func tenantKeysConfig(cfg *Config) *RemoteKeysConfig {
+	var rkc RemoteKeysConfig
+	if cfg.RemoteKeys != nil {
+		rkc = *cfg.RemoteKeys
+	}
+	if rkc.Hooks == nil {
+		rkc.Hooks = cfg.Hooks
+	}
+	return &rkc
+}
+
 func newIssuer(cfg Issuer) (*issuer, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("middleware: issuer URL is empty")
@@ -243,7 +304,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	if len(cfg.Audiences) == 0 || slices.Contains(cfg.Audiences, "") {
 		return nil, fmt.Errorf("middleware: issuer %q: at least one non-empty audience is required", cfg.URL)
 	}
-	if cfg.Keys == nil && cfg.Introspector == nil {
+	if cfg.Keys == nil && cfg.Introspector == nil && cfg.Tenants == nil {
 		return nil, fmt.Errorf("middleware: issuer %q: neither Keys nor Introspector set", cfg.URL)
 	}
 	is := &issuer{Issuer: cfg, dpop: cfg.DPoP, algs: make(map[string]bool)}
@@ -317,6 +378,9 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) 
 	}
 	if v.hooks == nil || v.hooks.Validated == nil {
 		c, _, _, err := v.validateBound(ctx, p, cred)
+		if err != nil {
+			v.reportMisconfiguration(ctx, err)
+		}
 		return c, err
 	}
 	start := time.Now()
@@ -328,7 +392,23 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) 
 		ev.Issuer = is.URL
 	}
 	v.hooks.validated(ctx, ev)
+	if err != nil {
+		v.reportMisconfiguration(ctx, err)
+	}
 	return c, err
+}
+
+// reportMisconfiguration passes the [Misconfiguration] that caused err, if
+// any, to [Hooks.Misconfigured], once per distinct cause.
+func (v *Validator) reportMisconfiguration(ctx context.Context, err error) {
+	if v.hooks == nil || v.hooks.Misconfigured == nil {
+		return
+	}
+	if e, ok := err.(*Error); ok && e.Err != nil {
+		if m := MisconfigurationOf(e.Err); m != nil {
+			v.misconf.report(ctx, v.hooks, m)
+		}
+	}
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
@@ -372,8 +452,8 @@ func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issue
 	var jws jws
 	err := splitJWS(token, &jws)
 	if (err == errNotJWS || err == errJWE) && v.introspector != nil {
-		c, err := v.introspect(ctx, v.introspector, token, now)
-		return c, v.introspector, false, err
+		c, is, err := v.introspectOpaque(ctx, token, now)
+		return c, is, false, err
 	}
 	if err != nil {
 		return nil, nil, false, err
@@ -397,6 +477,9 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 		return nil, is, false, invalid(ErrDisallowedAlg)
 	}
 	if !is.typeAllowed(jws.typ, jws.hasTyp) {
+		if m := typHint(is, jws.typ, jws.hasTyp, c.Issuer); m != nil {
+			return nil, is, false, misconfigured(invalid(ErrWrongType), m)
+		}
 		return nil, is, false, invalid(ErrWrongType)
 	}
 	if is.Keys == nil {
@@ -405,13 +488,16 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	}
 	key, err := is.Keys.LookupKey(ctx, jws.kid)
 	if err != nil {
-		return nil, is, false, withRule(err, RuleKey)
+		return nil, is, false, v.keyError(is, jws.kid, err)
 	}
 	if key == nil {
 		return nil, is, false, errNoKey
 	}
 	if (key.alg != "" && key.alg != jws.alg) || !key.fits(jws.alg) {
 		return nil, is, false, invalid(ErrKeyMismatch)
+	}
+	if key.issuer != "" && !key.issuerMatches(c) {
+		return nil, is, false, keyIssuerError(is, key, c)
 	}
 	if !jws.verify(key) {
 		return nil, is, false, invalid(ErrBadSignature)
@@ -453,9 +539,14 @@ var (
 	errNoClaims = Unavailable(ErrIntrospectionError, errors.New("middleware: introspector returned no claims and no error"))
 )
 
+var errUntrusted = invalid(ErrIssuerMismatch)
+
 var errNoIssuer = newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"iss\" claim")).at(RuleIss)
 
-// issuerOf picks the token's issuer from the configured list by its "iss".
+// issuerOf picks the token's issuer from the configured list by its "iss":
+// an issuer of that URL, else a tenant of a template (Issuer.Tenants), which
+// it resolves to the tenant's own issuer and key source without any network
+// call.
 func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 	if c.Issuer == "" {
 		return nil, errNoIssuer
@@ -467,7 +558,31 @@ func (v *Validator) issuerOf(c *Claims) (*issuer, error) {
 	} else if is, ok := v.byURL[c.Issuer]; ok {
 		return is, nil
 	}
-	return nil, invalid(ErrIssuerMismatch)
+	if ti, tenant := v.templateOf(c.Issuer); ti != nil {
+		return ti.resolve(c, tenant)
+	}
+	return nil, v.untrusted(c.Issuer)
+}
+
+// untrusted is the refusal of a token of an issuer not configured, with a
+// hint when the issuer is a near miss of one that is.
+func (v *Validator) untrusted(iss string) *Error {
+	if m := issHint(iss, v.issuers); m != nil {
+		return misconfigured(invalid(ErrIssuerMismatch), m)
+	}
+	return errUntrusted
+}
+
+// configOf returns the configured issuer whose settings apply to a token of
+// iss: the issuer of that URL, or the template it is a tenant of.
+func (v *Validator) configOf(iss string) *issuer {
+	if is := v.issuerByURL(iss); is != nil {
+		return is
+	}
+	if ti, _ := v.templateOf(iss); ti != nil {
+		return ti.issuer
+	}
+	return nil
 }
 
 // checkClaims checks the time claims, "iss" and "aud". requireExp is false for
@@ -489,6 +604,21 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 	if c.Issuer != is.URL {
 		return invalid(ErrIssuerMismatch)
 	}
+	if err := v.checkAudience(c, is, requireExp); err != nil {
+		return err
+	}
+	if requireExp && is.StrictProfile {
+		return strictProfile(c)
+	}
+	return nil
+}
+
+// checkAudience checks "aud", or the issuer's AudienceClaim, against the
+// issuer's Audiences.
+func (v *Validator) checkAudience(c *Claims, is *issuer, requireExp bool) error {
+	if is.AudienceClaim != "" {
+		return checkAudienceClaim(c, is)
+	}
 	if len(c.Audience) == 0 {
 		if requireExp {
 			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim")).at(RuleAud)
@@ -499,10 +629,7 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 			return invalid(ErrAudienceMismatch)
 		}
 	} else if !c.HasAudience(is.Audiences) {
-		return invalid(ErrAudienceMismatch)
-	}
-	if requireExp && is.StrictProfile {
-		return strictProfile(c)
+		return misconfigured(invalid(ErrAudienceMismatch), audHint(is, c.Audience))
 	}
 	return nil
 }

@@ -46,6 +46,22 @@ func (vf *verifier) explain(ctx context.Context, w io.Writer, res *result) {
 		fmt.Fprintf(w, "%s  %-13s %s\n", markFail, failed, vf.why(failed, res, v, c))
 	}
 	fmt.Fprintf(w, "\nresult: %s\n", vf.summary(res))
+	if res.err != nil {
+		if h := hintText(res.err); h != "" {
+			fmt.Fprintf(w, "hint: %s\n", h)
+		}
+	}
+}
+
+// hintText is the core's explanation of a refusal that the configuration
+// causes ([middleware.Misconfiguration]), with what it expected and received,
+// or "" for any other refusal.
+func hintText(err error) string {
+	m := middleware.MisconfigurationOf(err)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s (expected %s, received %s)", m.Hint, m.Expected, m.Received)
 }
 
 // info describes what check r looked at, for a line that did not fail.
@@ -215,9 +231,14 @@ func (vf *verifier) writeRefusal(ctx context.Context, w io.Writer, res *result) 
 		code = "(none)"
 	}
 	title := "token refused"
-	if errors.Is(e, middleware.ErrUnavailable) {
+	if m := middleware.MisconfigurationOf(e); m != nil && m.Rule == middleware.RuleIntrospection {
+		title = "token not checked: the authorization server refuses rsguard's client credentials"
+	} else if errors.Is(e, middleware.ErrUnavailable) {
 		title = "token not checked: the authorization server is unavailable"
 	}
 	fmt.Fprintf(w, "rsguard: %s\n  error   %s (HTTP %d)\n  reason  %s\n  rule    %s: %s\n",
 		title, code, middleware.Status(e), e.Description, r, vf.why(r, res, v, c))
+	if h := hintText(e); h != "" {
+		fmt.Fprintf(w, "  hint    %s\n", h)
+	}
 }

@@ -18,6 +18,9 @@ func explainLines(t *testing.T, out string) (order []string, marks map[string]st
 			result = strings.TrimPrefix(l, "result: ")
 			continue
 		}
+		if strings.HasPrefix(l, "hint: ") {
+			continue
+		}
 		f := strings.Fields(l)
 		if len(f) < 2 {
 			continue
@@ -147,4 +150,34 @@ func TestExplainUnavailable(t *testing.T) {
 		t.Errorf("marks = %v, want typ PASS, key FAIL, signature not reached", marks)
 	}
 	wantAll(t, "result", result, "not decided: the authorization server is unavailable", "HTTP 503")
+}
+
+// TestExplainHint: --explain ends with the core's hint for a refusal the
+// configuration causes, with what it expected and received; other refusals
+// have none.
+func TestExplainHint(t *testing.T) {
+	as := newAS(t, nil)
+	for _, tc := range []struct {
+		name  string
+		token string
+		hint  string // "" when no hint line is expected
+	}{
+		{"typ JWT", as.Token(oauthtest.TokenOptions{Header: map[string]any{"typ": "JWT"}}), `hint: this token's typ is "JWT", as Keycloak, Entra ID`},
+		{"another audience", as.Token(oauthtest.TokenOptions{Audience: []string{"https://other.example.test"}}), `hint: the token was issued for another audience`},
+		{"expired", as.Token(oauthtest.TokenOptions{Lifetime: -2 * time.Hour}), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCmd(t, "", verifyArgs(as, "--explain", tc.token)...)
+			if r.code != exitRefused {
+				t.Fatalf("verify --explain = %v, want exit %d", r, exitRefused)
+			}
+			got := strings.Contains(r.stdout, "\nhint: ")
+			if tc.hint == "" && got || tc.hint != "" && !strings.Contains(r.stdout, tc.hint) {
+				t.Errorf("output:\n%s\nwant hint %q", r.stdout, tc.hint)
+			}
+			if tc.hint != "" && !strings.Contains(r.stdout, "received ") {
+				t.Errorf("hint without the received value:\n%s", r.stdout)
+			}
+		})
+	}
 }

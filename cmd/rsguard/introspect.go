@@ -60,6 +60,10 @@ func runIntrospect(ctx context.Context, args []string, stdin io.Reader, stdout, 
 		fmt.Fprintf(stderr, "rsguard: token not active: %s answered active=false (revoked, expired or unknown)\n", in.Endpoint())
 		return exitRefused
 	case errors.Is(err, middleware.ErrUnavailable):
+		if h := hintText(err); h != "" {
+			fmt.Fprintf(stderr, "rsguard: the introspection endpoint refuses the client credentials: %s\n", h)
+			return exitUnavailable
+		}
 		fmt.Fprintf(stderr, "rsguard: the introspection endpoint is unavailable: %v\n", err)
 		return exitUnavailable
 	}

@@ -26,7 +26,7 @@ func TestIntrospect(t *testing.T) {
 		{"endpoint", append(byEndpoint, opaque), exitOK, `"sub": "bob"`},
 		{"issuer discovery", append(byIssuer, opaque), exitOK, `"scope": "orders:read orders:write"`},
 		{"post auth", []string{"introspect", "--endpoint", as.IntrospectionURL(), "--client-id", "cli-post", "--auth", "post", opaque}, exitOK, `"username": "bob"`},
-		{"wrong auth method", append(byEndpoint, "--auth", "post", opaque), exitUnavailable, "the introspection endpoint is unavailable"},
+		{"wrong auth method", append(byEndpoint, "--auth", "post", opaque), exitUnavailable, "the introspection endpoint refuses the client credentials"},
 		{"inactive", append(byEndpoint, revoked), exitRefused, "token not active"},
 		{"unknown token", append(byEndpoint, "never-issued"), exitRefused, "active=false"},
 	} {

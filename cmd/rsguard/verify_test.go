@@ -82,7 +82,7 @@ func refusalCases() []refusalCase {
 			return a[0] + "." + b[1] + "." + a[2]
 		}, rule: ruleSignature, words: []string{"signature verification failed", "does not verify", "altered"}},
 		{name: "typ JWT", token: tok(oauthtest.TokenOptions{Header: map[string]any{"typ": "JWT"}}), rule: ruleTyp,
-			words: []string{"wrong token type", `"typ" header "JWT" is not accepted`, "--typ compat"}},
+			words: []string{"wrong token type", `"typ" header "JWT" is not accepted`, "--typ compat", `hint    this token's typ is "JWT"`, `received "JWT"`}},
 		{name: "no typ", token: tok(oauthtest.TokenOptions{Header: map[string]any{"typ": nil}}), rule: ruleTyp,
 			words: []string{`no "typ" header`}},
 		{name: "alg none", token: tok(oauthtest.TokenOptions{Header: map[string]any{"alg": "none"}}), rule: ruleAlg,
