@@ -49,7 +49,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*middlewa
 	}
 	key := hashKey(in.endpoint, token)
 	if in.cache != nil {
-		if c, hit, err := in.cached(key); hit {
+		if c, hit, err := in.cached(ctx, key); hit {
 			return c, err
 		}
 	}
@@ -76,14 +76,14 @@ func (in *Introspector) wait(ctx context.Context, token string, key cacheKey) (*
 }
 
 // cached looks key up in the cache and reports a hit to the hooks.
-func (in *Introspector) cached(key cacheKey) (*middleware.Claims, bool, error) {
+func (in *Introspector) cached(ctx context.Context, key cacheKey) (*middleware.Claims, bool, error) {
 	if in.hooks == nil || in.hooks.Introspected == nil {
 		return in.lookup(key)
 	}
 	start := time.Now()
 	c, hit, err := in.lookup(key)
 	if hit {
-		in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
+		in.hooks.IntrospectedHook(ctx, middleware.IntrospectionEvent{
 			Endpoint: in.endpoint, CacheHit: true, Active: err == nil, Err: err, Duration: time.Since(start),
 		})
 	}
@@ -113,8 +113,9 @@ func (in *Introspector) fetch(ctx context.Context, token string, key cacheKey) (
 		}
 	}
 	start := time.Now()
+	ctx = in.hooks.StartHook(ctx, middleware.OpIntrospection)
 	c, err := in.request(ctx, token)
-	in.hooks.IntrospectedHook(middleware.IntrospectionEvent{
+	in.hooks.IntrospectedHook(ctx, middleware.IntrospectionEvent{
 		Endpoint: in.endpoint, Active: err == nil, Err: err, Duration: time.Since(start),
 	})
 	if in.cache != nil {

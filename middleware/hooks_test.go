@@ -27,7 +27,7 @@ func TestSlogHooksForeignError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			h := SlogHooks(slog.New(slog.NewTextHandler(&buf, nil)))
-			h.validated(context.Background(), ValidationEvent{Issuer: "https://as", Err: tt.err})
+			h.Decided(context.Background(), DecisionEvent{Issuer: "https://as", Err: tt.err})
 			if got := buf.String(); !strings.Contains(got, tt.want) {
 				t.Errorf("SlogHooks logged %q, want it to contain %q", got, tt.want)
 			}

@@ -177,22 +177,24 @@ func (g *Guard) Authenticate(r *http.Request) (*Claims, error) {
 	if c := g.verified(r.Context()); c != nil {
 		return c, nil
 	}
-	c, _, err := g.authenticate(r)
+	c, _, err := g.decide(r, nil, false)
 	return c, err
 }
 
-// authenticate extracts r's credentials and hands them to the core
-// ([Validator.Authenticate]).
-func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
+// decide extracts r's credentials and hands them, with req, to the core's
+// decision point ([Validator.Admit]); a malformed request found while
+// extracting is reported there too. With optional, a request without a token
+// gets neither claims nor an error.
+func (g *Guard) decide(r *http.Request, req scopes.Requirement, optional bool) (*Claims, tokenSource, error) {
 	cred := Credentials{Authorization: r.Header["Authorization"], Method: r.Method}
 	src, err := g.extract(r, &cred)
-	if err != nil {
-		return nil, fromNone, err
-	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		cred.PeerCertificate = r.TLS.PeerCertificates[0]
 	}
-	c, err := g.v.Authenticate(r.Context(), &cred)
+	if g.v.hooks != nil {
+		cred.Route = routeOf(r)
+	}
+	c, err := g.v.decide(r.Context(), &cred, req, err, optional)
 	return c, src, err
 }
 

@@ -238,9 +238,14 @@ func (is *issuer) typeAllowed(typ string, present bool) bool {
 // when keys or introspection are unavailable it matches ErrUnavailable. Scope
 // requirements are not checked here (see the scopes package).
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
+	c, _, _, err := v.validateHooked(ctx, token)
+	return c, err
+}
+
+// validateHooked is validate, reported to the Validated hook when it is set.
+func (v *Validator) validateHooked(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
 	if v.hooks == nil || v.hooks.Validated == nil {
-		c, _, _, err := v.validate(ctx, token)
-		return c, err
+		return v.validate(ctx, token)
 	}
 	start := time.Now()
 	c, is, hit, err := v.validate(ctx, token)
@@ -251,7 +256,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 		ev.Issuer = is.URL
 	}
 	v.hooks.validated(ctx, ev)
-	return c, err
+	return c, is, hit, err
 }
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)

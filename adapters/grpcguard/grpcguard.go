@@ -135,6 +135,7 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
+	cred.Route = fullMethod // for the hooks
 	claims, err := g.v.Admit(ctx, &cred, r.req)
 	if err != nil {
 		return ctx, statusOf(ctx, err)

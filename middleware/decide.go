@@ -1,0 +1,83 @@
+package middleware
+
+import (
+	"context"
+	"time"
+
+	"github.com/rsguard/rsguard/scopes"
+)
+
+// decide is the core's single decision point: every front door's request
+// comes through here (by [Validator.Admit], [Validator.Authenticate] or a
+// [Guard]), and every outcome leaves through here to [Hooks].Decided. A new
+// check of the request (sender constraints, roles, step-up) belongs in admit,
+// so that its refusals are reported like the others.
+//
+// pre is a refusal the front door found before the core (a malformed form
+// body): it is the outcome. With optional, a request presenting no token is
+// let through anonymously: decide returns no claims and no error.
+func (v *Validator) decide(ctx context.Context, cred *Credentials, req scopes.Requirement, pre error, optional bool) (*Claims, error) {
+	if v.hooks == nil {
+		c, _, _, err := v.admit(ctx, cred, req, pre, optional)
+		return c, err
+	}
+	return v.decideHooked(ctx, cred, req, pre, optional)
+}
+
+func (v *Validator) decideHooked(ctx context.Context, cred *Credentials, req scopes.Requirement, pre error, optional bool) (*Claims, error) {
+	h := v.hooks
+	if h.Decided == nil {
+		c, _, _, err := v.admit(ctx, cred, req, pre, optional)
+		return c, err
+	}
+	start := time.Now()
+	ctx = h.StartHook(ctx, OpDecision)
+	c, is, hit, err := v.admit(ctx, cred, req, pre, optional)
+	ev := DecisionEvent{CacheHit: hit, Anonymous: c == nil && err == nil, Err: err}
+	if cred != nil {
+		ev.Route = cred.Route
+	}
+	if c != nil {
+		ev.Issuer = c.Issuer
+	} else if is != nil {
+		ev.Issuer = is.URL
+	}
+	ev.Duration = time.Since(start)
+	h.Decided(ctx, ev)
+	return c, err
+}
+
+// admit finds the credentials' token, validates it and checks req.
+func (v *Validator) admit(ctx context.Context, cred *Credentials, req scopes.Requirement, pre error, optional bool) (*Claims, *issuer, bool, error) {
+	if pre != nil {
+		return nil, nil, false, pre
+	}
+	token, err := presentedToken(cred)
+	if err != nil {
+		if optional && err == errMissing {
+			return nil, nil, false, nil
+		}
+		return nil, nil, false, err
+	}
+	c, is, hit, err := v.validateHooked(ctx, token)
+	if err != nil {
+		return nil, is, hit, err
+	}
+	if err := check(c, req); err != nil {
+		return nil, is, hit, err
+	}
+	return c, is, hit, nil
+}
+
+// recheck checks req against claims an outer guard with this validator
+// verified, as a decision of its own.
+func (v *Validator) recheck(ctx context.Context, route string, c *Claims, req scopes.Requirement) error {
+	if v.hooks == nil || v.hooks.Decided == nil {
+		return check(c, req)
+	}
+	start := time.Now()
+	ctx = v.hooks.StartHook(ctx, OpDecision)
+	err := check(c, req)
+	v.hooks.Decided(ctx, DecisionEvent{Route: route, Issuer: c.Issuer, CacheHit: true, Err: err, Duration: time.Since(start)})
+	return err
+}
