@@ -30,10 +30,10 @@ func (v *Validator) decideHooked(ctx context.Context, cred *Credentials, req sco
 		c, _, _, err := v.admit(ctx, cred, req, pre, optional)
 		return c, err
 	}
-	start := time.Now()
+	start := monotonic()
 	ctx = h.StartHook(ctx, OpDecision)
-	c, is, hit, err := v.admit(ctx, cred, req, pre, optional)
-	ev := DecisionEvent{CacheHit: hit, Anonymous: c == nil && err == nil, Err: err}
+	c, is, cu, err := v.admit(ctx, cred, req, pre, optional)
+	ev := DecisionEvent{CacheLookup: cu != cacheUnused, CacheHit: cu == cacheHit, Anonymous: c == nil && err == nil, Err: err}
 	if cred != nil {
 		ev.Route = cred.Route
 	}
@@ -42,31 +42,54 @@ func (v *Validator) decideHooked(ctx context.Context, cred *Credentials, req sco
 	} else if is != nil {
 		ev.Issuer = is.URL
 	}
-	ev.Duration = time.Since(start)
+	ev.Duration = monotonic() - start
 	h.Decided(ctx, ev)
 	return c, err
 }
 
+// cacheUse is what a decision did with the verified-token cache.
+type cacheUse uint8
+
+const (
+	cacheUnused cacheUse = iota // no token reached the cache
+	cacheMiss
+	cacheHit
+)
+
+// epoch is the origin of monotonic.
+var epoch = time.Now()
+
+// monotonic returns the time since epoch on the monotonic clock: one clock
+// read, where time.Now makes two (wall and monotonic).
+func monotonic() time.Duration { return time.Since(epoch) }
+
 // admit finds the credentials' token, validates it and checks req.
-func (v *Validator) admit(ctx context.Context, cred *Credentials, req scopes.Requirement, pre error, optional bool) (*Claims, *issuer, bool, error) {
+func (v *Validator) admit(ctx context.Context, cred *Credentials, req scopes.Requirement, pre error, optional bool) (*Claims, *issuer, cacheUse, error) {
 	if pre != nil {
-		return nil, nil, false, pre
+		return nil, nil, cacheUnused, pre
 	}
 	token, err := presentedToken(cred)
 	if err != nil {
 		if optional && err == errMissing {
-			return nil, nil, false, nil
+			return nil, nil, cacheUnused, nil
 		}
-		return nil, nil, false, err
+		return nil, nil, cacheUnused, err
 	}
 	c, is, hit, err := v.validateHooked(ctx, token)
+	cu := cacheUnused
+	switch {
+	case hit:
+		cu = cacheHit
+	case v.cache != nil && len(token) <= v.maxSize: // see validate
+		cu = cacheMiss
+	}
 	if err != nil {
-		return nil, is, hit, err
+		return nil, is, cu, err
 	}
 	if err := check(c, req); err != nil {
-		return nil, is, hit, err
+		return nil, is, cu, err
 	}
-	return c, is, hit, nil
+	return c, is, cu, nil
 }
 
 // recheck checks req against claims an outer guard with this validator
@@ -75,9 +98,9 @@ func (v *Validator) recheck(ctx context.Context, route string, c *Claims, req sc
 	if v.hooks == nil || v.hooks.Decided == nil {
 		return check(c, req)
 	}
-	start := time.Now()
+	start := monotonic()
 	ctx = v.hooks.StartHook(ctx, OpDecision)
 	err := check(c, req)
-	v.hooks.Decided(ctx, DecisionEvent{Route: route, Issuer: c.Issuer, CacheHit: true, Err: err, Duration: time.Since(start)})
+	v.hooks.Decided(ctx, DecisionEvent{Route: route, Issuer: c.Issuer, CacheHit: true, Err: err, Duration: monotonic() - start})
 	return err
 }

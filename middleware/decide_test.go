@@ -251,12 +251,12 @@ func TestDecisionHooksAdmit(t *testing.T) {
 		t.Fatalf("%d decisions, want 3", len(evs))
 	}
 	for i, want := range []struct {
-		hit bool
-		err error
-	}{{false, nil}, {true, nil}, {false, middleware.ErrMissingToken}} {
+		lookup, hit bool
+		err         error
+	}{{true, false, nil}, {true, true, nil}, {false, false, middleware.ErrMissingToken}} {
 		ev := evs[i]
-		if ev.Route != "/pkg.Svc/Get" || ev.CacheHit != want.hit || !errors.Is(ev.Err, want.err) || (want.err == nil) != (ev.Err == nil) {
-			t.Errorf("decision %d: %+v, want route /pkg.Svc/Get, cache hit %v, error %v", i, ev, want.hit, want.err)
+		if ev.Route != "/pkg.Svc/Get" || ev.CacheLookup != want.lookup || ev.CacheHit != want.hit || !errors.Is(ev.Err, want.err) || (want.err == nil) != (ev.Err == nil) {
+			t.Errorf("decision %d: %+v, want route /pkg.Svc/Get, cache lookup %v hit %v, error %v", i, ev, want.lookup, want.hit, want.err)
 		}
 		if want.err == nil && ev.Issuer != htIssuer {
 			t.Errorf("decision %d: issuer %q", i, ev.Issuer)

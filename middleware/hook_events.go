@@ -14,10 +14,11 @@ type DecisionEvent struct {
 	Route string
 	// Issuer is the issuer of the token, once one was chosen.
 	Issuer string
-	// CacheHit reports that the token was answered from the verified-token
-	// cache, or that a guard reused the claims an outer guard with the same
+	// CacheLookup reports that the token was looked up in the verified-token
+	// cache, and CacheHit that it was found there. CacheHit without
+	// CacheLookup: a guard reused the claims an outer guard with the same
 	// validator had put in the request context.
-	CacheHit bool
+	CacheLookup, CacheHit bool
 	// Anonymous reports that a request without a token was let through
 	// without claims ([Guard.Optional]); Err is then nil.
 	Anonymous bool

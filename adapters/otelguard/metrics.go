@@ -28,9 +28,9 @@ const (
 	otherReason = "_OTHER"
 )
 
-// maxSets bounds the attribute sets kept for decisions (routes × outcomes
-// and reasons). Reasons are the core's sentinels, a few dozen.
-const maxSetsPerRoute = 64
+// maxRefusalsPerRoute bounds the refusal attribute sets kept per route.
+// Reasons are the core's sentinels, a few dozen.
+const maxRefusalsPerRoute = 64
 
 // decisionAttrs is the precomputed description of one kind of decision: its
 // attributes for spans, and the same as one measurement option, so that the
@@ -38,95 +38,125 @@ const maxSetsPerRoute = 64
 type decisionAttrs struct {
 	outcome string
 	attrs   []attribute.KeyValue
-	record  metric.RecordOption
+	record  []metric.RecordOption // one option; a slice so that passing it allocates nothing
 }
 
-type decisionKey struct {
-	route, outcome, reason string
+// routeAttrs holds the attribute sets of one route's decisions.
+type routeAttrs struct {
+	route     string
+	admitted  *decisionAttrs
+	anonymous *decisionAttrs
+	refusals  sync.Map // refusalKey → *decisionAttrs
+	n         atomic.Int64
+}
+
+type refusalKey struct {
+	kind   error // a category sentinel
+	reason string
 }
 
 // attrCache maps decisions to their precomputed attributes. Its size is
-// bounded: at most maxRoutes routes, maxSetsPerRoute sets each.
+// bounded: at most maxRoutes routes (and otherRoute), maxRefusalsPerRoute
+// refusal sets each.
 type attrCache struct {
 	maxRoutes int
-	m         sync.Map // decisionKey → *decisionAttrs
-	routes    sync.Map // route → struct{}
+	routes    sync.Map // route → *routeAttrs
 	nRoutes   atomic.Int64
-	nSets     atomic.Int64
+	other     *routeAttrs
+	once      sync.Once
 }
 
 // decision returns the attributes of ev.
 func (c *attrCache) decision(ev middleware.DecisionEvent) *decisionAttrs {
-	outcome, reason, errType := classify(ev)
-	k := decisionKey{route: ev.Route, outcome: outcome, reason: reason}
-	if v, ok := c.m.Load(k); ok {
-		return v.(*decisionAttrs)
+	ra := c.route(ev.Route)
+	switch {
+	case ev.Err != nil:
+		return ra.refusal(ev)
+	case ev.Anonymous:
+		return ra.anonymous
 	}
-	k.route = c.admitRoute(k.route)
-	if c.nSets.Load() >= int64(c.maxRoutes+1)*maxSetsPerRoute {
-		k.reason = otherReason
-	}
-	if v, ok := c.m.Load(k); ok {
-		return v.(*decisionAttrs)
-	}
-	d := newDecisionAttrs(k, errType)
-	if v, loaded := c.m.LoadOrStore(k, d); loaded {
-		return v.(*decisionAttrs)
-	}
-	c.nSets.Add(1)
-	return d
+	return ra.admitted
 }
 
-// admitRoute returns route, or otherRoute once MaxRoutes others are kept.
-func (c *attrCache) admitRoute(route string) string {
-	if _, ok := c.routes.Load(route); ok {
-		return route
+// route returns the sets of route, or of otherRoute once MaxRoutes others
+// are kept.
+func (c *attrCache) route(route string) *routeAttrs {
+	if v, ok := c.routes.Load(route); ok {
+		return v.(*routeAttrs)
 	}
 	if c.nRoutes.Add(1) > int64(c.maxRoutes) {
 		c.nRoutes.Add(-1)
-		return otherRoute
+		c.once.Do(func() { c.other = newRouteAttrs(otherRoute) })
+		return c.other
 	}
-	if _, loaded := c.routes.LoadOrStore(route, struct{}{}); loaded {
+	v, loaded := c.routes.LoadOrStore(route, newRouteAttrs(route))
+	if loaded {
 		c.nRoutes.Add(-1)
 	}
-	return route
+	return v.(*routeAttrs)
 }
 
-func newDecisionAttrs(k decisionKey, errType string) *decisionAttrs {
-	attrs := []attribute.KeyValue{
-		attribute.String("rsguard.outcome", k.outcome),
-		attribute.String("rsguard.route", k.route),
+func newRouteAttrs(route string) *routeAttrs {
+	return &routeAttrs{
+		route:     route,
+		admitted:  newDecisionAttrs(route, outcomeAdmitted, "", ""),
+		anonymous: newDecisionAttrs(route, outcomeAnonymous, "", ""),
 	}
-	if k.reason != "" {
-		attrs = append(attrs, attribute.String("rsguard.reason", k.reason))
+}
+
+// refusal returns the sets of a refused or undecided decision.
+func (ra *routeAttrs) refusal(ev middleware.DecisionEvent) *decisionAttrs {
+	e := middleware.AsError(ev.Err)
+	k := refusalKey{kind: e.Kind, reason: otherReason}
+	if e.Reason != nil {
+		k.reason = e.Reason.Error()
+	}
+	if v, ok := ra.refusals.Load(k); ok {
+		return v.(*decisionAttrs)
+	}
+	if ra.n.Add(1) > maxRefusalsPerRoute {
+		ra.n.Add(-1)
+		k.reason = otherReason
+		if v, ok := ra.refusals.Load(k); ok {
+			return v.(*decisionAttrs)
+		}
+	}
+	outcome, errType := classify(e)
+	reason := otherReason
+	if k.reason != otherReason {
+		reason = reasonName(e)
+	}
+	v, _ := ra.refusals.LoadOrStore(k, newDecisionAttrs(ra.route, outcome, reason, errType))
+	return v.(*decisionAttrs)
+}
+
+func newDecisionAttrs(route, outcome, reason, errType string) *decisionAttrs {
+	attrs := []attribute.KeyValue{
+		attribute.String("rsguard.outcome", outcome),
+		attribute.String("rsguard.route", route),
+	}
+	if reason != "" {
+		attrs = append(attrs, attribute.String("rsguard.reason", reason))
 	}
 	if errType != "" {
 		attrs = append(attrs, attribute.String("error.type", errType))
 	}
-	return &decisionAttrs{outcome: k.outcome, attrs: attrs, record: metricAttrs(attrs)}
+	return &decisionAttrs{outcome: outcome, attrs: attrs, record: []metric.RecordOption{metricAttrs(attrs)}}
 }
 
-// classify returns the outcome of a decision, its reason and its error.type.
-func classify(ev middleware.DecisionEvent) (outcome, reason, errType string) {
-	if ev.Err == nil {
-		if ev.Anonymous {
-			return outcomeAnonymous, "", ""
-		}
-		return outcomeAdmitted, "", ""
-	}
-	e := middleware.AsError(ev.Err)
-	reason = reasonName(e)
+// classify returns the outcome of a refusal and its error.type.
+func classify(e *middleware.Error) (outcome, errType string) {
 	switch e.Kind {
 	case middleware.ErrMissingToken:
-		return outcomeUnauthenticated, reason, "missing_token"
+		return outcomeUnauthenticated, "missing_token"
 	case middleware.ErrInvalidToken:
-		return outcomeUnauthenticated, reason, e.Code()
+		return outcomeUnauthenticated, e.Code()
 	case middleware.ErrInvalidRequest:
-		return outcomeInvalidRequest, reason, e.Code()
+		return outcomeInvalidRequest, e.Code()
 	case middleware.ErrInsufficientScope:
-		return outcomeForbidden, reason, e.Code()
+		return outcomeForbidden, e.Code()
 	}
-	return outcomeUnavailable, reason, "unavailable"
+	return outcomeUnavailable, "unavailable"
 }
 
 // reasonName turns the reason sentinel's text into an attribute value:
@@ -155,19 +185,33 @@ func metricAttrs(attrs []attribute.KeyValue) metric.MeasurementOption {
 	return metric.WithAttributeSet(attribute.NewSet(attrs...))
 }
 
-// cacheOptions returns the attributes of cache lookups:
-// [introspection][hit].
-func cacheOptions() [2][2]metric.AddOption {
-	var o [2][2]metric.AddOption
-	for i, name := range []string{"token", "introspection"} {
-		for j, result := range []string{"miss", "hit"} {
-			o[i][j] = metricAttrs([]attribute.KeyValue{
-				attribute.String("rsguard.cache.name", name),
-				attribute.String("rsguard.cache.result", result),
-			})
+// cacheCounts counts the lookups in the caches: [introspection][hit]. They
+// are atomics read by the callback of rsguard.cache.lookups, so that a
+// request pays an atomic add, not a synchronous measurement.
+type cacheCounts [2][2]paddedCount
+
+type paddedCount struct {
+	atomic.Int64
+	_ [56]byte // one cache line each: the counters are hot on every core
+}
+
+var cacheNames, cacheResults = [2]string{"token", "introspection"}, [2]string{"miss", "hit"}
+
+// observe reports the counts that have started, as a synchronous counter
+// would.
+func (cc *cacheCounts) observe(o metric.Observer, c metric.Int64ObservableCounter) {
+	for i := range cc {
+		for j := range cc[i] {
+			n := cc[i][j].Load()
+			if n == 0 {
+				continue
+			}
+			o.ObserveInt64(c, n, metric.WithAttributes(
+				attribute.String("rsguard.cache.name", cacheNames[i]),
+				attribute.String("rsguard.cache.result", cacheResults[j]),
+			))
 		}
 	}
-	return o
 }
 
 // observeAge reports the time since each JWKS was last fetched.

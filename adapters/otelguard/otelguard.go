@@ -102,7 +102,6 @@ func NewHooks(cfg *Config) (*middleware.Hooks, error) {
 	return &middleware.Hooks{
 		Start:        t.start,
 		Decided:      t.decided,
-		Validated:    t.validated,
 		KeysFetched:  t.keysFetched,
 		Discovered:   t.discovered,
 		Introspected: t.introspected,
@@ -117,12 +116,11 @@ type telemetry struct {
 	now       func() time.Time
 
 	decisionDur metric.Float64Histogram
-	cacheLookup metric.Int64Counter
 	fetchDur    metric.Float64Histogram
 	introDur    metric.Float64Histogram
 
-	sets    attrCache
-	cacheKV [2][2]metric.AddOption // [introspection][hit]
+	sets   attrCache
+	lookup cacheCounts
 
 	mu        sync.Mutex
 	lastFetch map[string]time.Time // JWKS URL → last successful fetch
@@ -174,23 +172,24 @@ func (t *telemetry) instruments(m metric.Meter) error {
 	t.decisionDur, errs[0] = m.Float64Histogram("rsguard.validation.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of access-token decisions, by outcome and reason."),
 		metric.WithExplicitBucketBoundaries(decisionBuckets...))
-	t.cacheLookup, errs[1] = m.Int64Counter("rsguard.cache.lookups", metric.WithUnit("{lookup}"),
-		metric.WithDescription("Lookups in the verified-token and introspection caches, by result."))
-	t.fetchDur, errs[2] = m.Float64Histogram("rsguard.jwks.fetch.duration", metric.WithUnit("s"),
+	t.fetchDur, errs[1] = m.Float64Histogram("rsguard.jwks.fetch.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of JWKS fetches, by reason and error."),
 		metric.WithExplicitBucketBoundaries(httpBuckets...))
-	t.introDur, errs[3] = m.Float64Histogram("rsguard.introspection.duration", metric.WithUnit("s"),
+	t.introDur, errs[2] = m.Float64Histogram("rsguard.introspection.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of token introspection requests (RFC 7662), by result."),
 		metric.WithExplicitBucketBoundaries(httpBuckets...))
-	var age metric.Float64ObservableGauge
-	age, errs[4] = m.Float64ObservableGauge("rsguard.jwks.age", metric.WithUnit("s"),
+	lookups, err := m.Int64ObservableCounter("rsguard.cache.lookups", metric.WithUnit("{lookup}"),
+		metric.WithDescription("Lookups in the verified-token and introspection caches, by result."))
+	errs[3] = err
+	age, err := m.Float64ObservableGauge("rsguard.jwks.age", metric.WithUnit("s"),
 		metric.WithDescription("Time since the last successful fetch of each JWKS."))
-	if errs[4] == nil {
+	errs[4] = err
+	if errs[3] == nil && errs[4] == nil {
 		_, errs[5] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+			t.lookup.observe(o, lookups)
 			t.observeAge(o, age)
 			return nil
-		}, age)
+		}, lookups, age)
 	}
-	t.cacheKV = cacheOptions()
 	return errors.Join(errs[:]...)
 }

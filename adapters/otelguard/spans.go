@@ -19,11 +19,19 @@ const (
 	SpanIntrospection = "rsguard.introspection"
 )
 
-var spanNames = map[middleware.Operation]string{
-	middleware.OpDecision:      SpanValidation,
-	middleware.OpKeyFetch:      SpanJWKSFetch,
-	middleware.OpDiscovery:     SpanDiscovery,
-	middleware.OpIntrospection: SpanIntrospection,
+// spanName returns the name of op's span, "" for an unknown op.
+func spanName(op middleware.Operation) string {
+	switch op {
+	case middleware.OpDecision:
+		return SpanValidation
+	case middleware.OpKeyFetch:
+		return SpanJWKSFetch
+	case middleware.OpDiscovery:
+		return SpanDiscovery
+	case middleware.OpIntrospection:
+		return SpanIntrospection
+	}
+	return ""
 }
 
 // spanContext is the context an operation runs in when Start opened a span
@@ -48,8 +56,8 @@ func (c *spanContext) Value(key any) any {
 // traced only inside a recording span, unless RootSpans; JWKS fetches and
 // discovery, which run in the background, always.
 func (t *telemetry) start(ctx context.Context, op middleware.Operation) context.Context {
-	name, ok := spanNames[op]
-	if !ok {
+	name := spanName(op)
+	if name == "" {
 		return ctx
 	}
 	if (op == middleware.OpDecision || op == middleware.OpIntrospection) && !t.rootSpans &&
@@ -70,7 +78,10 @@ func spanOf(ctx context.Context, op middleware.Operation) trace.Span {
 
 func (t *telemetry) decided(ctx context.Context, ev middleware.DecisionEvent) {
 	o := t.sets.decision(ev)
-	t.decisionDur.Record(ctx, ev.Duration.Seconds(), o.record)
+	t.decisionDur.Record(ctx, ev.Duration.Seconds(), o.record...)
+	if ev.CacheLookup {
+		t.lookup[0][b2i(ev.CacheHit)].Add(1)
+	}
 	if span := spanOf(ctx, middleware.OpDecision); span != nil {
 		span.SetAttributes(o.attrs...)
 		span.SetAttributes(attribute.Bool("rsguard.cache.hit", ev.CacheHit))
@@ -84,12 +95,8 @@ func (t *telemetry) decided(ctx context.Context, ev middleware.DecisionEvent) {
 	}
 }
 
-func (t *telemetry) validated(ctx context.Context, ev middleware.ValidationEvent) {
-	t.cacheLookup.Add(ctx, 1, t.cacheKV[0][b2i(ev.CacheHit)])
-}
-
 func (t *telemetry) introspected(ctx context.Context, ev middleware.IntrospectionEvent) {
-	t.cacheLookup.Add(ctx, 1, t.cacheKV[1][b2i(ev.CacheHit)])
+	t.lookup[1][b2i(ev.CacheHit)].Add(1)
 	if ev.CacheHit {
 		return
 	}
