@@ -20,8 +20,9 @@ import (
 var allowedRoots = []string{"golang.org/x/", "github.com/lestrrat-go/"}
 
 // forbidden returns which framework an import path belongs to, or "": any
-// path element named gin or echo (or gin-…, echo-…), or mentioning grpc or
-// protobuf.
+// path element named gin or echo (or gin-…, echo-…), or mentioning grpc,
+// protobuf or opentelemetry (adapters/otelguard is a nested module: a
+// net/http user never builds OpenTelemetry).
 func forbidden(importPath string) string {
 	for _, elem := range strings.Split(importPath, "/") {
 		switch {
@@ -33,6 +34,8 @@ func forbidden(importPath string) string {
 			return "grpc"
 		case strings.Contains(elem, "protobuf"):
 			return "protobuf"
+		case strings.Contains(elem, "opentelemetry"):
+			return "opentelemetry"
 		}
 	}
 	return ""
@@ -40,20 +43,24 @@ func forbidden(importPath string) string {
 
 func TestForbidden(t *testing.T) {
 	for path, want := range map[string]string{
-		"github.com/gin-gonic/gin":                  "gin",
-		"github.com/gin-gonic/gin/binding":          "gin",
-		"github.com/labstack/echo/v4":               "echo",
-		"github.com/labstack/echo-contrib/jaegertr": "echo",
-		"google.golang.org/grpc":                    "grpc",
-		"github.com/grpc-ecosystem/go-grpc-mw/v2":   "grpc",
-		"google.golang.org/protobuf/proto":          "protobuf",
-		"github.com/golang/protobuf/proto":          "protobuf",
-		"github.com/gogo/protobuf":                  "protobuf",
-		"github.com/lestrrat-go/jwx/v3/jwk":         "",
-		"golang.org/x/sync/singleflight":            "",
-		"github.com/rsguard/rsguard/middleware":     "",
-		"github.com/example/origin/login/engine":    "",
-		"github.com/example/echoes":                 "",
+		"github.com/gin-gonic/gin":                                      "gin",
+		"github.com/gin-gonic/gin/binding":                              "gin",
+		"github.com/labstack/echo/v4":                                   "echo",
+		"github.com/labstack/echo-contrib/jaegertr":                     "echo",
+		"google.golang.org/grpc":                                        "grpc",
+		"github.com/grpc-ecosystem/go-grpc-mw/v2":                       "grpc",
+		"google.golang.org/protobuf/proto":                              "protobuf",
+		"github.com/golang/protobuf/proto":                              "protobuf",
+		"github.com/gogo/protobuf":                                      "protobuf",
+		"go.opentelemetry.io/otel":                                      "opentelemetry",
+		"go.opentelemetry.io/otel/sdk/metric":                           "opentelemetry",
+		"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp": "opentelemetry",
+		"github.com/rsguard/rsguard/adapters/otelguard":                 "",
+		"github.com/lestrrat-go/jwx/v3/jwk":                             "",
+		"golang.org/x/sync/singleflight":                                "",
+		"github.com/rsguard/rsguard/middleware":                         "",
+		"github.com/example/origin/login/engine":                        "",
+		"github.com/example/echoes":                                     "",
 	} {
 		if got := forbidden(path); got != want {
 			t.Errorf("forbidden(%q) = %q, want %q", path, got, want)
@@ -81,7 +88,7 @@ func goCmd(t *testing.T, args ...string) []byte {
 }
 
 // TestDeps fails if any package of the root module, or any of their tests,
-// imports gin, echo, grpc or protobuf.
+// imports gin, echo, grpc, protobuf or OpenTelemetry.
 func TestDeps(t *testing.T) {
 	out := goCmd(t, "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	n := 0

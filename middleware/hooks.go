@@ -30,7 +30,8 @@ import (
 // callers in the first caller's). JWKS fetches, and the metadata lookups they
 // start, run in background goroutines of [RemoteKeys] whose contexts descend
 // from [context.Background], never from a request's: a tracer makes them root
-// spans. Introspection cache hits and the key lookups of Validate are not
+// spans; only the initial fetch of [NewRemoteKeys] runs in its caller's
+// context. Introspection cache hits and the key lookups of Validate are not
 // operations: they reach their hooks without Start.
 type Hooks struct {
 	// Start is called as an operation begins and returns the context it runs

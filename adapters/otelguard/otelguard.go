@@ -14,8 +14,10 @@
 // request's context. Inside it, an introspection request (RFC 7662 §2) is the
 // span "rsguard.introspection". JWKS fetches run in background goroutines of
 // [middleware.RemoteKeys], never in a request's context, so each is a root
-// span "rsguard.jwks.fetch", with the metadata lookup that finds the JWKS URL
-// (RFC 8414 §3) as its child "rsguard.discovery". The HTTP requests of
+// span "rsguard.jwks.fetch" (except the initial fetch of
+// [middleware.NewRemoteKeys], a child of the span in its caller's context),
+// with the metadata lookup that finds the JWKS URL (RFC 8414 §3) as its child
+// "rsguard.discovery". The HTTP requests of
 // introspection, discovery and JWKS fetches are made with the context of
 // their span: give the key source and introspector an *http.Client whose
 // Transport is instrumented (otelhttp.NewTransport) and those requests become
@@ -39,7 +41,8 @@
 //	rsguard.jwks.age                 gauge, s       url.full: time since the last successful fetch
 //	rsguard.introspection.duration   histogram, s   rsguard.token.active, error.type
 //
-// A histogram's count is the number of events it measured: the count of
+// An introspection request counts as a miss of the introspection cache. A
+// histogram's count is the number of events it measured: the count of
 // rsguard.validation.duration by rsguard.outcome and rsguard.reason is the
 // outcome counter. Outcomes are "admitted", "anonymous" (a request without
 // a token on an optional route), "unauthenticated" (401), "invalid_request"
