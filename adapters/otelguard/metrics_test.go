@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,5 +197,52 @@ func TestMaxRoutes(t *testing.T) {
 func TestNegativeMaxRoutes(t *testing.T) {
 	if _, err := otelguard.NewHooks(&otelguard.Config{MaxRoutes: -1}); err == nil {
 		t.Error("NewHooks accepted MaxRoutes -1")
+	}
+}
+
+// TestConcurrentDecisions checks the attribute-set cache and the counters
+// under many goroutines: every decision counted once, routes capped.
+func TestConcurrentDecisions(t *testing.T) {
+	as := oauthtest.NewServer(nil)
+	defer as.Close()
+	tel := newTelemetry(t, otelguard.Config{MaxRoutes: 3})
+	v := newJWTValidator(t, tel, as)
+	good := "Bearer " + as.Token(oauthtest.TokenOptions{Scopes: []string{"a"}})
+	const workers, each = 8, 200
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				cred := &middleware.Credentials{Route: fmt.Sprintf("/r%d", (w+i)%5)}
+				if i%2 == 0 {
+					cred.Authorization = []string{good}
+				}
+				_, err := v.Admit(context.Background(), cred, scopes.AllOf("a"))
+				if (err == nil) != (i%2 == 0) {
+					t.Errorf("decision %d: %v", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	m := tel.metrics(t)
+	byRoute := histCounts(t, m["rsguard.validation.duration"], func(a map[string]string) string { return a["rsguard.route"] })
+	byOutcome := histCounts(t, m["rsguard.validation.duration"], func(a map[string]string) string { return a["rsguard.outcome"] })
+	var total uint64
+	for _, n := range byRoute {
+		total += n
+	}
+	if total != workers*each || len(byRoute) != 4 || byRoute["_OTHER"] == 0 {
+		t.Errorf("routes %v (total %d), want %d decisions over 3 routes and _OTHER", byRoute, total, workers*each)
+	}
+	if byOutcome["admitted"] != workers*each/2 || byOutcome["unauthenticated"] != workers*each/2 {
+		t.Errorf("outcomes %v", byOutcome)
+	}
+	lookups := sumValues(t, m["rsguard.cache.lookups"], func(a map[string]string) string { return a["rsguard.cache.result"] })
+	if lookups["hit"]+lookups["miss"] != workers*each/2 || lookups["miss"] < 1 {
+		t.Errorf("cache lookups %v, want %d in all", lookups, workers*each/2)
 	}
 }
