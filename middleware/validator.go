@@ -103,6 +103,7 @@ type Validator struct {
 	skew         time.Duration
 	maxSize      int
 	now          func() time.Time
+	sysNow       bool // now is time.Now: a decision's start time serves its checks
 	hooks        *Hooks
 	cache        *tokenCache
 }
@@ -135,6 +136,7 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 		maxSize: cfg.MaxTokenSize,
 		now:     cfg.Now,
 		hooks:   cfg.Hooks,
+		sysNow:  cfg.Now == nil,
 	}
 	for i := range issuers {
 		is, err := newIssuer(issuers[i])
@@ -238,17 +240,18 @@ func (is *issuer) typeAllowed(typ string, present bool) bool {
 // when keys or introspection are unavailable it matches ErrUnavailable. Scope
 // requirements are not checked here (see the scopes package).
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
-	c, _, _, err := v.validateHooked(ctx, token)
+	c, _, _, err := v.validateHooked(ctx, token, time.Time{})
 	return c, err
 }
 
 // validateHooked is validate, reported to the Validated hook when it is set.
-func (v *Validator) validateHooked(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
+// now is the time of the checks, or zero for the validator's clock.
+func (v *Validator) validateHooked(ctx context.Context, token string, now time.Time) (*Claims, *issuer, bool, error) {
 	if v.hooks == nil || v.hooks.Validated == nil {
-		return v.validate(ctx, token)
+		return v.validate(ctx, token, now)
 	}
 	start := time.Now()
-	c, is, hit, err := v.validate(ctx, token)
+	c, is, hit, err := v.validate(ctx, token, now)
 	ev := ValidationEvent{CacheHit: hit, Err: err, Duration: time.Since(start)}
 	if c != nil {
 		ev.Issuer = c.Issuer
@@ -261,14 +264,17 @@ func (v *Validator) validateHooked(ctx context.Context, token string) (*Claims, 
 
 var errMissing = newError(ErrMissingToken, ErrMissingToken, nil)
 
-func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
+// validate validates token at now (zero: the validator's clock).
+func (v *Validator) validate(ctx context.Context, token string, now time.Time) (*Claims, *issuer, bool, error) {
 	if token == "" {
 		return nil, nil, false, errMissing
 	}
 	if len(token) > v.maxSize {
 		return nil, nil, false, invalid(ErrTokenTooLarge)
 	}
-	now := v.now()
+	if now.IsZero() {
+		now = v.now()
+	}
 	if v.cache != nil {
 		if c := v.cache.get(token, now.UnixNano()); c != nil {
 			return c, nil, true, nil

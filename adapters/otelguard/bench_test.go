@@ -41,6 +41,13 @@ var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 // and an SDK tracer provider (sampling every trace, spans batched to an
 // exporter that drops them), with the request.
 func benchGuards(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.Handler, r *http.Request, tp *sdktrace.TracerProvider) {
+	bare, off, otel, r, tp, _ = benchGuardsWith(b, mopts...)
+	return bare, off, otel, r, tp
+}
+
+// benchGuardsWith is benchGuards, and returns a constructor of guards with
+// other hooks.
+func benchGuardsWith(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.Handler, r *http.Request, tp *sdktrace.TracerProvider, guardWith func(*middleware.Hooks) http.Handler) {
 	as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256"})
 	b.Cleanup(as.Close)
 	keys, err := middleware.NewStaticJWKS(as.JWKS())
@@ -75,7 +82,7 @@ func benchGuards(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.
 	mux.Handle("GET /orders/{id}", benchHandler)
 	r = httptest.NewRequest("GET", "/orders/7", nil)
 	r.Header.Set("Authorization", "Bearer "+as.Token(oauthtest.TokenOptions{Scopes: []string{"orders:read"}}))
-	return mux, guard(nil), guard(hooks), r, tp
+	return mux, guard(nil), guard(hooks), r, tp, guard
 }
 
 // BenchmarkOverhead measures a cached-token request through the bare
@@ -86,19 +93,28 @@ func benchGuards(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.
 // request's context holds no span (metrics only; decisions are traced
 // inside traced requests), the SDK's defaults; "untraced-no-exemplars": the
 // same with the SDK's exemplar filter off; "traced": the request's context
-// holds a sampled server span, and every decision is a span.
+// holds a sampled server span, and every decision is a span;
+// "empty-hooks": hooks that do nothing in place of otelguard's, the cost of
+// the core's hooked path alone.
 func BenchmarkOverhead(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		traced bool
 		mopts  []sdkmetric.Option
 	}{
+		{"empty-hooks", false, nil},
 		{"untraced", false, nil},
 		{"untraced-no-exemplars", false, []sdkmetric.Option{sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter)}},
 		{"traced", true, nil},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			bare, off, otel, r, tp := benchGuards(b, bc.mopts...)
+			bare, off, otel, r, tp, guardWith := benchGuardsWith(b, bc.mopts...)
+			if bc.name == "empty-hooks" {
+				otel = guardWith(&middleware.Hooks{
+					Start:   func(ctx context.Context, _ middleware.Operation) context.Context { return ctx },
+					Decided: func(context.Context, middleware.DecisionEvent) {},
+				})
+			}
 			if bc.traced {
 				ctx, span := tp.Tracer("bench").Start(r.Context(), "GET /orders/{id}", trace.WithSpanKind(trace.SpanKindServer))
 				defer span.End()
