@@ -220,11 +220,6 @@ func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func isMissing(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == ErrMissingToken
-}
-
 // authContext is the request context of a request a guard let through: one
 // allocation carries both the claims (under the key [FromContext] reads) and
 // the guard, so that nested guards with the same validator do not validate

@@ -71,7 +71,7 @@ func ExampleNewHooks() {
 			for _, dp := range h.DataPoints {
 				outcome, _ := dp.Attributes.Value("rsguard.outcome")
 				route, _ := dp.Attributes.Value("rsguard.route")
-				fmt.Println(m.Name, outcome.Emit(), route.Emit(), dp.Count)
+				fmt.Println(m.Name, outcome.String(), route.String(), dp.Count)
 			}
 		}
 	}
