@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,5 +33,45 @@ func TestSlogHooksForeignError(t *testing.T) {
 				t.Errorf("SlogHooks logged %q, want it to contain %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStartNeedsItsEndHook checks that Start opens only operations whose end
+// hook is set, so that a tracer never opens a span nothing ends.
+func TestStartNeedsItsEndHook(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		hooks Hooks
+		want  []Operation // the operations Start opens, in order
+	}{
+		{"no end hooks", Hooks{}, nil},
+		{"decisions", Hooks{Decided: func(context.Context, DecisionEvent) {}}, []Operation{OpDecision}},
+		{"introspection", Hooks{Introspected: func(context.Context, IntrospectionEvent) {}}, []Operation{OpIntrospection}},
+		{"fetch and discovery", Hooks{KeysFetched: func(context.Context, KeyFetchEvent) {}, Discovered: func(context.Context, DiscoveryEvent) {}}, []Operation{OpKeyFetch, OpDiscovery}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []Operation
+			h := tt.hooks
+			h.Start = func(ctx context.Context, op Operation) context.Context {
+				got = append(got, op)
+				return ctx
+			}
+			for _, op := range []Operation{OpDecision, OpKeyFetch, OpDiscovery, OpIntrospection} {
+				if ctx := h.StartHook(context.Background(), op); ctx == nil {
+					t.Fatalf("StartHook(%v) returned a nil context", op)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Start opened %v, want %v", got, tt.want)
+			}
+		})
+	}
+	var nilHooks *Hooks
+	if nilHooks.StartHook(context.Background(), OpDecision) == nil {
+		t.Error("nil Hooks: StartHook returned a nil context")
+	}
+	if s := Operation(9).String(); s != "unknown" || OpKeyFetch.String() != "jwks_fetch" {
+		t.Errorf("Operation names: %q, %q", s, OpKeyFetch.String())
 	}
 }
