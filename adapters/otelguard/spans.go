@@ -117,9 +117,9 @@ func (t *telemetry) introspected(ctx context.Context, ev middleware.Introspectio
 }
 
 func (t *telemetry) keysFetched(ctx context.Context, ev middleware.KeyFetchEvent) {
-	attrs := []attribute.KeyValue{
-		attribute.String("rsguard.jwks.reason", ev.Reason),
-		attribute.String("url.full", ev.URL),
+	attrs := []attribute.KeyValue{attribute.String("rsguard.jwks.reason", ev.Reason)}
+	if ev.URL != "" { // "" when discovery failed
+		attrs = append(attrs, attribute.String("url.full", ev.URL))
 	}
 	if ev.Err != nil {
 		attrs = append(attrs, attribute.String("error.type", fetchErrorType(ev.Err)))

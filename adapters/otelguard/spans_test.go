@@ -217,3 +217,33 @@ func TestDecisionSpansOnlyInTracedRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestDiscoveryFailure checks a fetch that cannot discover the JWKS URL:
+// both spans end with status Error, the fetch's error.type is "discovery".
+func TestDiscoveryFailure(t *testing.T) {
+	as := newAS(t)
+	as.SetFault(oauthtest.EndpointDiscovery, oauthtest.Fault{Status: 503})
+	tel := newTelemetry(t, otelguard.Config{})
+	_, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
+		Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
+	})
+	if !errors.Is(err, middleware.ErrDiscovery) {
+		t.Fatalf("NewRemoteKeys: %v, want ErrDiscovery", err)
+	}
+	s := tel.ended()
+	f, d := s[otelguard.SpanJWKSFetch], s[otelguard.SpanDiscovery]
+	if len(f) != 1 || len(d) != 1 {
+		t.Fatalf("%d fetch spans, %d discovery spans; want 1, 1", len(f), len(d))
+	}
+	parentOf(t, d[0], f[0])
+	if f[0].Status.Code != codes.Error || attrs(f[0].Attributes)["error.type"] != "discovery" {
+		t.Errorf("fetch span: status %v attributes %v", f[0].Status, attrs(f[0].Attributes))
+	}
+	if d[0].Status.Code != codes.Error || attrs(d[0].Attributes)["error.type"] != "discovery" || attrs(d[0].Attributes)["rsguard.jwks_uri"] != "" {
+		t.Errorf("discovery span: status %v attributes %v", d[0].Status, attrs(d[0].Attributes))
+	}
+	got := histCounts(t, tel.metrics(t)["rsguard.jwks.fetch.duration"], func(a map[string]string) string { return a["error.type"] })
+	if len(got) != 1 || got["discovery"] != 1 {
+		t.Errorf("fetch histogram %v, want one discovery failure", got)
+	}
+}
