@@ -41,13 +41,13 @@ var benchHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 // and an SDK tracer provider (sampling every trace, spans batched to an
 // exporter that drops them), with the request.
 func benchGuards(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.Handler, r *http.Request, tp *sdktrace.TracerProvider) {
-	bare, off, otel, r, tp, _ = benchGuardsWith(b, mopts...)
+	bare, off, otel, r, tp, _ = benchGuardsWith(b, otelguard.Config{}, mopts...)
 	return bare, off, otel, r, tp
 }
 
 // benchGuardsWith is benchGuards, and returns a constructor of guards with
 // other hooks.
-func benchGuardsWith(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.Handler, r *http.Request, tp *sdktrace.TracerProvider, guardWith func(*middleware.Hooks) http.Handler) {
+func benchGuardsWith(b testing.TB, cfg otelguard.Config, mopts ...sdkmetric.Option) (bare, off, otel http.Handler, r *http.Request, tp *sdktrace.TracerProvider, guardWith func(*middleware.Hooks) http.Handler) {
 	as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256"})
 	b.Cleanup(as.Close)
 	keys, err := middleware.NewStaticJWKS(as.JWKS())
@@ -60,7 +60,8 @@ func benchGuardsWith(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel h
 		_ = tp.Shutdown(context.Background())
 		_ = mp.Shutdown(context.Background())
 	})
-	hooks, err := otelguard.NewHooks(&otelguard.Config{TracerProvider: tp, MeterProvider: mp})
+	cfg.TracerProvider, cfg.MeterProvider = tp, mp
+	hooks, err := otelguard.NewHooks(&cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +93,9 @@ func benchGuardsWith(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel h
 // bare) with OpenTelemetry on to that with hooks off. "untraced": the
 // request's context holds no span (metrics only; decisions are traced
 // inside traced requests), the SDK's defaults; "untraced-no-exemplars": the
-// same with the SDK's exemplar filter off; "traced": the request's context
+// same with the SDK's exemplar filter off; "untraced-cache-hit-durations":
+// with Config.CacheHitDurations, the duration histogram measuring cache
+// hits too; "traced": the request's context
 // holds a sampled server span, and every decision is a span;
 // "empty-hooks": hooks that do nothing in place of otelguard's, the cost of
 // the core's hooked path alone.
@@ -100,15 +103,17 @@ func BenchmarkOverhead(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		traced bool
+		cfg    otelguard.Config
 		mopts  []sdkmetric.Option
 	}{
-		{"empty-hooks", false, nil},
-		{"untraced", false, nil},
-		{"untraced-no-exemplars", false, []sdkmetric.Option{sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter)}},
-		{"traced", true, nil},
+		{"empty-hooks", false, otelguard.Config{}, nil},
+		{"untraced", false, otelguard.Config{}, nil},
+		{"untraced-no-exemplars", false, otelguard.Config{}, []sdkmetric.Option{sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter)}},
+		{"untraced-cache-hit-durations", false, otelguard.Config{CacheHitDurations: true}, nil},
+		{"traced", true, otelguard.Config{}, nil},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			bare, off, otel, r, tp, guardWith := benchGuardsWith(b, bc.mopts...)
+			bare, off, otel, r, tp, guardWith := benchGuardsWith(b, bc.cfg, bc.mopts...)
 			if bc.name == "empty-hooks" {
 				otel = guardWith(&middleware.Hooks{
 					Start:   func(ctx context.Context, _ middleware.Operation) context.Context { return ctx },

@@ -38,7 +38,9 @@ const maxRefusalsPerRoute = 64
 type decisionAttrs struct {
 	outcome string
 	attrs   []attribute.KeyValue
-	record  []metric.RecordOption // one option; a slice so that passing it allocates nothing
+	record  []metric.RecordOption  // one option; a slice so that passing it allocates nothing
+	observe []metric.ObserveOption // the same, for rsguard.decisions
+	count   paddedCount            // decisions of this kind, for rsguard.decisions
 }
 
 // routeAttrs holds the attribute sets of one route's decisions.
@@ -141,7 +143,8 @@ func newDecisionAttrs(route, outcome, reason, errType string) *decisionAttrs {
 	if errType != "" {
 		attrs = append(attrs, attribute.String("error.type", errType))
 	}
-	return &decisionAttrs{outcome: outcome, attrs: attrs, record: []metric.RecordOption{metricAttrs(attrs)}}
+	o := metricAttrs(attrs)
+	return &decisionAttrs{outcome: outcome, attrs: attrs, record: []metric.RecordOption{o}, observe: []metric.ObserveOption{o}}
 }
 
 // classify returns the outcome of a refusal and its error.type.
@@ -157,6 +160,29 @@ func classify(e *middleware.Error) (outcome, errType string) {
 		return outcomeForbidden, e.Code()
 	}
 	return outcomeUnavailable, "unavailable"
+}
+
+// observe reports the count of every kind of decision that has been made.
+func (c *attrCache) observe(o metric.Observer, counter metric.Int64ObservableCounter) {
+	report := func(d *decisionAttrs) {
+		if n := d.count.Load(); n > 0 {
+			o.ObserveInt64(counter, n, d.observe...)
+		}
+	}
+	each := func(ra *routeAttrs) {
+		report(ra.admitted)
+		report(ra.anonymous)
+		ra.refusals.Range(func(_, v any) bool {
+			report(v.(*decisionAttrs))
+			return true
+		})
+	}
+	c.routes.Range(func(_, v any) bool {
+		each(v.(*routeAttrs))
+		return true
+	})
+	c.once.Do(func() { c.other = newRouteAttrs(otherRoute) })
+	each(c.other)
 }
 
 // reasonName turns the reason sentinel's text into an attribute value:

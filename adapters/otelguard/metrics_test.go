@@ -75,12 +75,19 @@ func sumValues(t *testing.T, m metricdata.Metrics, key func(map[string]string) s
 
 // TestDecisionMetrics sends requests of every outcome through a net/http
 // guard and checks the count of each outcome, reason, error.type and route
-// in rsguard.validation.duration, the cache lookups, and the status of the
-// validation spans.
+// in rsguard.decisions and rsguard.validation.duration (which measures the
+// cache hit only with CacheHitDurations), the cache lookups, and the status
+// of the validation spans.
 func TestDecisionMetrics(t *testing.T) {
+	for _, hits := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CacheHitDurations=%v", hits), func(t *testing.T) { testDecisionMetrics(t, hits) })
+	}
+}
+
+func testDecisionMetrics(t *testing.T, cacheHitDurations bool) {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
-	tel := newTelemetry(t, otelguard.Config{})
+	tel := newTelemetry(t, otelguard.Config{CacheHitDurations: cacheHitDurations})
 	guard := func(v *middleware.Validator) *middleware.Guard {
 		g, err := middleware.NewGuard(v, nil)
 		if err != nil {
@@ -131,9 +138,10 @@ func TestDecisionMetrics(t *testing.T) {
 		}
 	}
 	m := tel.metrics(t)
-	got := histCounts(t, m["rsguard.validation.duration"], func(a map[string]string) string {
+	key := func(a map[string]string) string {
 		return fmt.Sprintf("%s|%s|%s|%s", a["rsguard.route"], a["rsguard.outcome"], a["rsguard.reason"], a["error.type"])
-	})
+	}
+	got := histCounts(t, m["rsguard.validation.duration"], key)
 	want := map[string]uint64{
 		"GET /orders/{id}|admitted||":                                                     2,
 		"GET /orders/{id}|unauthenticated|token_expired|invalid_token":                    1,
@@ -142,6 +150,13 @@ func TestDecisionMetrics(t *testing.T) {
 		"GET /orders/{id}|invalid_request|malformed_authorization_header|invalid_request": 1,
 		"GET /public|anonymous||":                                                         1,
 		"GET /down|unavailable|signing_keys_unavailable|unavailable":                      1,
+	}
+	decisions := sumValues(t, m["rsguard.decisions"], key)
+	if fmt.Sprint(decisions) != fmt.Sprint(want) {
+		t.Errorf("rsguard.decisions\n got %v\nwant %v", decisions, want)
+	}
+	if !cacheHitDurations {
+		want["GET /orders/{id}|admitted||"] = 1 // the cache hit is counted, not measured
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("rsguard.validation.duration counts\n got %v\nwant %v", got, want)
@@ -229,9 +244,9 @@ func TestConcurrentDecisions(t *testing.T) {
 	}
 	wg.Wait()
 	m := tel.metrics(t)
-	byRoute := histCounts(t, m["rsguard.validation.duration"], func(a map[string]string) string { return a["rsguard.route"] })
-	byOutcome := histCounts(t, m["rsguard.validation.duration"], func(a map[string]string) string { return a["rsguard.outcome"] })
-	var total uint64
+	byRoute := sumValues(t, m["rsguard.decisions"], func(a map[string]string) string { return a["rsguard.route"] })
+	byOutcome := sumValues(t, m["rsguard.decisions"], func(a map[string]string) string { return a["rsguard.outcome"] })
+	var total int64
 	for _, n := range byRoute {
 		total += n
 	}

@@ -35,16 +35,19 @@
 //
 // # Metrics
 //
-//	rsguard.validation.duration      histogram, s   rsguard.outcome, rsguard.reason, error.type, rsguard.route
+//	rsguard.decisions                counter        rsguard.outcome, rsguard.reason, error.type, rsguard.route
+//	rsguard.validation.duration      histogram, s   the same
 //	rsguard.cache.lookups            counter        rsguard.cache.name (token, introspection), rsguard.cache.result (hit, miss)
 //	rsguard.jwks.fetch.duration      histogram, s   rsguard.jwks.reason, error.type, url.full
 //	rsguard.jwks.age                 gauge, s       url.full: time since the last successful fetch
 //	rsguard.introspection.duration   histogram, s   rsguard.token.active, error.type
 //
-// An introspection request counts as a miss of the introspection cache. A
-// histogram's count is the number of events it measured: the count of
-// rsguard.validation.duration by rsguard.outcome and rsguard.reason is the
-// outcome counter. Outcomes are "admitted", "anonymous" (a request without
+// rsguard.decisions counts every decision. rsguard.validation.duration
+// measures those that did work — a validation, an introspection, a
+// refusal — and not, unless [Config.CacheHitDurations], those answered from
+// the verified-token cache, whose measurement would cost more than the
+// decision. An introspection request counts as a miss of the introspection
+// cache. Outcomes are "admitted", "anonymous" (a request without
 // a token on an optional route), "unauthenticated" (401), "invalid_request"
 // (400), "forbidden" (403) and "unavailable" (503); error.type is the RFC
 // 6750 §3.1 error code ("invalid_token", "invalid_request",
@@ -84,6 +87,14 @@ type Config struct {
 	// no recording span (the decision span is then a root span). Default
 	// false: decisions are traced only within a recording span.
 	RootSpans bool
+	// CacheHitDurations also measures, in rsguard.validation.duration, the
+	// decisions answered from the verified-token cache (or from claims an
+	// outer guard verified). Default false: they are counted in
+	// rsguard.decisions, and the histogram measures the decisions that did
+	// work — validations, introspection, refusals — since the synchronous
+	// measurement would cost more than such a decision itself (see
+	// BENCHMARKS.md).
+	CacheHitDurations bool
 	// MaxRoutes bounds the distinct rsguard.route values (and, with them,
 	// the attribute sets) of the metrics; decisions on further routes are
 	// counted under the route "_OTHER". A net/http guard protecting a whole
@@ -114,9 +125,10 @@ func NewHooks(cfg *Config) (*middleware.Hooks, error) {
 // telemetry holds the tracer, the instruments and the state the metrics
 // need.
 type telemetry struct {
-	tracer    trace.Tracer
-	rootSpans bool
-	now       func() time.Time
+	tracer            trace.Tracer
+	rootSpans         bool
+	cacheHitDurations bool
+	now               func() time.Time
 
 	decisionDur metric.Float64Histogram
 	fetchDur    metric.Float64Histogram
@@ -144,10 +156,11 @@ func newTelemetry(cfg *Config) (*telemetry, error) {
 		return nil, errors.New("otelguard: negative MaxRoutes")
 	}
 	t := &telemetry{
-		tracer:    tp.Tracer(ScopeName),
-		rootSpans: cfg.RootSpans,
-		now:       cfg.Now,
-		lastFetch: make(map[string]time.Time),
+		tracer:            tp.Tracer(ScopeName),
+		rootSpans:         cfg.RootSpans,
+		cacheHitDurations: cfg.CacheHitDurations,
+		now:               cfg.Now,
+		lastFetch:         make(map[string]time.Time),
 	}
 	t.sets.maxRoutes = cfg.MaxRoutes
 	if t.sets.maxRoutes == 0 {
@@ -171,7 +184,7 @@ var (
 )
 
 func (t *telemetry) instruments(m metric.Meter) error {
-	var errs [6]error
+	var errs [7]error
 	t.decisionDur, errs[0] = m.Float64Histogram("rsguard.validation.duration", metric.WithUnit("s"),
 		metric.WithDescription("Duration of access-token decisions, by outcome and reason."),
 		metric.WithExplicitBucketBoundaries(decisionBuckets...))
@@ -187,12 +200,16 @@ func (t *telemetry) instruments(m metric.Meter) error {
 	age, err := m.Float64ObservableGauge("rsguard.jwks.age", metric.WithUnit("s"),
 		metric.WithDescription("Time since the last successful fetch of each JWKS."))
 	errs[4] = err
-	if errs[3] == nil && errs[4] == nil {
-		_, errs[5] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	decisions, err := m.Int64ObservableCounter("rsguard.decisions", metric.WithUnit("{decision}"),
+		metric.WithDescription("Access-token decisions, by outcome, reason and route."))
+	errs[5] = err
+	if errors.Join(errs[3:6]...) == nil {
+		_, errs[6] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+			t.sets.observe(o, decisions)
 			t.lookup.observe(o, lookups)
 			t.observeAge(o, age)
 			return nil
-		}, lookups, age)
+		}, lookups, age, decisions)
 	}
 	return errors.Join(errs[:]...)
 }

@@ -78,7 +78,10 @@ func spanOf(ctx context.Context, op middleware.Operation) trace.Span {
 
 func (t *telemetry) decided(ctx context.Context, ev middleware.DecisionEvent) {
 	o := t.sets.decision(ev)
-	t.decisionDur.Record(ctx, ev.Duration.Seconds(), o.record...)
+	o.count.Add(1)
+	if !ev.CacheHit || t.cacheHitDurations {
+		t.decisionDur.Record(ctx, ev.Duration.Seconds(), o.record...)
+	}
 	if ev.CacheLookup {
 		t.lookup[0][b2i(ev.CacheHit)].Add(1)
 	}
