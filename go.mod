@@ -2,10 +2,7 @@ module github.com/rsguard/rsguard
 
 go 1.25.0
 
-require (
-	github.com/lestrrat-go/jwx/v3 v3.4.0
-	golang.org/x/sync v0.22.0
-)
+require github.com/lestrrat-go/jwx/v3 v3.4.0
 
 require (
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect

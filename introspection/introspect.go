@@ -39,7 +39,10 @@ var errInactive = middleware.InvalidToken(middleware.ErrInactive, nil)
 // [middleware.ErrIntrospectionError].
 //
 // Results come from the cache while they are fresh, and concurrent calls for
-// the same uncached token share one request. The claims are not checked here:
+// the same uncached token share one request, which is cancelled when all of
+// them have given up (their ctx ended). At most [Config.MaxConcurrentRequests]
+// requests are in flight; a call that would start one more gets an error
+// matching [middleware.ErrUnavailable] and [ErrTooManyRequests] at once. The claims are not checked here:
 // the [middleware.Validator] checks "iss", "aud", "exp", "nbf" and
 // "token_type", and the caller the scopes, on every request. The returned
 // *Claims may be shared by concurrent callers: treat it as read-only.
@@ -60,19 +63,16 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*middlewa
 // ctx to end. (A separate function, so that a cache hit does not move key to
 // the heap for the closure.)
 func (in *Introspector) wait(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
-	ch := in.group.DoChan(string(key[:]), func() (any, error) {
-		return in.fetch(context.WithoutCancel(ctx), token, key)
+	f, err := in.flights.join(ctx, key, func(ctx context.Context) (*middleware.Claims, error) {
+		return in.fetch(ctx, token, key)
 	})
+	if err != nil {
+		return nil, err
+	}
 	if in.afterJoin != nil {
 		in.afterJoin()
 	}
-	select {
-	case r := <-ch:
-		c, _ := r.Val.(*middleware.Claims)
-		return c, r.Err
-	case <-ctx.Done():
-		return nil, middleware.Unavailable(middleware.ErrIntrospectionError, fmt.Errorf("introspection: %w", ctx.Err()))
-	}
+	return in.flights.wait(ctx, key, f)
 }
 
 // cached looks key up in the cache and reports a hit to the hooks.
@@ -103,9 +103,9 @@ func (in *Introspector) lookup(key cacheKey) (*middleware.Claims, bool, error) {
 
 // fetch runs once per coalesced group of callers. It looks in the cache again,
 // since a request for the same token may have completed after the caller's
-// lookup, then asks the endpoint and caches the answer. The context carries no
-// cancellation: the request belongs to every caller of the group, and the HTTP
-// client's timeout bounds it.
+// lookup, then asks the endpoint and caches the answer. ctx ends when every
+// caller of the group has given up (see [flights]); the HTTP client's timeout
+// bounds it too.
 func (in *Introspector) fetch(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
 	if in.cache != nil {
 		if c, hit, err := in.lookup(key); hit {

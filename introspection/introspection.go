@@ -19,8 +19,6 @@ import (
 	"net/url"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/rsguard/rsguard/internal/httpx"
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -76,6 +74,14 @@ type Config struct {
 	// Hooks, when set, receives an event for every introspection request and
 	// every cache hit. Coalesced callers share the event of their request.
 	Hooks *middleware.Hooks
+	// MaxConcurrentRequests bounds the introspection requests in flight at
+	// once (concurrent callers of one token share one request). A caller
+	// whose token would need one more is answered at once with an error
+	// matching [middleware.ErrUnavailable] (503 at the guard), never as an
+	// invalid token, so that a flood of unknown opaque tokens cannot hold
+	// unbounded connections and goroutines. Default
+	// [DefaultMaxConcurrentRequests] (64).
+	MaxConcurrentRequests int
 }
 
 // Introspector is an RFC 7662 client implementing [middleware.Introspector].
@@ -90,7 +96,7 @@ type Introspector struct {
 	now        func() time.Time
 	hooks      *middleware.Hooks
 	cache      *resultCache // nil when caching is off
-	group      singleflight.Group
+	flights    *flights
 
 	afterJoin func() // test hook: called once a caller waits on a request
 }
@@ -128,6 +134,7 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 		scopeClaim: cfg.ScopeClaim,
 		now:        cfg.Now,
 		hooks:      cfg.Hooks,
+		flights:    newFlights(positiveOr(cfg.MaxConcurrentRequests, DefaultMaxConcurrentRequests)),
 	}
 	if in.now == nil {
 		in.now = time.Now

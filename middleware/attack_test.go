@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
@@ -8,6 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -96,7 +99,7 @@ func signatureAttacks(tb testing.TB, k *testKey) []attack {
 		{k.alg + " one-byte signature", resign(tok, []byte{0}), ErrBadSignature},
 		{k.alg + " altered payload", resign(k.mint(nil, map[string]any{"sub": "admin"}), sig), ErrBadSignature},
 		{k.alg + " altered header", resign(k.mint(map[string]any{"typ": "application/at+jwt"}, nil), sig), ErrBadSignature},
-		{k.alg + " signature in standard base64", tok[:strings.LastIndexByte(tok, '.')+1] + base64.StdEncoding.EncodeToString(sig), ErrMalformed},
+		{k.alg + " signature in standard base64", tok[:strings.LastIndexByte(tok, '.')+1] + stdBase64Signature(sig), ErrMalformed},
 	}
 	if len(b64s(sig))%4 != 0 { // the encoding has unused bits to set
 		out = append(out, attack{k.alg + " non-canonical signature",
@@ -111,7 +114,27 @@ func signatureAttacks(tb testing.TB, k *testKey) []attack {
 			attack{k.alg + " signature equal to the modulus", resign(tok, n), ErrBadSignature},
 			attack{k.alg + " signature of one", resign(tok, new(big.Int).SetInt64(1).FillBytes(make([]byte, len(n)))), ErrBadSignature})
 	}
+	for _, a := range out {
+		if a.token == tok {
+			tb.Fatalf("%s: the attack token is the valid token", a.name)
+		}
+	}
 	return out
+}
+
+// stdBase64Signature encodes sig in the standard base64 alphabet with
+// padding, so that it differs from its base64url encoding for every sig: when
+// the standard encoding has no '+', '/' or '=' (a random ES384 or ES512
+// signature, whose length is a multiple of 3, often has none), the first
+// byte's top six bits are set, making the first character '/'.
+func stdBase64Signature(sig []byte) string {
+	enc := base64.StdEncoding.EncodeToString(sig)
+	if enc != b64s(sig) {
+		return enc
+	}
+	forced := append([]byte(nil), sig...)
+	forced[0] |= 0xfc
+	return base64.StdEncoding.EncodeToString(forced)
 }
 
 // ecdsaAttacks are the ECDSA-specific forgeries: R=S=0 ("psychic
@@ -178,6 +201,10 @@ func claimAttacks(tb testing.TB, k *testKey, evil *testKey) []attack {
 		{"no typ", k.mint(map[string]any{"typ": nil}, nil), ErrWrongType},
 		{"ID token typ", k.mint(map[string]any{"typ": "id_token+jwt"}, nil), ErrWrongType},
 		{"logout token typ", k.mint(map[string]any{"typ": "logout+jwt"}, nil), ErrWrongType},
+		{"RFC 7519 §4 duplicate custom claim", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"role":"user","role":"admin",`, 1))), ErrMalformed},
+		{"RFC 7519 §4 case-twin custom claim", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"role":"user","ROLE":"admin",`, 1))), ErrMalformed},
+		{"RFC 7519 §4 escaped twin custom claim", k.mintRaw(mustJSON(k.baseHeader()), []byte(strings.Replace(string(mustJSON(baseClaims())), "{", `{"role":"user","\u0052OLE":"admin",`, 1))), ErrMalformed},
+		{"RFC 7519 §4.1.3 aud empty array", k.mint(nil, map[string]any{"aud": []string{}}), ErrMissingClaim},
 	}
 }
 
@@ -263,5 +290,175 @@ func TestAttackHMACSecretGuessing(t *testing.T) {
 			t.Fatalf("Validate(HS256 token with %s) = nil, want %v", name, ErrBadSignature)
 		}
 		wantRefused(t, tok, err, ErrBadSignature)
+	}
+}
+
+// answerIntrospector answers every token with the claims ParseClaims reads
+// from the RFC 7662 response body registered for it, as the introspection
+// package does once it has checked "active".
+type answerIntrospector map[string]string
+
+func (a answerIntrospector) Introspect(_ context.Context, token string) (*Claims, error) {
+	body, ok := a[token]
+	if !ok {
+		return nil, InvalidToken(ErrInactive, nil)
+	}
+	return ParseClaims([]byte(body), "")
+}
+
+// introspectionAttack is an introspection answer that must be refused for
+// reason, with the RFC clause it breaks.
+type introspectionAttack struct {
+	name   string
+	answer string
+	reason error
+}
+
+// introspectionAttacks are active answers whose members must not pass.
+func introspectionAttacks() []introspectionAttack {
+	exp := fmt.Sprint(testNow.Add(time.Hour).Unix())
+	with := func(members string) string {
+		return `{"active":true,"exp":` + exp + `,` + members + `}`
+	}
+	return []introspectionAttack{
+		{"RFC 7662 §2.2 aud of another API", with(`"aud":"https://evil.example.test"`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 aud array of other APIs", with(`"aud":["https://evil.example.test","x"]`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 aud empty array", with(`"aud":[]`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 aud empty string", with(`"aud":""`), ErrAudienceMismatch},
+		{"RFC 7662 §2.2 iss empty", with(`"iss":"","aud":"` + testAudience + `"`), ErrIssuerMismatch},
+		{"RFC 7662 §2.2 iss of another issuer", with(`"iss":"https://evil.example.test","aud":"` + testAudience + `"`), ErrIssuerMismatch},
+		{"RFC 7662 §2.2 token_type empty", with(`"token_type":"","aud":"` + testAudience + `"`), ErrWrongType},
+		{"RFC 7662 §2.2 token_type refresh_token", with(`"token_type":"refresh_token","aud":"` + testAudience + `"`), ErrWrongType},
+		{"RFC 7519 §4 duplicate custom member", with(`"role":"user","role":"admin","aud":"` + testAudience + `"`), ErrMalformed},
+		{"RFC 7519 §4 case-twin custom member", with(`"role":"user","ROLE":"admin","aud":"` + testAudience + `"`), ErrMalformed},
+	}
+}
+
+// TestAttackIntrospectionAnswers refuses every hostile introspection answer
+// with its reason, and accepts the same answers with the hostile member
+// removed, so that each case refuses for the member it names.
+func TestAttackIntrospectionAnswers(t *testing.T) {
+	t.Parallel()
+	answers := answerIntrospector{
+		"ok-absent":  `{"active":true,"exp":` + fmt.Sprint(testNow.Add(time.Hour).Unix()) + `}`,
+		"ok-members": `{"active":true,"iss":"` + testIssuer + `","aud":["x","` + testAudience + `"],"token_type":"Bearer","role":"user"}`,
+	}
+	attacks := introspectionAttacks()
+	for i, a := range attacks {
+		answers[fmt.Sprint("attack-", i)] = a.answer
+	}
+	v, err := NewValidator(Issuer{URL: testIssuer, Audiences: []string{testAudience}, Introspector: answers},
+		&Config{Now: fixedNow(testNow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{"ok-absent", "ok-members"} {
+		if _, err := validate(v, tok); err != nil {
+			t.Fatalf("Validate(%s) = %v, want nil", tok, err)
+		}
+	}
+	for i, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			tok := fmt.Sprint("attack-", i)
+			_, err := validate(v, tok)
+			if !errors.Is(err, ErrInvalidToken) || !errors.Is(err, a.reason) {
+				t.Fatalf("Validate(%s) = %v, want %v and %v", a.answer, err, ErrInvalidToken, a.reason)
+			}
+		})
+	}
+}
+
+// hostileJWK is a JWK that ParseJWKS must skip, and the RFC clause it
+// breaks. key, when set, signs a token that the JWK would verify if it were
+// loaded; else a token naming kid is signed by a key nobody trusts.
+type hostileJWK struct {
+	name string
+	kid  string
+	raw  []byte
+	key  *testKey
+}
+
+func hostileJWKs(tb testing.TB) []hostileJWK {
+	other := mustEC(curveFor("ES256"))
+	var out []hostileJWK
+	rsaCase := func(name, kid string, n *big.Int, e int) {
+		out = append(out, hostileJWK{name, kid, mustJSON(rawRSAJWK(kid, n, e)), nil})
+	}
+	ecCase := func(name, kid string, members map[string]any) {
+		k := newTestKey(tb, kid, "ES256", "")
+		out = append(out, hostileJWK{name, kid, mustJSON(merge(jwkOf(k), members)), k})
+	}
+	rsaCase("RFC 7518 §6.3.1 RSA modulus of 8193 bits", "rsa-8193", oddModulus(MaxRSABits+1), 65537)
+	rsaCase("RFC 7518 §6.3.1 RSA modulus of 200000 bits", "rsa-huge", oddModulus(200_000), 65537)
+	rsaCase("RFC 8017 §3.1 even RSA modulus", "rsa-even", new(big.Int).SetBit(oddModulus(2048), 0, 0), 65537)
+	rsaCase("RFC 8017 §3.1 RSA exponent 1", "rsa-e1", oddModulus(2048), 1)
+	rsaCase("RFC 8017 §3.1 even RSA exponent", "rsa-e-even", oddModulus(2048), 65536)
+	ecCase("RFC 7517 §4.3 key_ops sign only", "ops-sign", map[string]any{"key_ops": []string{"sign"}})
+	ecCase("RFC 7517 §4.3 key_ops contradicting use sig", "ops-enc", map[string]any{"use": "sig", "key_ops": []string{"verify", "encrypt"}})
+	ecCase("RFC 7517 §4.3 key_ops with a duplicate", "ops-twice", map[string]any{"key_ops": []string{"verify", "verify"}})
+	ecCase("RFC 7517 §4.3 key_ops empty", "ops-empty", map[string]any{"key_ops": []string{}})
+	ecCase("RFC 7517 §4.7 x5c for another key", "x5c-other", map[string]any{"x5c": []string{certFor(tb, &other.PublicKey, other)}})
+	ecCase("RFC 7517 §4.7 x5c not a certificate", "x5c-junk", map[string]any{"x5c": []string{"MIIB"}})
+	dup := newTestKey(tb, "dup-kid", "ES256", "")
+	raw := mustJSON(jwkOf(dup))
+	raw = []byte(`{"kid":"other",` + string(raw[1:]))
+	out = append(out, hostileJWK{"RFC 8259 §4 JWK with kid twice", "dup-kid", raw, dup})
+	twin := newTestKey(tb, "twin-kid", "ES256", "")
+	raw = mustJSON(jwkOf(twin))
+	raw = []byte(`{"KID":"other",` + string(raw[1:]))
+	out = append(out, hostileJWK{"RFC 8259 §4 JWK with a case-twin kid", "twin-kid", raw, twin})
+	return out
+}
+
+// TestAttackHostileKeys: every hostile JWK is skipped and reported, NewKey
+// refuses the RSA ones, and a token naming one is refused as an unknown key —
+// the refusal of any unknown kid: the key never loaded, so no verification
+// with it is ever attempted, whatever its size.
+func TestAttackHostileKeys(t *testing.T) {
+	t.Parallel()
+	hostile := hostileJWKs(t)
+	good := newTestKey(t, "good", "ES256", "ES256")
+	doc := `{"keys":[` + string(mustJSON(jwkOf(good)))
+	for _, h := range hostile {
+		doc += "," + string(h.raw)
+	}
+	doc += "]}"
+	keys, skipped, err := ParseJWKS([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0].ID() != "good" || len(skipped) != len(hostile) {
+		t.Fatalf("ParseJWKS: %d keys, %d skipped (%v); want only good, %d skipped", len(keys), len(skipped), skipped, len(hostile))
+	}
+	for i, err := range skipped {
+		if !errors.Is(err, ErrUnusableKey) {
+			t.Errorf("%s: skipped for %v, want %v", hostile[i].name, err, ErrUnusableKey)
+		}
+	}
+	ks, err := NewStaticKeys(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewValidator(Issuer{URL: testIssuer, Audiences: []string{testAudience}, Keys: ks,
+		Algorithms: []string{"ES256", "RS256"}}, &Config{Now: fixedNow(testNow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := validate(v, good.token()); err != nil {
+		t.Fatalf("Validate(good token) = %v", err)
+	}
+	for _, h := range hostile {
+		t.Run(h.name, func(t *testing.T) {
+			signer := h.key
+			if signer == nil {
+				signer = attackerKey(t, "ES256", h.kid)
+			}
+			tok := signer.mint(map[string]any{"kid": h.kid}, nil)
+			_, err := validate(v, tok)
+			wantRefused(t, tok, err, ErrUnknownKey)
+			if !strings.HasPrefix(h.name, "RFC") {
+				t.Errorf("case %q names no RFC clause", h.name)
+			}
+		})
 	}
 }

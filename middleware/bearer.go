@@ -20,7 +20,9 @@ var (
 	errMultipleTokens  = newError(ErrInvalidRequest, ErrMultipleTokens, nil)
 	errMalformedHeader = newError(ErrInvalidRequest, ErrMalformedHeader, nil)
 	errMalformedParam  = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed access_token parameter"}
-	errBodyTooLarge    = newError(ErrInvalidRequest, ErrBodyTooLarge, nil)
+	// The parse error is not kept: it may quote the query, and so the token.
+	errMalformedQuery = &Error{Kind: ErrInvalidRequest, Reason: ErrMalformed, Description: "malformed query string"}
+	errBodyTooLarge   = newError(ErrInvalidRequest, ErrBodyTooLarge, nil)
 )
 
 // ParseAuthorization extracts the bearer token from the values of the
@@ -141,12 +143,18 @@ const (
 // the guard allows it: in the "access_token" query parameter (RFC 6750 §2.3)
 // or form-encoded body parameter (§2.2), into cred.Token. It reports where the
 // token came from; more than one parameter is invalid_request, and so is a
-// parameter beside an Authorization token ([Validator.Authenticate]).
+// parameter beside an Authorization token ([Validator.Authenticate]). When
+// query tokens are allowed, a query string that does not parse is
+// invalid_request too: the application might read a token in it that the
+// guard did not see, or the other way round.
 func (g *Guard) extract(r *http.Request, cred *Credentials) (tokenSource, error) {
 	src := fromNone
 	var err error
 	if g.allowQuery && r.URL != nil && r.URL.RawQuery != "" {
-		q, _ := url.ParseQuery(r.URL.RawQuery)
+		q, perr := url.ParseQuery(r.URL.RawQuery)
+		if perr != nil {
+			return fromNone, errMalformedQuery
+		}
 		if cred.Token, src, err = addParam(cred.Token, src, q["access_token"], fromQuery); err != nil {
 			return fromNone, err
 		}

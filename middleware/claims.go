@@ -31,6 +31,17 @@ type Claims struct {
 
 	raw  []byte    // the whole JSON object
 	aud1 [1]string // backs Audience when "aud" is a single string, saving an allocation
+	seen int       // the registered members present in raw (seenIss…), when raw is set
+}
+
+// has reports whether the registered member of bit was present, even if
+// empty. Claims built by hand (by a user's [Introspector]) have no JSON: for
+// them a member is present when its field is set, nonZero.
+func (c *Claims) has(bit int, nonZero bool) bool {
+	if c.raw == nil {
+		return nonZero
+	}
+	return c.seen&bit != 0
 }
 
 // Raw returns a copy of the claims' JSON object as received.
@@ -40,17 +51,43 @@ func (c *Claims) Raw() json.RawMessage { return append(json.RawMessage(nil), c.r
 // map (for example a user's own struct with custom claims).
 func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
 
-// Claim decodes the single claim name into v and reports whether it is present.
+// Claim decodes the single claim name into v and reports whether it is
+// present. name matches a member as encoding/json matches a struct field's
+// name: exactly, else under case folding. Parsed claims never hold two
+// members whose names are equal under case folding, so Claim and [Claims.Decode]
+// into a field tagged `json:"name"` read the same member, for every name.
 func (c *Claims) Claim(name string, v any) (bool, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(c.raw, &m); err != nil {
+	val, ok, err := foldMember(c.raw, name)
+	if err != nil || !ok {
 		return false, err
 	}
-	raw, ok := m[name]
-	if !ok {
-		return false, nil
+	return true, json.Unmarshal(c.raw[val.start:val.end], v)
+}
+
+// foldMember returns the span of the value of obj's member named name, the
+// exact match first, else one equal to it under case folding.
+func foldMember(obj []byte, name string) (span, bool, error) {
+	var exact, folded span
+	s := scanner{b: obj}
+	err := s.object(true, func(n string) error {
+		v, err := s.value()
+		switch {
+		case n == name:
+			exact = v
+		case folded.end == 0 && strings.EqualFold(n, name):
+			folded = v
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return span{}, false, errClaims
+	case exact.end != 0:
+		return exact, true, nil
+	case folded.end != 0:
+		return folded, true, nil
 	}
-	return true, json.Unmarshal(raw, v)
+	return span{}, false, nil
 }
 
 // HasAudience reports whether the claims' audience contains any of auds.
@@ -69,10 +106,12 @@ func (c *Claims) HasAudience(auds []string) bool {
 // introspection response — into Claims, mapping the registered members and
 // reading scopes from scopeClaim (a space-delimited string or an array of
 // strings), or when scopeClaim is empty from "scope", else "scp". Registered
-// members of the wrong JSON type, duplicate registered members, members whose
-// names equal a registered one's (or scopeClaim's) only under case folding,
-// such as "Sub", which encoding/json would read in its place, and invalid
-// JSON are errors matching ErrMalformed. data is copied.
+// members of the wrong JSON type, a member name that occurs twice — exactly
+// or under case folding ("role" and "ROLE"), which encoding/json would read
+// last-wins into a field tagged "role" — (RFC 7519 §4), members whose names
+// equal a registered one's (or scopeClaim's) only under case folding, such
+// as "Sub", which encoding/json would read in its place, and invalid JSON are
+// errors matching ErrMalformed. data is copied.
 func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
 	c, sp, err := parseClaims(append([]byte(nil), data...))
 	if err != nil {
@@ -117,9 +156,13 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	c := &Claims{raw: buf}
 	var sp claimSpans
 	var seen int
+	var names nameSet
 	azp := ""
 	s := scanner{b: buf}
 	err := s.object(true, func(name string) error {
+		if !names.add(name) {
+			return errJSON
+		}
 		bit, dst := 0, (*string)(nil)
 		switch name {
 		case "iss":
@@ -177,6 +220,7 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	if err != nil {
 		return nil, sp, errClaims
 	}
+	c.seen = seen
 	if c.ClientID == "" {
 		c.ClientID = azp
 	}

@@ -66,9 +66,10 @@ func TestParseClaimsScopeClaimCaseTwin(t *testing.T) {
 			t.Errorf("ParseClaims(%s, permissions) = %v, want %v", doc, err, ErrMalformed)
 		}
 	}
+	// Nor when it is not the scope claim: no member has a case twin.
 	doc := `{"permissions":["read"],"Permissions":["admin"]}`
-	if _, err := ParseClaims([]byte(doc), ""); err != nil {
-		t.Errorf("ParseClaims(%s) = %v, want nil (permissions is not the scope claim)", doc, err)
+	if _, err := ParseClaims([]byte(doc), ""); !errors.Is(err, ErrMalformed) {
+		t.Errorf("ParseClaims(%s) = %v, want %v (a case twin)", doc, err, ErrMalformed)
 	}
 }
 

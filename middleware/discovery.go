@@ -57,7 +57,8 @@ func DiscoveryURLs(issuer string) []string {
 
 // Discover fetches the issuer's metadata from the URLs of [DiscoveryURLs], in
 // order, and returns the first document found. The document's "issuer" must
-// equal issuer exactly (RFC 8414 §3.3), else it is refused. client may be nil;
+// equal issuer exactly (RFC 8414 §3.3), else it is refused; a document with a
+// member name twice, also in another case, is refused too. client may be nil;
 // the rules of https-except-loopback (unless allowInsecure), a size cap of
 // [MaxMetadataSize], a timeout, and no redirects to other hosts apply.
 func Discover(ctx context.Context, client *http.Client, issuer string, allowInsecure bool) (*Metadata, error) {
@@ -99,6 +100,11 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (*Metadat
 	}
 	body, err := httpx.ReadBody(resp.Body, MaxMetadataSize)
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	if err := uniqueMembers(body); err != nil {
+		// A second "issuer" or "jwks_uri" (or "Issuer") must not be read
+		// last-wins (RFC 8259 §4).
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	var md Metadata

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -19,11 +20,13 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,7 +51,7 @@ func FuzzParseClaims(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `{"iss":"a","sub":"b","aud":["c","d"],"exp":1.5,"iat":0,"nbf":1e9,"jti":"j","client_id":"c","azp":"z","username":"u","token_type":"t","scope":"a b"}`,
 		`{"aud":"x","scp":["a","b"],"x":{"y":[1,{"z":null}]}}`, `{"\u0069ss":"\ud83d\ude00","exp":-0}`,
-		`{"exp":1,"exp":2}`, `{"iss":"\u00e9\n"}`, ` {"a" : [ true , false ] } `, `{"exp":253402300799}`,
+		`{"exp":1,"exp":2}`, `{"role":"user","ROLE":"admin"}`, `{"Role":"user","x":1}`, `{"\u212aid":1,"kid":2}`, `{"iss":"\u00e9\n"}`, ` {"a" : [ true , false ] } `, `{"exp":253402300799}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -68,7 +71,7 @@ func FuzzParseClaims(f *testing.F) {
 			t.Fatalf("ParseClaims(%q) accepted what encoding/json cannot decode as an object: %v", data, err)
 		}
 		checkRegistered(t, data, c, m)
-		checkUnique(t, data)
+		checkUnique(t, data, c)
 	})
 }
 
@@ -150,28 +153,63 @@ func checkRegistered(t *testing.T, data []byte, c *Claims, m map[string]json.Raw
 	}
 }
 
-// checkUnique fails if a registered member occurs twice at the top level of
-// data, walking it with encoding/json's tokenizer.
-func checkUnique(t *testing.T, data []byte) {
+// checkUnique fails if a member name occurs twice at the top level of data,
+// exactly or under case folding, walking it with encoding/json's tokenizer,
+// and checks that [Claims.Claim] and [Claims.Decode] read the same value for
+// every name.
+func checkUnique(t *testing.T, data []byte, c *Claims) {
 	t.Helper()
-	registered := []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "azp", "username", "token_type", "scope", "scp"}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.Token() // {
-	seen := map[string]bool{}
+	var names []string
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			t.Fatalf("decoding %q: %v", data, err)
 		}
 		name := tok.(string)
-		if seen[name] && slices.Contains(registered, name) {
-			t.Fatalf("ParseClaims(%q) accepted %q twice", data, name)
+		for _, n := range names {
+			if strings.EqualFold(n, name) {
+				t.Fatalf("ParseClaims(%q) accepted %q beside %q", data, name, n)
+			}
 		}
-		seen[name] = true
+		names = append(names, name)
 		var skip json.RawMessage
 		if err := dec.Decode(&skip); err != nil {
 			t.Fatalf("decoding %q: %v", data, err)
 		}
+	}
+	for _, n := range names {
+		for _, name := range []string{n, strings.ToUpper(n), strings.ToLower(n)} {
+			checkOneReading(t, data, c, name)
+		}
+	}
+}
+
+// checkOneReading compares Claim(name) with Decode into a struct whose field
+// is tagged `json:"name"`, for names encoding/json takes as tags.
+func checkOneReading(t *testing.T, data []byte, c *Claims, name string) {
+	t.Helper()
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '-'
+	}) {
+		return
+	}
+	var claim json.RawMessage
+	present, err := c.Claim(name, &claim)
+	if err != nil {
+		t.Fatalf("ParseClaims(%q).Claim(%q): %v", data, name, err)
+	}
+	typ := reflect.StructOf([]reflect.StructField{{
+		Name: "F", Type: reflect.TypeFor[json.RawMessage](), Tag: reflect.StructTag(`json:"` + name + `"`),
+	}})
+	v := reflect.New(typ)
+	if err := c.Decode(v.Interface()); err != nil {
+		t.Fatalf("ParseClaims(%q).Decode: %v", data, err)
+	}
+	decoded := v.Elem().Field(0).Bytes()
+	if present != (decoded != nil) || !bytes.Equal(claim, decoded) {
+		t.Fatalf("ParseClaims(%q): Claim(%q) = %v %s, Decode reads %s", data, name, present, claim, decoded)
 	}
 }
 

@@ -19,7 +19,12 @@ func TestResponsesGolden(t *testing.T) {
 	down := newHTFixtureKeys(t, htDownKeys{}, htAudience)
 	good := f.token(t, "orders:read", nil)
 	expired := f.token(t, "orders:read", map[string]any{"exp": htNow.Add(-time.Hour).Unix()})
+	// The last four characters replaced, by other ones whatever the random
+	// ES256 signature was.
 	tampered := good[:len(good)-4] + "AAAA"
+	if tampered == good {
+		tampered = good[:len(good)-4] + "BAAA"
+	}
 	foreign := f.token(t, "orders:read", map[string]any{"aud": "https://other.example.test"})
 	req := scopes.All(scopes.AllOf("orders:read"), scopes.AnyOf("admin", "orders:write"))
 
@@ -137,6 +142,12 @@ func TestQueryTokenOnlyWhenAllowed(t *testing.T) {
 		{"enabled, empty", on.URL, "/?access_token=", 400, ""},
 		{"enabled, control char", on.URL, "/?access_token=a%0Ab", 400, ""},
 		{"enabled, absent", on.URL, "/?x=1", 401, ""},
+		{"enabled, twice, one escaped", on.URL, "/?access_token=" + tok + "&access%5Ftoken=other", 400, ""},
+		{"enabled, bad escape", on.URL, "/?x=%zz&access_token=" + tok, 400, ""},
+		{"enabled, bad escape after the token", on.URL, "/?access_token=" + tok + "&y=%", 400, ""},
+		{"enabled, semicolon separator", on.URL, "/?x=1;access_token=" + tok, 400, ""},
+		{"enabled, bad escape, no token", on.URL, "/?x=%zz", 400, ""},
+		{"disabled, bad escape", off.URL, "/?x=%zz&access_token=" + tok, 401, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +159,9 @@ func TestQueryTokenOnlyWhenAllowed(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != tt.status || string(b) != tt.body {
 				t.Errorf("GET %q = %d %q, want %d %q", tt.target, resp.StatusCode, b, tt.status, tt.body)
+			}
+			if ch := resp.Header.Get("WWW-Authenticate"); tt.status == 400 && !strings.Contains(ch, `error="invalid_request"`) {
+				t.Errorf("GET %q: WWW-Authenticate = %q, want invalid_request (RFC 6750 §3.1)", tt.target, ch)
 			}
 			if tt.status == 200 && resp.Header.Get("Cache-Control") != "private" {
 				t.Errorf("GET %q: Cache-Control = %q, want private (RFC 6750 §2.3)", tt.target, resp.Header.Get("Cache-Control"))

@@ -3,6 +3,8 @@ package middleware
 import (
 	"errors"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -375,4 +377,113 @@ func (s *scanner) value() (span, error) {
 	start := s.i
 	err := s.skip(1)
 	return span{start, s.i}, err
+}
+
+// maxInlineNames is how many member names a nameSet holds without
+// allocating; a claim set rarely has more.
+const maxInlineNames = 24
+
+// nameSet holds the member names of one object seen so far, to refuse a name
+// that equals an earlier one, exactly or under Unicode case folding as
+// encoding/json matches struct fields (RFC 7519 §4, RFC 8259 §4): one reading
+// of every member, whoever reads it. The first maxInlineNames names need no
+// allocation.
+type nameSet struct {
+	n      int
+	hashes [maxInlineNames]uint64
+	names  [maxInlineNames]string
+	more   map[string]struct{} // folded names, once there are more
+}
+
+// add records name and reports whether no earlier name equals it under case
+// folding.
+func (ns *nameSet) add(name string) bool {
+	if ns.more != nil {
+		f := foldedName(name)
+		if _, dup := ns.more[f]; dup {
+			return false
+		}
+		ns.more[f] = struct{}{}
+		return true
+	}
+	h := foldHash(name)
+	for i := 0; i < ns.n; i++ {
+		if ns.hashes[i] == h && strings.EqualFold(ns.names[i], name) {
+			return false
+		}
+	}
+	if ns.n == maxInlineNames {
+		ns.more = make(map[string]struct{}, 2*maxInlineNames)
+		for _, n := range ns.names {
+			ns.more[foldedName(n)] = struct{}{}
+		}
+		ns.more[foldedName(name)] = struct{}{}
+		return true
+	}
+	ns.hashes[ns.n], ns.names[ns.n] = h, name
+	ns.n++
+	return true
+}
+
+// foldRune maps r to the smallest rune of its case-folding orbit, so that two
+// strings are equal under strings.EqualFold exactly when their runes map
+// alike ('k', 'K' and U+212A KELVIN SIGN all map to 'K').
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		return r
+	}
+	min := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < min {
+			min = f
+		}
+	}
+	return min
+}
+
+// foldHash is an FNV-1a hash of name's folded runes.
+func foldHash(name string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			h = (h ^ uint64(c)) * 1099511628211
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(name[i:])
+		i += n
+		h = (h ^ uint64(foldRune(r))) * 1099511628211
+	}
+	return h
+}
+
+// foldedName returns name with every rune folded by foldRune.
+func foldedName(name string) string {
+	b := make([]byte, 0, len(name))
+	for _, r := range name {
+		b = utf8.AppendRune(b, foldRune(r))
+	}
+	return string(b)
+}
+
+var errDuplicateMember = errors.New("a member name occurs twice (perhaps in another case)")
+
+// uniqueMembers checks that doc is one JSON object whose member names are
+// unique under case folding (see [nameSet]). Its errors never quote doc.
+func uniqueMembers(doc []byte) error {
+	var names nameSet
+	s := scanner{b: doc}
+	return s.object(true, func(name string) error {
+		if !names.add(name) {
+			return errDuplicateMember
+		}
+		return s.skip(1)
+	})
 }

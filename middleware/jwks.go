@@ -171,8 +171,11 @@ func fetchClient(cfg RemoteKeysConfig) *http.Client {
 // set without waiting. An unknown kid (or an empty kid when the set does not
 // hold exactly one key) triggers a refresh if the unknown-kid limiter is open,
 // or joins the fetch in flight; otherwise it is refused at once with an error
-// matching ErrUnknownKey. When the set is older than MaxStaleness, or was
-// never fetched, the error matches ErrUnavailable.
+// matching ErrUnknownKey — unless the last fetch failed: then the kid may be
+// a new key the set could not be fetched to show, and the error matches
+// ErrUnavailable until a fetch succeeds (the limiter still bounds fetches).
+// When the set is older than MaxStaleness, or was never fetched, the error
+// matches ErrUnavailable.
 func (rk *RemoteKeys) LookupKey(ctx context.Context, kid string) (*Key, error) {
 	s := rk.snap.Load()
 	if s == nil {
@@ -198,7 +201,14 @@ func (rk *RemoteKeys) lookupUnknown(ctx context.Context, kid string, now time.Ti
 	call := rk.inflight
 	if call == nil {
 		if rk.closed || now.Before(rk.unknownNext) {
+			err := rk.lastErr
+			failing := rk.failures > 0 && !rk.closed
 			rk.mu.Unlock()
+			if failing {
+				// The set may well hold the kid by now: while the last
+				// fetch failed, an unknown kid is undecided, not invalid.
+				return nil, Unavailable(ErrKeysUnavailable, err)
+			}
 			return nil, errUnknownKey
 		}
 		rk.unknownNext = now.Add(rk.cfg.UnknownKIDInterval)

@@ -51,8 +51,10 @@ type RemoteKeysConfig struct {
 	MaxRefreshInterval time.Duration
 	// UnknownKIDInterval rate-limits the refreshes triggered by a token whose
 	// "kid" is not in the set: at most one per interval; a request that finds
-	// the limiter closed and no fetch in flight is refused at once as an
-	// unknown key. Default [DefaultUnknownKIDInterval] (1m).
+	// the limiter closed and no fetch in flight is answered at once — as an
+	// unknown key after a successful fetch, as ErrUnavailable (503) while the
+	// last fetch failed, since the set may hold the kid by then. Default
+	// [DefaultUnknownKIDInterval] (1m).
 	UnknownKIDInterval time.Duration
 	// MaxStaleness bounds how long the last good set is used while fetches
 	// fail; beyond it LookupKey answers ErrUnavailable (reason

@@ -21,9 +21,24 @@ import (
 // (RFC 7518 §3.3 requires 2048 bits).
 const MinRSABits = 2048
 
+// MaxRSABits is the largest RSA modulus accepted for a verification key. The
+// cost of a verification grows with the square of the modulus size, so a key
+// of millions of bits in a hostile or compromised JWK Set would let one
+// unauthenticated request cost seconds to minutes of CPU. 8192 bits is the
+// ceiling Go's TLS stack applies to the keys it verifies with (crypto/tls,
+// since CVE-2023-29409): no authorization server is known to sign with more,
+// and an 8192-bit verification costs well under a millisecond.
+const MaxRSABits = 8192
+
+// maxRSAExponent is the largest public exponent accepted, crypto/rsa's own
+// limit (2^31-1); exponents in use are 65537 and, rarely, 3.
+const maxRSAExponent = 1<<31 - 1
+
 // ErrUnusableKey is returned by [NewKey] and key parsers for a key that cannot
 // verify any allowed JWS algorithm (wrong type, unsupported curve, RSA modulus
-// under [MinRSABits], "use" other than "sig").
+// under [MinRSABits] or over [MaxRSABits], an RSA key that can never verify,
+// "use" other than "sig", "key_ops" without "verify", an "x5c" certificate
+// for another key).
 var ErrUnusableKey = errors.New("middleware: unusable key")
 
 // Key is one verification key, converted to its Go form once when the key set
@@ -38,16 +53,17 @@ type Key struct {
 	retired atomic.Bool
 }
 
-// NewKey returns a verification key for an *rsa.PublicKey (at least
-// [MinRSABits]), an *ecdsa.PublicKey on P-256, P-384 or P-521, or an
+// NewKey returns a verification key for an *rsa.PublicKey (of [MinRSABits] to
+// [MaxRSABits], with an odd modulus and an odd exponent of at least 3, as
+// every RSA key is, RFC 8017 §3.1), an *ecdsa.PublicKey on P-256, P-384 or P-521, or an
 // ed25519.PublicKey. id is the JWK "kid" (may be empty); alg, when not empty,
 // restricts the key to that JWS algorithm (RFC 7517 §4.4).
 func NewKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 	k := &Key{id: id, alg: alg}
 	switch pub := public.(type) {
 	case *rsa.PublicKey:
-		if pub.N == nil || pub.N.BitLen() < MinRSABits {
-			return nil, fmt.Errorf("%w: RSA key shorter than %d bits", ErrUnusableKey, MinRSABits)
+		if err := checkRSA(pub); err != nil {
+			return nil, err
 		}
 		k.public, k.family = pub, "RSA"
 	case *ecdsa.PublicKey:
@@ -74,6 +90,23 @@ func NewKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 		return nil, fmt.Errorf("%w: key type does not fit its alg %q", ErrUnusableKey, alg)
 	}
 	return k, nil
+}
+
+// checkRSA refuses an RSA key outside the size bounds, or one that cannot be
+// an RSA key at all (RFC 8017 §3.1: n is a product of odd primes, e is odd
+// and at least 3), before any verification is attempted with it.
+func checkRSA(pub *rsa.PublicKey) error {
+	switch {
+	case pub.N == nil || pub.N.BitLen() < MinRSABits:
+		return fmt.Errorf("%w: RSA key shorter than %d bits", ErrUnusableKey, MinRSABits)
+	case pub.N.BitLen() > MaxRSABits:
+		return fmt.Errorf("%w: RSA key longer than %d bits", ErrUnusableKey, MaxRSABits)
+	case pub.N.Bit(0) == 0:
+		return fmt.Errorf("%w: RSA modulus is even", ErrUnusableKey)
+	case pub.E < 3 || pub.E > maxRSAExponent || pub.E%2 == 0:
+		return fmt.Errorf("%w: RSA exponent is not an odd number from 3 to 2^31-1", ErrUnusableKey)
+	}
+	return nil
 }
 
 // NewSymmetricKey returns an HMAC key for HS256, HS384 or HS512. Symmetric
@@ -212,12 +245,20 @@ var errUnknownKey = invalid(ErrUnknownKey)
 
 // ParseJWKS parses a JWK Set document (RFC 7517 §5) into verification keys.
 // Keys the library cannot use — unknown "kty", unsupported curve, bad
-// parameters, "use" other than "sig", private or symmetric material — are
+// parameters, an RSA modulus outside [MinRSABits]…[MaxRSABits], "use" other
+// than "sig", "key_ops" without "verify" (RFC 7517 §4.3), an "x5c" whose
+// first certificate holds another key (§4.7), a member name twice, private or
+// symmetric material — are
 // skipped, as RFC 7517 §5 asks, and reported in skipped. An error is returned
 // only when the document itself is not a JWK Set.
 func ParseJWKS(data []byte) (keys []*Key, skipped []error, err error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := uniqueMembers(data); err != nil {
+		// A second "keys" (or "Keys") would be read last-wins by one
+		// parser and first-wins by another (RFC 8259 §4).
+		return nil, nil, fmt.Errorf("middleware: JWKS is not a JSON object with unique member names: %w", err)
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, nil, fmt.Errorf("middleware: JWKS is not a JSON object with \"keys\": %w", err)
@@ -255,6 +296,9 @@ func NewStaticJWKS(data []byte) (*StaticKeys, error) {
 }
 
 func keyFromJWK(raw []byte) (*Key, error) {
+	if err := uniqueMembers(raw); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnusableKey, err)
+	}
 	jk, err := jwk.ParseKey(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnusableKey, err)
@@ -264,6 +308,9 @@ func keyFromJWK(raw []byte) (*Key, error) {
 	}
 	if priv, err := jwk.IsPrivateKey(jk); err == nil && priv {
 		return nil, fmt.Errorf("%w: private key in a public key set", ErrUnusableKey)
+	}
+	if err := checkKeyOps(jk); err != nil {
+		return nil, err
 	}
 	var pub any
 	if err := jwk.Export(jk, &pub); err != nil {
@@ -276,6 +323,15 @@ func keyFromJWK(raw []byte) (*Key, error) {
 	}
 	if p, ok := pub.(*ed25519.PublicKey); ok {
 		pub = *p
+	}
+	if rsaPub, ok := pub.(*rsa.PublicKey); ok {
+		// Before anything else looks at the key (x5c compares it).
+		if err := checkRSA(rsaPub); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkX5C(jk, pub); err != nil {
+		return nil, err
 	}
 	return NewKey(kid, alg, pub)
 }

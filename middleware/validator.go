@@ -400,6 +400,11 @@ func (v *Validator) checkClaims(c *Claims, is *issuer, now time.Time, requireExp
 		if requireExp {
 			return newError(ErrInvalidToken, ErrMissingClaim, errors.New("no \"aud\" claim"))
 		}
+		if c.has(seenAud, c.Audience != nil) {
+			// Present but empty ("aud": []): it names no audience, so
+			// none of ours (RFC 7662 §2.2, RFC 7519 §4.1.3).
+			return invalid(ErrAudienceMismatch)
+		}
 	} else if !c.HasAudience(is.Audiences) {
 		return invalid(ErrAudienceMismatch)
 	}
@@ -416,12 +421,18 @@ func (v *Validator) introspect(ctx context.Context, is *issuer, token string, no
 	if c == nil {
 		return nil, errNoClaims
 	}
-	if c.Issuer == "" {
+	if !c.has(seenIss, c.Issuer != "") {
 		// RFC 7662 makes "iss" optional; the introspection endpoint is the
-		// issuer's own, so an absent "iss" is read as this issuer.
+		// issuer's own, so an absent "iss" is read as this issuer. A present
+		// but empty one is not absent: it names another issuer.
 		cc := *c
 		cc.Issuer = is.URL
 		c = &cc
+	}
+	if c.TokenType == "" && c.has(seenTokenType, false) {
+		// "token_type": "" names no type, which is not the absent member
+		// that RFC 7662 §2.2 allows.
+		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token has an empty token_type"))
 	}
 	if !accessTokenType(c.TokenType) {
 		return nil, newError(ErrInvalidToken, ErrWrongType, errors.New("introspected token is not an access token"))

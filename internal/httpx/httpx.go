@@ -21,15 +21,29 @@ const DefaultTimeout = 10 * time.Second
 // address.
 var ErrInsecureURL = errors.New("rsguard: URL must use https unless the host is a loopback address")
 
+// ErrUserinfoURL is returned for a URL with user information
+// ("https://user:secret@host/"): credentials in a URL end up in errors,
+// events and logs. They belong in the HTTP client (or, for introspection, in
+// the client authentication).
+var ErrUserinfoURL = errors.New("rsguard: URL must not contain user information")
+
 // CheckURL parses raw and requires https, or http on a loopback host
-// (127.0.0.0/8, ::1, localhost), unless allowInsecure is set.
+// (127.0.0.0/8, ::1, localhost), unless allowInsecure is set, and no user
+// information. Its errors never quote user information.
 func CheckURL(raw string, allowInsecure bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("rsguard: bad URL: %w", err)
+		var ue *url.Error
+		if strings.Contains(raw, "@") || !errors.As(err, &ue) {
+			return nil, errors.New("rsguard: bad URL") // the cause may quote a password
+		}
+		return nil, fmt.Errorf("rsguard: bad URL: %w", ue.Err)
+	}
+	if u.User != nil {
+		return nil, ErrUserinfoURL
 	}
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("rsguard: URL %q must be absolute http(s)", raw)
+		return nil, fmt.Errorf("rsguard: URL %q must be absolute http(s)", u.Redacted())
 	}
 	if u.Scheme == "http" && !allowInsecure && !IsLoopback(u.Hostname()) {
 		return nil, ErrInsecureURL
