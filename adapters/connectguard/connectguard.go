@@ -192,7 +192,7 @@ func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.He
 	if r.Public {
 		return ctx, nil
 	}
-	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP")}
+	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP"), Route: procedure}
 	claims, err := i.v.Admit(ctx, &cred, r.Requirement)
 	if err != nil {
 		return ctx, i.refusal(ctx, err)

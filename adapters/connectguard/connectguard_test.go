@@ -13,8 +13,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -35,7 +35,7 @@ func newInterceptor(t testing.TB, v *middleware.Validator, cfg *connectguard.Con
 }
 
 // TestFrontDoorConnect runs the front-door table shared with net/http, Echo,
-// Gin and gRPC (middleware/guardtest) against a real Connect server on
+// Gin and gRPC (internal/guardtest) against a real Connect server on
 // loopback, with real Connect clients, over HTTP/1.1 and HTTP/2 (h2c), in
 // the Connect, gRPC and gRPC-Web protocols, for a unary and a server-stream
 // procedure: the code and message of every answer, the subject the handler

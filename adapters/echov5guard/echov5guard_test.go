@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/rsguard/rsguard/adapters/echov5guard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -58,7 +58,7 @@ func newGuard(t testing.TB, v *middleware.Validator, cfg *middleware.GuardConfig
 }
 
 // TestFrontDoorEcho runs the front-door table shared with net/http, Gin and
-// gRPC (middleware/guardtest) against Echo behind a real server, with the
+// gRPC (internal/guardtest) against Echo behind a real server, with the
 // guard mounted three ways: on the server with the requirement, on a group
 // with the requirement on the route, and on the route alone.
 func TestFrontDoorEcho(t *testing.T) {
