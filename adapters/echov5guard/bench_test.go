@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/rsguard/rsguard/adapters/echov5guard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 )
 
 // benchWriter is a ResponseWriter that allocates nothing, so that the

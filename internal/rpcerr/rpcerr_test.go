@@ -4,8 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/internal/guardtest"
+	"github.com/rsguard/rsguard/middleware"
 )
 
 // TestCode checks the table against guardtest's, which numbers the codes
