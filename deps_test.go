@@ -21,9 +21,10 @@ var allowedRoots = []string{"golang.org/x/", "github.com/lestrrat-go/"}
 
 // forbidden returns which framework, SDK or store an import path belongs to,
 // or "": any path element named gin or echo (or gin-…, echo-…; Echo v4 and v5
-// alike), mentioning grpc, protobuf, redis or valkey, named redigo,
-// Connect's (connectrpc.com, connect-go), or the Model Context Protocol SDK's
-// (github.com/modelcontextprotocol, mcp-go).
+// alike), mentioning grpc, protobuf, redis, valkey or opentelemetry, named
+// redigo, Connect's (connectrpc.com, connect-go), or the Model Context
+// Protocol SDK's (github.com/modelcontextprotocol, mcp-go). adapters/otelguard
+// is a nested module: a net/http user never builds OpenTelemetry.
 func forbidden(importPath string) string {
 	for _, elem := range strings.Split(importPath, "/") {
 		switch {
@@ -43,6 +44,8 @@ func forbidden(importPath string) string {
 			return "redis"
 		case strings.Contains(elem, "valkey"):
 			return "valkey"
+		case strings.Contains(elem, "opentelemetry"):
+			return "opentelemetry"
 		}
 	}
 	return ""
@@ -50,37 +53,41 @@ func forbidden(importPath string) string {
 
 func TestForbidden(t *testing.T) {
 	for path, want := range map[string]string{
-		"github.com/gin-gonic/gin":                     "gin",
-		"github.com/gin-gonic/gin/binding":             "gin",
-		"github.com/labstack/echo/v4":                  "echo",
-		"github.com/labstack/echo/v5":                  "echo",
-		"github.com/labstack/echo/v5/middleware":       "echo",
-		"connectrpc.com/connect":                       "connect",
-		"connectrpc.com/grpchealth":                    "connect",
-		"github.com/bufbuild/connect-go":               "connect",
-		"github.com/example/connector":                 "",
-		"github.com/example/connect":                   "",
-		"github.com/labstack/echo-contrib/jaegertr":    "echo",
-		"google.golang.org/grpc":                       "grpc",
-		"github.com/grpc-ecosystem/go-grpc-mw/v2":      "grpc",
-		"google.golang.org/protobuf/proto":             "protobuf",
-		"github.com/golang/protobuf/proto":             "protobuf",
-		"github.com/gogo/protobuf":                     "protobuf",
-		"github.com/modelcontextprotocol/go-sdk":       "mcp",
-		"github.com/modelcontextprotocol/go-sdk/mcp":   "mcp",
-		"github.com/mark3labs/mcp-go/server":           "mcp",
-		"github.com/rsguard/rsguard/adapters/mcpguard": "",
-		"github.com/redis/go-redis/v9":                 "redis",
-		"github.com/go-redis/redis/v8":                 "redis",
-		"github.com/gomodule/redigo/redis":             "redis",
-		"github.com/gomodule/redigo":                   "redis",
-		"github.com/valkey-io/valkey-go":               "valkey",
-		"github.com/rsguard/rsguard/stores/redisstore": "redis",
-		"github.com/lestrrat-go/jwx/v3/jwk":            "",
-		"golang.org/x/sync/singleflight":               "",
-		"github.com/rsguard/rsguard/middleware":        "",
-		"github.com/example/origin/login/engine":       "",
-		"github.com/example/echoes":                    "",
+		"github.com/gin-gonic/gin":                                      "gin",
+		"github.com/gin-gonic/gin/binding":                              "gin",
+		"github.com/labstack/echo/v4":                                   "echo",
+		"github.com/labstack/echo/v5":                                   "echo",
+		"github.com/labstack/echo/v5/middleware":                        "echo",
+		"connectrpc.com/connect":                                        "connect",
+		"connectrpc.com/grpchealth":                                     "connect",
+		"github.com/bufbuild/connect-go":                                "connect",
+		"github.com/example/connector":                                  "",
+		"github.com/example/connect":                                    "",
+		"github.com/labstack/echo-contrib/jaegertr":                     "echo",
+		"google.golang.org/grpc":                                        "grpc",
+		"github.com/grpc-ecosystem/go-grpc-mw/v2":                       "grpc",
+		"google.golang.org/protobuf/proto":                              "protobuf",
+		"github.com/golang/protobuf/proto":                              "protobuf",
+		"github.com/gogo/protobuf":                                      "protobuf",
+		"github.com/modelcontextprotocol/go-sdk":                        "mcp",
+		"github.com/modelcontextprotocol/go-sdk/mcp":                    "mcp",
+		"github.com/mark3labs/mcp-go/server":                            "mcp",
+		"github.com/rsguard/rsguard/adapters/mcpguard":                  "",
+		"github.com/redis/go-redis/v9":                                  "redis",
+		"github.com/go-redis/redis/v8":                                  "redis",
+		"github.com/gomodule/redigo/redis":                              "redis",
+		"github.com/gomodule/redigo":                                    "redis",
+		"github.com/valkey-io/valkey-go":                                "valkey",
+		"github.com/rsguard/rsguard/stores/redisstore":                  "redis",
+		"github.com/lestrrat-go/jwx/v3/jwk":                             "",
+		"golang.org/x/sync/singleflight":                                "",
+		"github.com/rsguard/rsguard/middleware":                         "",
+		"github.com/example/origin/login/engine":                        "",
+		"github.com/example/echoes":                                     "",
+		"go.opentelemetry.io/otel":                                      "opentelemetry",
+		"go.opentelemetry.io/otel/sdk/metric":                           "opentelemetry",
+		"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp": "opentelemetry",
+		"github.com/rsguard/rsguard/adapters/otelguard":                 "",
 	} {
 		if got := forbidden(path); got != want {
 			t.Errorf("forbidden(%q) = %q, want %q", path, got, want)
@@ -108,8 +115,8 @@ func goCmd(t *testing.T, args ...string) []byte {
 }
 
 // TestDeps fails if any package of the root module, or any of their tests,
-// imports gin, echo (v4 or v5), grpc, protobuf, connect, the MCP SDK or a
-// Redis client.
+// imports gin, echo (v4 or v5), grpc, protobuf, connect, the MCP SDK, a
+// Redis client or OpenTelemetry.
 func TestDeps(t *testing.T) {
 	out := goCmd(t, "list", "-deps", "-test", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./...")
 	n := 0

@@ -1,6 +1,7 @@
 package interop_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"testing"
@@ -41,7 +42,7 @@ type fetchLog struct {
 	hits
 }
 
-func (f *fetchLog) add(ev middleware.KeyFetchEvent) {
+func (f *fetchLog) add(_ context.Context, ev middleware.KeyFetchEvent) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.n == nil {

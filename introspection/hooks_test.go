@@ -18,7 +18,7 @@ func TestHooks(t *testing.T) {
 	e.set("active-token-A1", `{"active":true}`)
 	var mu sync.Mutex
 	var events []middleware.IntrospectionEvent
-	hooks := &middleware.Hooks{Introspected: func(ev middleware.IntrospectionEvent) {
+	hooks := &middleware.Hooks{Introspected: func(_ context.Context, ev middleware.IntrospectionEvent) {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, ev)

@@ -87,7 +87,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*middlewa
 	}
 	key := hashKey(in.endpoint, token)
 	if in.cache != nil {
-		if c, hit, err := in.cached(key); hit {
+		if c, hit, err := in.cached(ctx, key); hit {
 			return c, err
 		}
 	}
@@ -111,14 +111,14 @@ func (in *Introspector) wait(ctx context.Context, token string, key cacheKey) (*
 }
 
 // cached looks key up in the cache and reports a hit to the hooks.
-func (in *Introspector) cached(key cacheKey) (*middleware.Claims, bool, error) {
+func (in *Introspector) cached(ctx context.Context, key cacheKey) (*middleware.Claims, bool, error) {
 	if in.hooks == nil || in.hooks.Introspected == nil {
 		return in.lookup(key)
 	}
 	start := time.Now()
 	c, hit, err := in.lookup(key)
 	if hit {
-		in.introspected(middleware.IntrospectionEvent{
+		in.introspected(ctx, middleware.IntrospectionEvent{
 			Endpoint: in.endpoint, CacheHit: true, Active: err == nil, Err: err, Duration: time.Since(start),
 		})
 	}
@@ -156,8 +156,9 @@ func (in *Introspector) fetch(ctx context.Context, token string, key cacheKey) (
 // ask sends the request for token and caches the answer in memory.
 func (in *Introspector) ask(ctx context.Context, token string, key cacheKey) (*middleware.Claims, error) {
 	start := time.Now()
+	ctx = in.start(ctx)
 	c, err := in.request(ctx, token)
-	in.introspected(middleware.IntrospectionEvent{
+	in.introspected(ctx, middleware.IntrospectionEvent{
 		Endpoint: in.endpoint, Active: err == nil, Err: err, Duration: time.Since(start),
 	})
 	if in.cache != nil {
@@ -261,9 +262,24 @@ func unavailable(cause error) error {
 	return middleware.Unavailable(middleware.ErrIntrospectionError, cause)
 }
 
-// introspected reports ev to the Introspected hook, if set.
-func (in *Introspector) introspected(ev middleware.IntrospectionEvent) {
+// start opens an [middleware.OpIntrospection] operation with the Start hook
+// (see [middleware.Hooks]), if it and Introspected, which ends it, are set,
+// and returns the context the request runs in.
+func (in *Introspector) start(ctx context.Context) context.Context {
+	h := in.hooks
+	if h == nil || h.Start == nil || h.Introspected == nil {
+		return ctx
+	}
+	if c := h.Start(ctx, middleware.OpIntrospection); c != nil {
+		return c
+	}
+	return ctx
+}
+
+// introspected reports ev to the Introspected hook, if set, with the context
+// of the operation it ends (or of the lookup, for a cache hit).
+func (in *Introspector) introspected(ctx context.Context, ev middleware.IntrospectionEvent) {
 	if in.hooks != nil && in.hooks.Introspected != nil {
-		in.hooks.Introspected(ev)
+		in.hooks.Introspected(ctx, ev)
 	}
 }

@@ -24,7 +24,7 @@ func (in *Introspector) sharedFetch(ctx context.Context, token string, key cache
 		owner, c, hit, down, err = in.await(ctx, name, key)
 	}
 	if hit {
-		in.introspected(middleware.IntrospectionEvent{
+		in.introspected(ctx, middleware.IntrospectionEvent{
 			Endpoint: in.endpoint, CacheHit: true, Active: err == nil, Err: err, Duration: time.Since(start),
 		})
 		return c, err

@@ -30,24 +30,19 @@ func (g *Guard) Admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 // token, anonymously.
 func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Requirement, optional bool) *http.Request {
 	if c, err := g.verified(r.Context()); c != nil || err != nil {
-		if err == nil {
-			err = check(c, req, g.v.now())
-		}
-		if err != nil {
+		if err := g.v.recheck(r.Context(), routeOf(r), c, err, req); err != nil {
 			g.WriteError(w, r, err)
 			return nil
 		}
 		return r
 	}
-	c, src, err := g.authenticate(r)
-	if err == nil {
-		err = check(c, req, g.v.now())
-	} else if optional && isMissing(err) {
-		return r.WithContext(&authContext{Context: r.Context(), guard: g})
-	}
+	c, src, err := g.decide(r, req, optional)
 	if err != nil {
 		g.WriteError(w, r, err)
 		return nil
+	}
+	if c == nil { // anonymous, on an Optional route
+		return r.WithContext(&authContext{Context: r.Context(), guard: g})
 	}
 	if src == fromQuery {
 		w.Header().Set("Cache-Control", "private")
@@ -57,4 +52,16 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 		g.setNonce(w.Header())
 	}
 	return r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g, dpop: dpop&dpopScheme != 0})
+}
+
+// routeOf names r's route for the hooks: the pattern of the [http.ServeMux]
+// that routed it, else its path.
+func routeOf(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	if r.URL != nil {
+		return r.URL.Path
+	}
+	return ""
 }

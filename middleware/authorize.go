@@ -23,11 +23,18 @@ import (
 // matching ErrInsufficientScope naming the scopes that would satisfy req
 // (RFC 6750 §3), or one matching ErrMissingToken when ctx holds no claims
 // (an anonymous request on a [Guard.Optional] route).
+//
+// Inside a guard whose validator has [Hooks], the outcome reaches
+// Hooks.Decided as a decision of its own (without a route).
 func Authorize(ctx context.Context, req scopes.Requirement) error {
 	c, _ := FromContext(ctx)
+	a, ok := ctx.Value(guardKey{}).(*authContext)
+	if ok && c != nil && a.claims == c {
+		return a.guard.v.recheck(ctx, "", c, nil, req)
+	}
 	now := time.Now
-	if ac, ok := ctx.Value(guardKey{}).(*authContext); ok && ac.guard != nil {
-		now = ac.guard.v.now
+	if ok && a.guard != nil {
+		now = a.guard.v.now
 	}
 	return check(c, req, now())
 }

@@ -43,6 +43,12 @@ type Credentials struct {
 	// DPoPMode, when not [DPoPInherit], overrides the issuers' [Issuer.DPoP]
 	// for this request: a route's own mode.
 	DPoPMode DPoPMode
+	// Route names what the request is for, for [Hooks] only (it never
+	// changes a decision): the route pattern ("GET /orders/{id}", the
+	// matched [http.ServeMux] pattern, else the path) or the RPC method
+	// ("/pkg.Service/Method"). Metrics keep it as an attribute, so a front
+	// door should give a low-cardinality name. "" when none.
+	Route string
 }
 
 // Authenticate is the core's entry point: it finds the one access token the
@@ -50,29 +56,20 @@ type Credentials struct {
 // that its sender constraint, if any, is met. It returns the claims, or an
 // [*Error]: ErrMissingToken when no token is presented, ErrInvalidRequest
 // for malformed credentials (two tokens, a malformed Authorization value),
-// otherwise what validation returns.
+// otherwise what validation returns. It is [Validator.Admit] without a
+// requirement, and reports its decision to [Hooks].Decided likewise.
 func (v *Validator) Authenticate(ctx context.Context, cred *Credentials) (*Claims, error) {
-	p, err := presented(cred)
-	if err != nil {
-		return nil, err
-	}
-	return v.run(ctx, p, cred)
+	return v.decide(ctx, cred, nil, nil, false)
 }
 
 // Admit authenticates the credentials and checks that the claims satisfy
 // req (nil: a valid token only). It is [Validator.Authenticate] followed by
 // the requirement check, in the one order every front door uses. A token
 // that lacks what req needs is an [*Error] matching ErrInsufficientScope that
-// names what would satisfy req (RFC 6750 §3).
+// names what would satisfy req (RFC 6750 §3). The outcome, whichever it is,
+// reaches [Hooks].Decided once.
 func (v *Validator) Admit(ctx context.Context, cred *Credentials, req scopes.Requirement) (*Claims, error) {
-	c, err := v.Authenticate(ctx, cred)
-	if err != nil {
-		return nil, err
-	}
-	if err := check(c, req, v.now()); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return v.decide(ctx, cred, req, nil, false)
 }
 
 // presented returns the single token of cred and its scheme: from the

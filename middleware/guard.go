@@ -312,25 +312,30 @@ func (g *Guard) Optional(next http.Handler) http.Handler {
 // body.
 func (g *Guard) Authenticate(r *http.Request) (*Claims, error) {
 	if c, err := g.verified(r.Context()); c != nil || err != nil {
-		return c, err
+		if err != nil { // a refusal of this guard's own: a decision
+			return nil, g.v.recheck(r.Context(), routeOf(r), nil, err, nil)
+		}
+		return c, nil
 	}
-	c, _, err := g.authenticate(r)
+	c, _, err := g.decide(r, nil, false)
 	return c, err
 }
 
-// authenticate extracts r's credentials — the token, the DPoP proof with the
-// method and URI it must match, the client certificate — and hands them to
-// the core ([Validator.Authenticate]).
-func (g *Guard) authenticate(r *http.Request) (*Claims, tokenSource, error) {
+// decide extracts r's credentials — the token, the DPoP proof with the
+// method and URI it must match, the client certificate — and hands them,
+// with req, to the core's decision point ([Validator.Admit]); a malformed
+// request found while extracting is reported there too. With optional, a
+// request without a token gets neither claims nor an error.
+func (g *Guard) decide(r *http.Request, req scopes.Requirement, optional bool) (*Claims, tokenSource, error) {
 	cred := Credentials{Authorization: r.Header["Authorization"]}
 	src, err := g.extract(r, &cred)
-	if err != nil {
-		return nil, fromNone, err
+	if err == nil {
+		err = g.RequestCredentials(r, &cred)
 	}
-	if err := g.RequestCredentials(r, &cred); err != nil {
-		return nil, fromNone, err
+	if g.v.hooks != nil {
+		cred.Route = routeOf(r)
 	}
-	c, err := g.v.Authenticate(r.Context(), &cred)
+	c, err := g.v.decide(r.Context(), &cred, req, err, optional)
 	return c, src, err
 }
 
@@ -351,11 +356,6 @@ func (h *guarded) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r = h.g.admit(w, r, h.req, h.optional); r != nil {
 		h.next.ServeHTTP(w, r)
 	}
-}
-
-func isMissing(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Kind == ErrMissingToken
 }
 
 // authContext is the request context of a request a guard let through: one

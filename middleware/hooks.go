@@ -2,55 +2,107 @@ package middleware
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"time"
 )
 
 // Hooks receive what the validator, its key sources and introspectors do, for
-// logging and metrics. Every field is optional; a nil *Hooks or nil field costs
-// one comparison. Hooks are called synchronously and concurrently: they must
-// be fast and safe for concurrent use. No hook is ever given a token, a secret
-// or key material.
+// logging, metrics and tracing. Every field is optional; a nil *Hooks costs
+// one comparison on the request's path. Hooks are called synchronously and
+// concurrently: they must be fast and safe for concurrent use. No hook is
+// ever given a token, a secret or key material.
+//
+// Every decision a front door asks of the core ([Validator.Admit],
+// [Validator.Authenticate], a [Guard]'s handlers and [Guard.Admit]) reaches
+// Decided exactly once: admitted, refused (401, 400, 403) or undecided (503).
+// The other hooks report the work done on the way.
+//
+// # Spans
+//
+// Start, when set, is called as an operation that may do I/O begins: a
+// decision, a JWKS fetch, an authorization server metadata lookup (RFC 8414
+// §3) or an introspection request (RFC 7662 §2). The context it returns is
+// the one the operation runs in — its outgoing HTTP requests carry it, so an
+// [http.Client] whose Transport is instrumented makes them its children —
+// and the one its end hook (Decided, KeysFetched, Discovered, Introspected)
+// receives; Start is called only when that end hook is set, and the end hook
+// is then called exactly once. Decisions and introspection requests run in
+// the request's context (an introspection request shared by concurrent
+// callers in the first caller's). JWKS fetches, and the metadata lookups they
+// start, run in background goroutines of [RemoteKeys] whose contexts descend
+// from [context.Background], never from a request's: a tracer makes them root
+// spans; only the initial fetch of [NewRemoteKeys] runs in its caller's
+// context. Introspection cache hits and the key lookups of Validate are not
+// operations: they reach their hooks without Start.
 type Hooks struct {
-	// Validated is called once per Validate call with its outcome.
+	// Start is called as an operation begins and returns the context it runs
+	// in: ctx itself, or a context derived from it.
+	Start func(ctx context.Context, op Operation) context.Context
+	// Decided is called once per front-door decision with its outcome.
+	Decided func(ctx context.Context, ev DecisionEvent)
+	// Validated is called once per token validation (also by
+	// [Validator.Validate] called directly) with its outcome.
 	Validated func(ctx context.Context, ev ValidationEvent)
 	// KeysFetched is called after every JWKS fetch attempt.
-	KeysFetched func(ev KeyFetchEvent)
+	KeysFetched func(ctx context.Context, ev KeyFetchEvent)
+	// Discovered is called after every authorization server metadata lookup
+	// a key source makes to find its JWKS URL.
+	Discovered func(ctx context.Context, ev DiscoveryEvent)
 	// Introspected is called after every introspection request and cache
-	// lookup.
-	Introspected func(ev IntrospectionEvent)
+	// hit.
+	Introspected func(ctx context.Context, ev IntrospectionEvent)
 	// Misconfigured is called the first time a refusal is caused by what
 	// looks like a configuration error (see [Misconfiguration]): once per
 	// distinct cause, for at most 64 causes in a validator's life.
 	Misconfigured func(ctx context.Context, m Misconfiguration)
 }
 
-// ValidationEvent describes one validation.
-type ValidationEvent struct {
-	Issuer   string        // the issuer that validated it, if one was chosen
-	CacheHit bool          // answered from the verified-token cache
-	Err      error         // nil when accepted; an *Error otherwise
-	Duration time.Duration // time spent in Validate
+// Operation names an operation that [Hooks.Start] opens.
+type Operation uint8
+
+// Operations, each ended by one hook.
+const (
+	OpDecision      Operation = iota + 1 // ended by Decided
+	OpKeyFetch                           // ended by KeysFetched
+	OpDiscovery                          // ended by Discovered
+	OpIntrospection                      // ended by Introspected
+)
+
+var opNames = [...]string{"", "decision", "jwks_fetch", "discovery", "introspection"}
+
+// String returns the operation's name: "decision", "jwks_fetch",
+// "discovery" or "introspection".
+func (op Operation) String() string {
+	if int(op) < len(opNames) {
+		return opNames[op]
+	}
+	return "unknown"
 }
 
-// KeyFetchEvent describes one JWKS fetch.
-type KeyFetchEvent struct {
-	URL      string
-	Keys     int   // usable keys in the fetched set
-	Skipped  int   // keys skipped as unusable
-	Err      error // nil on success
-	Duration time.Duration
-	Reason   string // "initial", "scheduled", "unknown-kid", "retry", "manual"
+// ended reports whether the hook that ends op is set.
+func (h *Hooks) ended(op Operation) bool {
+	switch op {
+	case OpDecision:
+		return h.Decided != nil
+	case OpKeyFetch:
+		return h.KeysFetched != nil
+	case OpDiscovery:
+		return h.Discovered != nil
+	case OpIntrospection:
+		return h.Introspected != nil
+	}
+	return false
 }
 
-// IntrospectionEvent describes one introspection lookup.
-type IntrospectionEvent struct {
-	Endpoint string
-	CacheHit bool
-	Active   bool
-	Err      error
-	Duration time.Duration
+// start calls h.Start for op if h, Start and the hook that ends op are set,
+// and returns the context op runs in.
+func (h *Hooks) start(ctx context.Context, op Operation) context.Context {
+	if h == nil || h.Start == nil || !h.ended(op) {
+		return ctx
+	}
+	if c := h.Start(ctx, op); c != nil {
+		return c
+	}
+	return ctx
 }
 
 func (h *Hooks) validated(ctx context.Context, ev ValidationEvent) {
@@ -60,41 +112,30 @@ func (h *Hooks) validated(ctx context.Context, ev ValidationEvent) {
 }
 
 // keysFetched calls h.KeysFetched if h and the hook are set.
-func (h *Hooks) keysFetched(ev KeyFetchEvent) {
+func (h *Hooks) keysFetched(ctx context.Context, ev KeyFetchEvent) {
 	if h != nil && h.KeysFetched != nil {
-		h.KeysFetched(ev)
+		h.KeysFetched(ctx, ev)
 	}
 }
 
-// SlogHooks returns hooks that log to l: refusals and fetch failures at Warn,
-// the rest at Debug. Reasons are logged; tokens and keys never are.
-func SlogHooks(l *slog.Logger) *Hooks {
-	return &Hooks{
-		Validated: func(ctx context.Context, ev ValidationEvent) {
-			if ev.Err == nil {
-				l.DebugContext(ctx, "rsguard: token accepted", "issuer", ev.Issuer, "cache_hit", ev.CacheHit, "duration", ev.Duration)
-				return
-			}
-			e := AsError(ev.Err)
-			l.WarnContext(ctx, "rsguard: token refused", "issuer", ev.Issuer, "code", e.Code(), "reason", describe(e.Reason), "duration", ev.Duration)
-		},
-		KeysFetched: func(ev KeyFetchEvent) {
-			if ev.Err != nil {
-				l.Warn("rsguard: JWKS fetch failed", "url", ev.URL, "reason", ev.Reason, "error", ev.Err, "duration", ev.Duration)
-				return
-			}
-			l.Debug("rsguard: JWKS fetched", "url", ev.URL, "keys", ev.Keys, "skipped", ev.Skipped, "reason", ev.Reason, "duration", ev.Duration)
-		},
-		Misconfigured: func(ctx context.Context, m Misconfiguration) {
-			l.ErrorContext(ctx, "rsguard: the configuration refuses tokens", "check", string(m.Rule), "issuer", m.Issuer,
-				"expected", m.Expected, "received", m.Received, "hint", m.Hint)
-		},
-		Introspected: func(ev IntrospectionEvent) {
-			if ev.Err != nil && !errors.Is(ev.Err, ErrInvalidToken) {
-				l.Warn("rsguard: introspection failed", "endpoint", ev.Endpoint, "error", ev.Err, "duration", ev.Duration)
-				return
-			}
-			l.Debug("rsguard: introspected", "endpoint", ev.Endpoint, "cache_hit", ev.CacheHit, "active", ev.Active, "duration", ev.Duration)
-		},
+func (h *Hooks) discovered(ctx context.Context, ev DiscoveryEvent) {
+	if h != nil && h.Discovered != nil {
+		h.Discovered(ctx, ev)
 	}
+}
+
+// discover runs [Discover] for a key source as an [OpDiscovery] operation.
+func (h *Hooks) discover(ctx context.Context, d func(context.Context) (*Metadata, error), issuer string) (*Metadata, error) {
+	if h == nil || h.Discovered == nil {
+		return d(ctx)
+	}
+	start := time.Now()
+	ctx = h.start(ctx, OpDiscovery)
+	md, err := d(ctx)
+	ev := DiscoveryEvent{Issuer: issuer, Err: err, Duration: time.Since(start)}
+	if md != nil {
+		ev.JWKSURI = md.JWKSURI
+	}
+	h.discovered(ctx, ev)
+	return md, err
 }

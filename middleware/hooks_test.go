@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,10 +28,50 @@ func TestSlogHooksForeignError(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			h := SlogHooks(slog.New(slog.NewTextHandler(&buf, nil)))
-			h.validated(context.Background(), ValidationEvent{Issuer: "https://as", Err: tt.err})
+			h.Decided(context.Background(), DecisionEvent{Issuer: "https://as", Err: tt.err})
 			if got := buf.String(); !strings.Contains(got, tt.want) {
 				t.Errorf("SlogHooks logged %q, want it to contain %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestStartNeedsItsEndHook checks that Start opens only operations whose end
+// hook is set, so that a tracer never opens a span nothing ends.
+func TestStartNeedsItsEndHook(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		hooks Hooks
+		want  []Operation // the operations Start opens, in order
+	}{
+		{"no end hooks", Hooks{}, nil},
+		{"decisions", Hooks{Decided: func(context.Context, DecisionEvent) {}}, []Operation{OpDecision}},
+		{"introspection", Hooks{Introspected: func(context.Context, IntrospectionEvent) {}}, []Operation{OpIntrospection}},
+		{"fetch and discovery", Hooks{KeysFetched: func(context.Context, KeyFetchEvent) {}, Discovered: func(context.Context, DiscoveryEvent) {}}, []Operation{OpKeyFetch, OpDiscovery}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []Operation
+			h := tt.hooks
+			h.Start = func(ctx context.Context, op Operation) context.Context {
+				got = append(got, op)
+				return ctx
+			}
+			for _, op := range []Operation{OpDecision, OpKeyFetch, OpDiscovery, OpIntrospection} {
+				if ctx := h.start(context.Background(), op); ctx == nil {
+					t.Fatalf("start(%v) returned a nil context", op)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Start opened %v, want %v", got, tt.want)
+			}
+		})
+	}
+	var nilHooks *Hooks
+	if nilHooks.start(context.Background(), OpDecision) == nil {
+		t.Error("nil Hooks: start returned a nil context")
+	}
+	if s := Operation(9).String(); s != "unknown" || OpKeyFetch.String() != "jwks_fetch" {
+		t.Errorf("Operation names: %q, %q", s, OpKeyFetch.String())
 	}
 }

@@ -80,7 +80,8 @@ type RemoteKeysConfig struct {
 	// AllowInsecureHTTP permits http URLs on hosts that are not loopback
 	// addresses. Default false: https is required except on loopback.
 	AllowInsecureHTTP bool
-	// Hooks, when set, receives a [KeyFetchEvent] after every fetch attempt.
+	// Hooks, when set, receives a [KeyFetchEvent] after every fetch attempt
+	// and a [DiscoveryEvent] after every metadata lookup (see [Hooks]).
 	Hooks *Hooks
 	// Now returns the current time; refresh schedules, rate limits and
 	// staleness follow it. Default time.Now.

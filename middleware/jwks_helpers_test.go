@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -131,7 +132,7 @@ type jwksEvents struct {
 }
 
 func (r *jwksEvents) hooks() *middleware.Hooks {
-	return &middleware.Hooks{KeysFetched: func(ev middleware.KeyFetchEvent) {
+	return &middleware.Hooks{KeysFetched: func(_ context.Context, ev middleware.KeyFetchEvent) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.evs = append(r.evs, ev)

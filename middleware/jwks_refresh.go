@@ -103,6 +103,7 @@ func (rk *RemoteKeys) refreshIfDue() {
 // records the outcome and reports it to the hook.
 func (rk *RemoteKeys) fetch(ctx context.Context, reason string) error {
 	start := time.Now()
+	ctx = rk.cfg.Hooks.start(ctx, OpKeyFetch)
 	u, err := rk.jwksURL(ctx)
 	var keys []*Key
 	var skipped []error
@@ -111,7 +112,7 @@ func (rk *RemoteKeys) fetch(ctx context.Context, reason string) error {
 		keys, skipped, fresh, err = rk.download(ctx, u)
 	}
 	rk.record(keys, fresh, err)
-	rk.cfg.Hooks.keysFetched(KeyFetchEvent{
+	rk.cfg.Hooks.keysFetched(ctx, KeyFetchEvent{
 		URL: u, Keys: len(keys), Skipped: len(skipped), Err: err,
 		Duration: time.Since(start), Reason: reason,
 	})
@@ -127,7 +128,7 @@ func (rk *RemoteKeys) jwksURL(ctx context.Context) (string, error) {
 	if u != "" {
 		return u, nil
 	}
-	md, err := Discover(ctx, rk.client, rk.issuer, rk.cfg.AllowInsecureHTTP)
+	md, err := rk.cfg.Hooks.discover(ctx, rk.discover, rk.issuer)
 	if err != nil {
 		return "", err
 	}
@@ -141,6 +142,10 @@ func (rk *RemoteKeys) jwksURL(ctx context.Context) (string, error) {
 	rk.url = md.JWKSURI
 	rk.mu.Unlock()
 	return md.JWKSURI, nil
+}
+
+func (rk *RemoteKeys) discover(ctx context.Context) (*Metadata, error) {
+	return Discover(ctx, rk.client, rk.issuer, rk.cfg.AllowInsecureHTTP)
 }
 
 // download fetches and parses the set at u. It returns the usable keys, the

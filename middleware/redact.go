@@ -30,9 +30,9 @@ func (k *Key) Format(f fmt.State, verb rune) {
 // request's method and URI, never the token, Authorization value or DPoP
 // proof.
 func (c Credentials) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "middleware.Credentials{Authorization: %s, Token: %s, DPoP: %s, Method: %q, URI: %q, PeerCertificate: %t}",
+	fmt.Fprintf(f, "middleware.Credentials{Authorization: %s, Token: %s, DPoP: %s, Method: %q, URI: %q, PeerCertificate: %t, Route: %q}",
 		redactedValues(len(c.Authorization)), redactedValue(c.Token != ""), redactedValues(len(c.DPoP)),
-		c.Method, c.URI, c.PeerCertificate != nil)
+		c.Method, c.URI, c.PeerCertificate != nil, c.Route)
 }
 
 func redactedValue(present bool) string {

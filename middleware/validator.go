@@ -181,6 +181,7 @@ type Validator struct {
 	skew         time.Duration
 	maxSize      int
 	now          func() time.Time
+	sysNow       bool // now is time.Now: a decision's start time serves its checks
 	hooks        *Hooks
 	cache        *tokenCache
 	owner        // what Close closes
@@ -218,6 +219,7 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 		maxSize: cfg.MaxTokenSize,
 		now:     cfg.Now,
 		hooks:   cfg.Hooks,
+		sysNow:  cfg.Now == nil,
 	}
 	for i := range issuers {
 		is, err := newIssuer(issuers[i])
@@ -367,24 +369,26 @@ func (is *issuer) typeAllowed(typ string, present bool) bool {
 // its binding with (use [Validator.Authenticate]). Scope requirements are not
 // checked here (see the scopes package).
 func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error) {
-	return v.run(ctx, presentation{token: token}, nil)
+	c, _, _, err := v.run(ctx, presentation{token: token}, nil, time.Time{})
+	return c, err
 }
 
-// run validates the presented token and checks its binding against cred
-// (nil: none), reporting the outcome to the hooks.
-func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) (*Claims, error) {
+// run validates the presented token at now (zero: the validator's clock) and
+// checks its binding against cred (nil: none), reporting the outcome to the
+// Validated hook when it is set.
+func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials, now time.Time) (*Claims, *issuer, bool, error) {
 	if !v.built() {
-		return nil, errUnbuilt
+		return nil, nil, false, errUnbuilt
 	}
 	if v.hooks == nil || v.hooks.Validated == nil {
-		c, _, _, err := v.validateBound(ctx, p, cred)
+		c, is, hit, err := v.validateBound(ctx, p, cred, now)
 		if err != nil {
 			v.reportMisconfiguration(ctx, err)
 		}
-		return c, err
+		return c, is, hit, err
 	}
 	start := time.Now()
-	c, is, hit, err := v.validateBound(ctx, p, cred)
+	c, is, hit, err := v.validateBound(ctx, p, cred, now)
 	ev := ValidationEvent{CacheHit: hit, Err: err, Duration: time.Since(start)}
 	if c != nil {
 		ev.Issuer = c.Issuer
@@ -395,7 +399,7 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials) 
 	if err != nil {
 		v.reportMisconfiguration(ctx, err)
 	}
-	return c, err
+	return c, is, hit, err
 }
 
 // reportMisconfiguration passes the [Misconfiguration] that caused err, if
@@ -422,10 +426,13 @@ func (v *Validator) built() bool { return v != nil && v.now != nil }
 
 // validateBound is validate followed by the binding checks, which run on
 // every request, cache hit or not.
-func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Credentials) (*Claims, *issuer, bool, error) {
-	c, is, hit, err := v.validate(ctx, p.token)
+func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Credentials, now time.Time) (*Claims, *issuer, bool, error) {
+	c, is, hit, err := v.validate(ctx, p.token, now)
 	if err != nil {
 		return nil, is, hit, err
+	}
+	if is == nil { // a cache hit: the hooks name the issuer of a refusal too
+		is = v.issuerByURL(c.Issuer)
 	}
 	if err := v.bind(ctx, c, is, p, cred); err != nil {
 		return nil, is, hit, err
@@ -436,14 +443,17 @@ func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Cre
 	return c, is, hit, nil
 }
 
-func (v *Validator) validate(ctx context.Context, token string) (*Claims, *issuer, bool, error) {
+// validate validates token at now (zero: the validator's clock).
+func (v *Validator) validate(ctx context.Context, token string, now time.Time) (*Claims, *issuer, bool, error) {
 	if token == "" {
 		return nil, nil, false, errMissing
 	}
 	if len(token) > v.maxSize {
 		return nil, nil, false, invalid(ErrTokenTooLarge)
 	}
-	now := v.now()
+	if now.IsZero() {
+		now = v.now()
+	}
 	if v.cache != nil {
 		if c := v.cache.get(token, now.UnixNano()); c != nil {
 			return c, nil, true, nil

@@ -220,7 +220,7 @@ func (i *Interceptor) Authorize(ctx context.Context, procedure string, h http.He
 	if r.Public {
 		return ctx, nil
 	}
-	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP"), DPoPMode: i.mode}
+	cred := middleware.Credentials{Authorization: h.Values("Authorization"), DPoP: h.Values("DPoP"), DPoPMode: i.mode, Route: procedure}
 	if hr := requestFrom(ctx); hr != nil {
 		if err := i.guard.RequestCredentials(hr, &cred); err != nil {
 			return ctx, i.refusal(ctx, h, err)

@@ -181,6 +181,7 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string) (context.Conte
 		return ctx, nil
 	}
 	cred := callCredentials(ctx)
+	cred.Route = fullMethod // for the hooks
 	if g.dpop {
 		cred.Method, cred.URI = dpopTarget(ctx, fullMethod)
 	}

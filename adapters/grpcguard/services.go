@@ -153,9 +153,11 @@ func AuthFunc(v *middleware.Validator, req scopes.Requirement) func(context.Cont
 	}
 }
 
-// admit hands the call's credentials to the core's entry point.
+// admit hands the call's credentials to the core's entry point, with the
+// call's method as the route for the hooks.
 func admit(ctx context.Context, v *middleware.Validator, req scopes.Requirement) (context.Context, error) {
 	cred := callCredentials(ctx)
+	cred.Route, _ = grpc.Method(ctx)
 	return admitCred(ctx, v, &cred, req)
 }
 
