@@ -50,6 +50,10 @@ cd "$consumer"
 go mod init example.com/consumer >/dev/null 2>&1
 go get "${published[@]/%/@$RSGUARD_VERSION}"
 go mod tidy
+# tidy drops the modules no copied program imports (otelguard, redisstore
+# have no example program); a user who imports them requires them, so
+# require them again before building each.
+go get "${published[@]/%/@$RSGUARD_VERSION}"
 if grep -Eq '^(replace|\s*github.com/rsguard/rsguard[^ ]* +=>)' go.mod || [ -e go.work ]; then
   echo "consumer-test: the consumer module must not replace modules nor use a workspace"; exit 1
 fi
