@@ -5,6 +5,18 @@
 # scripts/modenv.sh). Usage: scripts/test.sh [extra go test flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# stores/redisstore's tests start a real redis-server (Debian's package) on a
+# loopback port: install it when missing and this is root with apt-get (as on
+# CI and a fresh machine); otherwise they skip, or fail when CI=true.
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing redis-server (Debian) for stores/redisstore"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  else
+    echo "== no redis-server: stores/redisstore's tests will skip (install Debian's redis-server)"
+  fi
+fi
 source scripts/modenv.sh
 modenv_init
 status=0
