@@ -144,7 +144,12 @@ func Check(req Requirement, g Grant, now time.Time, u *Unmet) bool {
 	return checkScopes(req, g, u)
 }
 
-func checkScopes(req Requirement, g Grant, u *Unmet) bool {
+func checkScopes(req Requirement, g Grant, u *Unmet) bool { return checkSet(req, g, u) }
+
+// checkSet checks a scope-only requirement against g's scopes. It is generic
+// so that allOf and anyOf call it without converting themselves to a
+// Requirement interface, which would allocate on every request.
+func checkSet[R Requirement](req R, g Grant, u *Unmet) bool {
 	granted := g.GrantedScopes()
 	ok := req.Satisfied(granted)
 	if u != nil {
@@ -154,27 +159,11 @@ func checkScopes(req Requirement, g Grant, u *Unmet) bool {
 	return ok
 }
 
-// Check of allOf and anyOf is checkScopes without converting the slice to
-// an interface, which would allocate on every request.
-func (a allOf) Check(g Grant, _ time.Time, u *Unmet) bool {
-	granted := g.GrantedScopes()
-	ok := a.Satisfied(granted)
-	if u != nil {
-		u.granted = granted
-		u.Merge(&Unmet{Scopes: a.Satisfying(granted)})
-	}
-	return ok
-}
+// Check implements [GrantRequirement] for AllOf.
+func (a allOf) Check(g Grant, _ time.Time, u *Unmet) bool { return checkSet(a, g, u) }
 
-func (a anyOf) Check(g Grant, _ time.Time, u *Unmet) bool {
-	granted := g.GrantedScopes()
-	ok := a.Satisfied(granted)
-	if u != nil {
-		u.granted = granted
-		u.Merge(&Unmet{Scopes: a.Satisfying(granted)})
-	}
-	return ok
-}
+// Check implements [GrantRequirement] for AnyOf.
+func (a anyOf) Check(g Grant, _ time.Time, u *Unmet) bool { return checkSet(a, g, u) }
 
 func (a all) Check(g Grant, now time.Time, u *Unmet) bool {
 	ok := true
