@@ -226,9 +226,9 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 	azp := ""
 	s := scanner{b: buf}
 	err := s.object(true, func(name string) error {
-		if !names.add(name) {
-			return errJSON
-		}
+		// A registered member is refused twice by its seen bit, and a
+		// case-twin of one ("Sub") by foldsToRegistered, so only the other
+		// members need the name set: one member name, one reading.
 		bit, dst := 0, (*string)(nil)
 		switch name {
 		case "iss":
@@ -278,7 +278,7 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 		case "act", "may_act", "authorization_details":
 			return s.delegation(name, &seen, c)
 		default:
-			if foldsToRegistered(name) {
+			if foldsToRegistered(name) || !names.add(name) {
 				return errJSON
 			}
 			return s.skip(1)

@@ -10,6 +10,8 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // RSA proof keys: clients pick their own keys, so the sizes are bounded to
@@ -26,7 +28,7 @@ const (
 type proofKey struct {
 	key *Key
 	jkt string
-	alg string
+	alg jose.Alg
 }
 
 // proofKeyCache remembers the proof headers (as received, base64url) that

@@ -100,7 +100,7 @@ func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*Key, erro
 	}
 	pk := d.keys.get(proof[:h])
 	if pk != nil {
-		j.alg = pk.alg
+		j.alg, j.a = pk.alg.Name, pk.alg
 		j.scratch = make([]byte, b64.DecodedLen(len(j.signature))+scratchTail)
 		if j.finishSplit() != nil {
 			return nil, errProofMalformed
@@ -124,7 +124,7 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 		}
 		return nil, errProofMalformed
 	}
-	if !d.algs[j.alg] {
+	if !d.algs.Has(j.a) {
 		return nil, errProofAlg
 	}
 	if !j.hasTyp || !typeIs(j.typ, "dpop+jwt") {
@@ -137,10 +137,10 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 	if err != nil {
 		return nil, err
 	}
-	if !pk.key.fits(j.alg) {
+	if !pk.key.fitsAlg(j.a) {
 		return nil, errProofKey
 	}
-	pk.alg = j.alg
+	pk.alg = j.a
 	return pk, nil
 }
 

@@ -18,12 +18,13 @@ var b64 = base64.RawURLEncoding.Strict()
 // protected header parsed. Its decoded parts share one scratch buffer; the
 // payload gets its own, which the claims keep.
 type jws struct {
-	signingInput string // header "." payload, as received
-	payload      string // base64url, as received
-	signature    string // base64url, as received
-	alg, typ     string // alias scratch
-	kid          string // alias scratch
-	jwk          span   // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
+	signingInput string   // header "." payload, as received
+	payload      string   // base64url, as received
+	signature    string   // base64url, as received
+	alg, typ     string   // alias scratch
+	a            jose.Alg // the facts of alg; the zero Alg when rsguard knows no such algorithm
+	kid          string   // alias scratch
+	jwk          span     // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
 	hasTyp       bool
 	sig          []byte // decoded signature, in scratch
 	scratch      []byte // decoded header, then room for the signature and digest
@@ -166,6 +167,7 @@ func (j *jws) parseHeader(buf []byte) error {
 		*dst = v
 		return err
 	})
+	j.a, _ = jose.Lookup(j.alg)
 	switch {
 	case err != nil:
 		return errHeader
@@ -210,8 +212,7 @@ func (j *jws) decodeSignature() ([]byte, error) {
 // verify checks the signature with key, whose fit to j.alg the caller
 // checked, in the scratch room after the header and signature.
 func (j *jws) verify(k *Key) bool {
-	a, ok := jose.Lookup(j.alg)
-	return ok && jose.Verify(a, k.public, bytesOf(j.signingInput), j.sig, j.scratch[len(j.scratch)-scratchTail:])
+	return j.a.Name != "" && jose.Verify(j.a, k.public, bytesOf(j.signingInput), j.sig, j.scratch[len(j.scratch)-scratchTail:])
 }
 
 // knownAlg reports whether alg is a JWS algorithm rsguard verifies.

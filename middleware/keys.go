@@ -163,9 +163,11 @@ func (k *Key) Retired() bool { return k.retired.Load() }
 // (RFC 7518 §3.1), from the one algorithm table ([jose.Lookup]).
 func (k *Key) fits(alg string) bool {
 	a, ok := jose.Lookup(alg)
-	if !ok {
-		return false
-	}
+	return ok && k.fitsAlg(a)
+}
+
+// fitsAlg is fits for an algorithm already looked up; false for the zero Alg.
+func (k *Key) fitsAlg(a jose.Alg) bool {
 	switch a.Family {
 	case jose.RSA, jose.PSS:
 		return k.family == "RSA"
