@@ -136,7 +136,9 @@ func (c *Claims) HasAudience(auds []string) bool {
 // as "Sub", which encoding/json would read in its place, and invalid JSON are
 // errors matching ErrMalformed. data is copied.
 func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
-	c, sp, err := parseClaims(append([]byte(nil), data...))
+	c, buf := newClaims(len(data))
+	copy(buf, data)
+	_, sp, err := parseClaims(c, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -216,10 +218,10 @@ const maxNumericDate = 253402300799
 
 var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object")).at(RuleClaims)
 
-// parseClaims parses buf, which it takes ownership of: the returned strings
+// parseClaims parses buf into c, which takes ownership of buf: its strings
 // alias it.
-func parseClaims(buf []byte) (*Claims, claimSpans, error) {
-	c := &Claims{raw: buf}
+func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
+	c.raw = buf
 	var sp claimSpans
 	var seen int
 	var names nameSet

@@ -184,12 +184,12 @@ func (j *jws) parseHeader(buf []byte) error {
 // claims decodes and parses the payload, into a buffer of its own that the
 // claims keep.
 func (j *jws) claims() (*Claims, claimSpans, error) {
-	buf := make([]byte, b64.DecodedLen(len(j.payload)))
+	c, buf := newClaims(b64.DecodedLen(len(j.payload)))
 	n, err := b64.Decode(buf, bytesOf(j.payload))
 	if err != nil {
 		return nil, claimSpans{}, errClaims
 	}
-	return parseClaims(buf[:n:n])
+	return parseClaims(c, buf[:n:n])
 }
 
 // bytesOf returns the bytes of s without copying; the result must not be
