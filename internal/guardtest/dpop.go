@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -94,12 +95,19 @@ func (f *Fixture) boundToken(cnf map[string]any) string {
 
 // newCertificate returns a self-signed client certificate.
 func newCertificate() *x509.Certificate {
+	return ClientCertificate("guardtest client " + strconv.Itoa(int(time.Now().UnixNano()%1000))).Leaf
+}
+
+// ClientCertificate returns a new self-signed client certificate (ECDSA
+// P-256, valid from an hour ago to an hour from now) for name, with its
+// private key and parsed leaf, for mutual TLS on loopback (RFC 8705 §3).
+func ClientCertificate(name string) tls.Certificate {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "guardtest client " + strconv.Itoa(int(time.Now().UnixNano()%1000))},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
@@ -107,11 +115,11 @@ func newCertificate() *x509.Certificate {
 	if err != nil {
 		panic(err)
 	}
-	cert, err := x509.ParseCertificate(der)
+	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
 		panic(err)
 	}
-	return cert
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}
 }
 
 // x5t is the RFC 8705 §3.1 thumbprint of cert, computed here.
