@@ -285,13 +285,7 @@ func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
 			}
 			return s.skip(1)
 		}
-		if seen&bit != 0 {
-			return errJSON
-		}
-		seen |= bit
-		v, err := s.str()
-		*dst = v
-		return err
+		return s.strOnce(&seen, bit, dst)
 	})
 	if err != nil {
 		return nil, sp, errClaims

@@ -132,34 +132,23 @@ func scanJWK(raw []byte, m *jwkMembers) error {
 	var seen int
 	s := scanner{b: raw}
 	return s.object(true, func(name string) error {
-		var dst *string
-		bit := 0
 		switch name {
 		case "kty":
-			dst, bit = &m.kty, 1
+			return s.strOnce(&seen, 1, &m.kty)
 		case "crv":
-			dst, bit = &m.crv, 2
+			return s.strOnce(&seen, 2, &m.crv)
 		case "x":
-			dst, bit = &m.x, 4
+			return s.strOnce(&seen, 4, &m.x)
 		case "y":
-			dst, bit = &m.y, 8
+			return s.strOnce(&seen, 8, &m.y)
 		case "n":
-			dst, bit = &m.n, 16
+			return s.strOnce(&seen, 16, &m.n)
 		case "e":
-			dst, bit = &m.e, 32
+			return s.strOnce(&seen, 32, &m.e)
 		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 			m.private = true
-			return s.skip(1)
-		default:
-			return s.skip(1)
 		}
-		if seen&bit != 0 {
-			return errJSON
-		}
-		seen |= bit
-		v, err := s.str()
-		*dst = v
-		return err
+		return s.skip(1)
 	})
 }
 

@@ -164,37 +164,27 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 	var seen int
 	s := scanner{b: b}
 	err := s.object(true, func(name string) error {
-		var dst *string
-		bit := 0
 		switch name {
 		case "jti":
-			dst, bit = &pc.jti, 1
+			return s.strOnce(&seen, 1, &pc.jti)
 		case "htm":
-			dst, bit = &pc.htm, 2
+			return s.strOnce(&seen, 2, &pc.htm)
 		case "htu":
-			dst, bit = &pc.htu, 4
+			return s.strOnce(&seen, 4, &pc.htu)
 		case "ath":
-			dst, bit = &pc.ath, 8
+			return s.strOnce(&seen, 8, &pc.ath)
 		case "nonce":
-			dst, bit = &pc.nonce, 16
+			return s.strOnce(&seen, 16, &pc.nonce)
 		case "iat":
-			if seen&32 != 0 {
-				return errJSON
+			if err := s.once(&seen, 32); err != nil {
+				return err
 			}
-			seen |= 32
 			f, err := s.number()
 			pc.iat, pc.hasIat = f, err == nil
 			return err
 		default:
 			return s.skip(1)
 		}
-		if seen&bit != 0 {
-			return errJSON
-		}
-		seen |= bit
-		v, err := s.str()
-		*dst = v
-		return err
 	})
 	switch {
 	case err != nil:

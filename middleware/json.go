@@ -136,6 +136,20 @@ func (s *scanner) str() (string, error) {
 	return "", errJSON
 }
 
+// strOnce scans the string value of a member that an object may hold once
+// into dst, recording bit in seen: a member named twice is an error (RFC
+// 7515 §4, RFC 7519 §4, RFC 8259 §4), refused rather than read last-wins.
+// Every member scanner of the tokens, headers, proofs and keys reads its
+// string members through it.
+func (s *scanner) strOnce(seen *int, bit int, dst *string) (err error) {
+	if *seen&bit != 0 {
+		return errJSON
+	}
+	*seen |= bit
+	*dst, err = s.str()
+	return err
+}
+
 // strEscaped continues str from the first backslash, decoding into a new buffer.
 func (s *scanner) strEscaped(start int) (string, error) {
 	buf := make([]byte, 0, s.i-start+16)

@@ -130,16 +130,14 @@ func (j *jws) parseHeader(buf []byte) error {
 	crit := false
 	s := scanner{b: buf}
 	err := s.object(true, func(name string) error {
-		var dst *string
-		bit := 0
 		switch name {
 		case "alg":
-			dst, bit = &j.alg, 1
+			return s.strOnce(&seen, 1, &j.alg)
 		case "typ":
-			dst, bit = &j.typ, 2
 			j.hasTyp = true
+			return s.strOnce(&seen, 2, &j.typ)
 		case "kid":
-			dst, bit = &j.kid, 4
+			return s.strOnce(&seen, 4, &j.kid)
 		case "crit":
 			// RFC 7515 §4.1.11: no extension is understood here, so any
 			// "crit" makes the token unacceptable.
@@ -159,13 +157,6 @@ func (j *jws) parseHeader(buf []byte) error {
 		default:
 			return s.skip(1)
 		}
-		if seen&bit != 0 {
-			return errJSON
-		}
-		seen |= bit
-		v, err := s.str()
-		*dst = v
-		return err
 	})
 	j.a, _ = jose.Lookup(j.alg)
 	switch {
