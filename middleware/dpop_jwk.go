@@ -132,23 +132,27 @@ func scanJWK(raw []byte, m *jwkMembers) error {
 	var seen int
 	s := scanner{b: raw}
 	return s.object(true, func(name string) error {
+		bit, dst := 0, (*string)(nil)
 		switch name {
 		case "kty":
-			return s.strOnce(&seen, 1, &m.kty)
+			bit, dst = 1, &m.kty
 		case "crv":
-			return s.strOnce(&seen, 2, &m.crv)
+			bit, dst = 2, &m.crv
 		case "x":
-			return s.strOnce(&seen, 4, &m.x)
+			bit, dst = 4, &m.x
 		case "y":
-			return s.strOnce(&seen, 8, &m.y)
+			bit, dst = 8, &m.y
 		case "n":
-			return s.strOnce(&seen, 16, &m.n)
+			bit, dst = 16, &m.n
 		case "e":
-			return s.strOnce(&seen, 32, &m.e)
+			bit, dst = 32, &m.e
 		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 			m.private = true
+			return s.skip(1)
+		default:
+			return s.skip(1)
 		}
-		return s.skip(1)
+		return s.strOnce(&seen, bit, dst)
 	})
 }
 

@@ -164,17 +164,18 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 	var seen int
 	s := scanner{b: b}
 	err := s.object(true, func(name string) error {
+		bit, dst := 0, (*string)(nil)
 		switch name {
 		case "jti":
-			return s.strOnce(&seen, 1, &pc.jti)
+			bit, dst = 1, &pc.jti
 		case "htm":
-			return s.strOnce(&seen, 2, &pc.htm)
+			bit, dst = 2, &pc.htm
 		case "htu":
-			return s.strOnce(&seen, 4, &pc.htu)
+			bit, dst = 4, &pc.htu
 		case "ath":
-			return s.strOnce(&seen, 8, &pc.ath)
+			bit, dst = 8, &pc.ath
 		case "nonce":
-			return s.strOnce(&seen, 16, &pc.nonce)
+			bit, dst = 16, &pc.nonce
 		case "iat":
 			if err := s.once(&seen, 32); err != nil {
 				return err
@@ -185,6 +186,7 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 		default:
 			return s.skip(1)
 		}
+		return s.strOnce(&seen, bit, dst)
 	})
 	switch {
 	case err != nil:

@@ -130,14 +130,15 @@ func (j *jws) parseHeader(buf []byte) error {
 	crit := false
 	s := scanner{b: buf}
 	err := s.object(true, func(name string) error {
+		bit, dst := 0, (*string)(nil)
 		switch name {
 		case "alg":
-			return s.strOnce(&seen, 1, &j.alg)
+			bit, dst = 1, &j.alg
 		case "typ":
+			bit, dst = 2, &j.typ
 			j.hasTyp = true
-			return s.strOnce(&seen, 2, &j.typ)
 		case "kid":
-			return s.strOnce(&seen, 4, &j.kid)
+			bit, dst = 4, &j.kid
 		case "crit":
 			// RFC 7515 §4.1.11: no extension is understood here, so any
 			// "crit" makes the token unacceptable.
@@ -157,6 +158,7 @@ func (j *jws) parseHeader(buf []byte) error {
 		default:
 			return s.skip(1)
 		}
+		return s.strOnce(&seen, bit, dst)
 	})
 	j.a, _ = jose.Lookup(j.alg)
 	switch {
