@@ -221,50 +221,35 @@ func BenchmarkPaired(b *testing.B) {
 			input, sig := []byte(tok[:dot]), []byte(tok[dot+1:])
 			pub := k.key.Public()
 			v := newTestValidator(b, []*testKey{k}, nil, &Config{CacheSize: -1})
-			floor := func(int) {
+			floor := func() {
 				if !floorVerify(pub, input, sig) {
 					b.Fatal("floorVerify = false")
 				}
 			}
-			cold := func(int) {
+			cold := func() {
 				if _, err := v.Validate(ctx, tok); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(pairedMedian(b, nil, floor, cold, ratio), "cold/floor")
+			var ratios []float64
+			for i := 0; b.Loop(); i++ {
+				first, second := floor, cold
+				if i%2 == 1 {
+					first, second = cold, floor
+				}
+				t0 := time.Now()
+				first()
+				t1 := time.Now()
+				second()
+				t2 := time.Now()
+				df, dc := t1.Sub(t0), t2.Sub(t1)
+				if i%2 == 1 {
+					df, dc = dc, df
+				}
+				ratios = append(ratios, float64(dc)/float64(df))
+			}
+			slices.Sort(ratios)
+			b.ReportMetric(ratios[len(ratios)/2], "cold/floor")
 		})
 	}
 }
-
-// pairedMedian runs a and c back to back on every iteration i of b's loop,
-// in alternating order so that neither always runs first, and returns the
-// median over the iterations of f(a's duration, c's duration). Neighbouring
-// runs share the machine's load, which separate sec/op figures do not.
-// setup, when not nil, runs before each pair, outside the timings.
-func pairedMedian(b *testing.B, setup func(i int), a, c func(i int), f func(da, dc time.Duration) float64) float64 {
-	var vals []float64
-	for i := 0; b.Loop(); i++ {
-		if setup != nil {
-			setup(i)
-		}
-		first, second := a, c
-		if i%2 == 1 {
-			first, second = c, a
-		}
-		t0 := time.Now()
-		first(i)
-		t1 := time.Now()
-		second(i)
-		t2 := time.Now()
-		da, dc := t1.Sub(t0), t2.Sub(t1)
-		if i%2 == 1 {
-			da, dc = dc, da
-		}
-		vals = append(vals, f(da, dc))
-	}
-	slices.Sort(vals)
-	return vals[len(vals)/2]
-}
-
-// ratio is c's duration over a's, for [pairedMedian].
-func ratio(da, dc time.Duration) float64 { return float64(dc) / float64(da) }
