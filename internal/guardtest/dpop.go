@@ -49,13 +49,37 @@ func (k *proofKey) proof(token, method, url, nonce string, now time.Time, hdr, c
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
-	input := b64(marshal(apply(h, hdr))) + "." + b64(marshal(apply(c, claims)))
+	return SignES256(k.priv, apply(h, hdr), apply(c, claims))
+}
+
+// SignES256 returns the compact JWS (RFC 7515 §7.1) of claims under
+// header, signed with priv (ES256, RFC 7518 §3.4: R and S of 32 bytes
+// each), computed here, independently of the core.
+func SignES256(priv *ecdsa.PrivateKey, header, claims map[string]any) string {
+	input := b64(marshal(header)) + "." + b64(marshal(claims))
 	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
+	r, s, err := ecdsa.Sign(rand.Reader, priv, digest[:])
 	if err != nil {
 		panic(err)
 	}
 	return input + "." + b64(append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...))
+}
+
+// DPoPKey is a DPoP client's proof key (ES256, RFC 9449 §4.2), for tests
+// that bind tokens of their own authorization server to it.
+type DPoPKey struct{ k *proofKey }
+
+// NewDPoPKey returns a new DPoP client key.
+func NewDPoPKey() *DPoPKey { return &DPoPKey{newProofKey()} }
+
+// JKT is the key's RFC 7638 thumbprint, the "cnf"."jkt" of the tokens bound
+// to it (RFC 9449 §6.1), computed here.
+func (k *DPoPKey) JKT() string { return k.k.jkt }
+
+// Proof returns a new proof, with a random "jti" of its own and the current
+// time as "iat", for a request (method, uri) presenting token.
+func (k *DPoPKey) Proof(token, method, uri string) string {
+	return k.k.proof(token, method, uri, "", time.Now(), nil, nil)
 }
 
 func apply(base, mods map[string]any) map[string]any {
