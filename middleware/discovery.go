@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rsguard/rsguard/internal/httpx"
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // Metadata is the part of an authorization server's metadata (RFC 8414 §2,
@@ -102,7 +103,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (*Metadat
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
-	if err := uniqueMembers(body); err != nil {
+	if err := jsonscan.UniqueMembers(body); err != nil {
 		// A second "issuer" or "jwks_uri" (or "Issuer") must not be read
 		// last-wins (RFC 8259 §4).
 		return nil, fmt.Errorf("%s: %w", u, err)

@@ -10,6 +10,8 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // RSA proof keys: clients pick their own keys, so the sizes are bounded to
@@ -128,8 +130,8 @@ func parseProofJWK(raw []byte) (*proofKey, error) {
 // scanJWK reads the members of a JWK; duplicates are errors.
 func scanJWK(raw []byte, m *jwkMembers) error {
 	var seen int
-	s := scanner{b: raw}
-	return s.object(true, func(name string) error {
+	s := jsonscan.Scanner{B: raw}
+	return s.Object(true, func(name string) error {
 		var dst *string
 		bit := 0
 		switch name {
@@ -147,15 +149,15 @@ func scanJWK(raw []byte, m *jwkMembers) error {
 			dst, bit = &m.e, 32
 		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 			m.private = true
-			return s.skip(1)
+			return s.Skip(1)
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
 		if seen&bit != 0 {
-			return errJSON
+			return jsonscan.ErrSyntax
 		}
 		seen |= bit
-		v, err := s.str()
+		v, err := s.Str()
 		*dst = v
 		return err
 	})

@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 	"unsafe"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // proofClaims are the claims of a DPoP proof (RFC 9449 §4.2).
@@ -130,10 +132,10 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 	if !j.hasTyp || !typeIs(j.typ, "dpop+jwt") {
 		return nil, errProofType
 	}
-	if j.jwk.end == 0 {
+	if j.jwk.End == 0 {
 		return nil, errProofKey
 	}
-	pk, err := parseProofJWK(j.scratch[j.jwk.start:j.jwk.end])
+	pk, err := parseProofJWK(j.scratch[j.jwk.Start:j.jwk.End])
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +164,8 @@ func (j *jws) proofClaims() (proofClaims, error) {
 // members, and a missing "jti", "htm", "htu" or "iat", are errors.
 func parseProofClaims(b []byte, pc *proofClaims) error {
 	var seen int
-	s := scanner{b: b}
-	err := s.object(true, func(name string) error {
+	s := jsonscan.Scanner{B: b}
+	err := s.Object(true, func(name string) error {
 		var dst *string
 		bit := 0
 		switch name {
@@ -179,20 +181,20 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 			dst, bit = &pc.nonce, 16
 		case "iat":
 			if seen&32 != 0 {
-				return errJSON
+				return jsonscan.ErrSyntax
 			}
 			seen |= 32
-			f, err := s.number()
+			f, err := s.Number()
 			pc.iat, pc.hasIat = f, err == nil
 			return err
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
 		if seen&bit != 0 {
-			return errJSON
+			return jsonscan.ErrSyntax
 		}
 		seen |= bit
-		v, err := s.str()
+		v, err := s.Str()
 		*dst = v
 		return err
 	})
@@ -200,9 +202,9 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 	case err != nil:
 		return err
 	case pc.jti == "" || len(pc.jti) > maxJTI || pc.htm == "" || pc.htu == "" || !pc.hasIat:
-		return errJSON
+		return jsonscan.ErrSyntax
 	case math.IsNaN(pc.iat) || math.IsInf(pc.iat, 0) || pc.iat < 0 || pc.iat > maxNumericDate:
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	return nil
 }

@@ -3,11 +3,11 @@ package middleware
 import (
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
-	"unicode/utf8"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // FuzzParseJWKS: ParseJWKS never panics; every key it returns is usable by
@@ -37,7 +37,7 @@ func FuzzParseJWKS(f *testing.F) {
 			}
 			return
 		}
-		if uniqueMembers(data) != nil {
+		if jsonscan.UniqueMembers(data) != nil {
 			t.Fatalf("ParseJWKS(%q) accepted a document with a repeated member", data)
 		}
 		for _, err := range skipped {
@@ -65,48 +65,4 @@ func checkLoadedKey(t *testing.T, data []byte, k *Key) {
 			t.Fatalf("ParseJWKS(%q) loaded a %s key", data, k.family)
 		}
 	}
-}
-
-// FuzzUniqueMembers checks uniqueMembers against encoding/json's tokenizer
-// and strings.EqualFold: it refuses exactly the objects that repeat a member
-// name under case folding (on documents the scanner accepts).
-func FuzzUniqueMembers(f *testing.F) {
-	for _, seed := range []string{
-		`{}`, `{"a":1,"A":2}`, `{"kid":1,"\u212aid":2}`, `{"a":{"a":1,"a":2}}`, `{"ß":1,"ss":2}`,
-		`{"σ":1,"ς":2}`, `{"x":[{"y":1}],"X":null}`, `{"a\u0000":1,"a":2}`,
-	} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		err := uniqueMembers(data)
-		s := scanner{b: data}
-		if s.skip(1) != nil || s.end(true) != nil || data[0] != '{' || !utf8.Valid(data) {
-			if err == nil && !json.Valid(data) {
-				t.Fatalf("uniqueMembers(%q) accepted invalid JSON", data)
-			}
-			return
-		}
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		dec.Token()
-		var names []string
-		dup := false
-		for dec.More() {
-			tok, terr := dec.Token()
-			if terr != nil {
-				t.Fatalf("decoding %q: %v", data, terr)
-			}
-			name := tok.(string)
-			for _, n := range names {
-				dup = dup || strings.EqualFold(n, name)
-			}
-			names = append(names, name)
-			var skip json.RawMessage
-			if derr := dec.Decode(&skip); derr != nil {
-				t.Fatalf("decoding %q: %v", data, derr)
-			}
-		}
-		if dup != (err != nil) {
-			t.Fatalf("uniqueMembers(%q) = %v, want an error: %v", data, err, dup)
-		}
-	})
 }

@@ -213,29 +213,6 @@ func checkOneReading(t *testing.T, data []byte, c *Claims, name string) {
 	}
 }
 
-// FuzzScanner checks the scanner against json.Valid in both directions, on
-// the documents both are meant to agree on: objects in valid UTF-8 without
-// surrogate escapes, nested less than maxDepth.
-func FuzzScanner(f *testing.F) {
-	for _, seed := range []string{`{}`, `{"a":[1,-2.5e3,"x\n",{"b":null}],"c":true}`, `{"a":"\u00e9"}`, `{"a":01}`, `{"a":1,}`} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		err := scanObject(data)
-		valid := json.Valid(data)
-		if err == nil && !valid {
-			t.Fatalf("scanner accepted %q, which encoding/json refuses", data)
-		}
-		trimmed := strings.TrimLeft(string(data), " \t\r\n")
-		comparable := utf8.Valid(data) && strings.HasPrefix(trimmed, "{") &&
-			!strings.Contains(strings.ToLower(string(data)), `\ud`) &&
-			strings.Count(string(data), "[")+strings.Count(string(data), "{") < maxDepth
-		if comparable && valid && err != nil {
-			t.Fatalf("scanner refused %q, which encoding/json accepts: %v", data, err)
-		}
-	})
-}
-
 // Fuzz fixtures: keys kept in testdata (regenerated with -update) so that the
 // seed corpus of valid tokens stays valid, and a fixed instant.
 var (

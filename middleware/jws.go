@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // b64 is strict unpadded base64url (RFC 7515 §2): no padding, no
@@ -18,12 +19,12 @@ var b64 = base64.RawURLEncoding.Strict()
 // protected header parsed. Its decoded parts share one scratch buffer; the
 // payload gets its own, which the claims keep.
 type jws struct {
-	signingInput string // header "." payload, as received
-	payload      string // base64url, as received
-	signature    string // base64url, as received
-	alg, typ     string // alias scratch
-	kid          string // alias scratch
-	jwk          span   // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
+	signingInput string        // header "." payload, as received
+	payload      string        // base64url, as received
+	signature    string        // base64url, as received
+	alg, typ     string        // alias scratch
+	kid          string        // alias scratch
+	jwk          jsonscan.Span // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
 	hasTyp       bool
 	sig          []byte // decoded signature, in scratch
 	scratch      []byte // decoded header, then room for the signature and digest
@@ -127,8 +128,8 @@ var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is no
 func (j *jws) parseHeader(buf []byte) error {
 	var seen int
 	crit := false
-	s := scanner{b: buf}
-	err := s.object(true, func(name string) error {
+	s := jsonscan.Scanner{B: buf}
+	err := s.Object(true, func(name string) error {
 		var dst *string
 		bit := 0
 		switch name {
@@ -143,26 +144,26 @@ func (j *jws) parseHeader(buf []byte) error {
 			// RFC 7515 §4.1.11: no extension is understood here, so any
 			// "crit" makes the token unacceptable.
 			crit = true
-			return s.skip(1)
+			return s.Skip(1)
 		case "enc":
-			return errJSON // a JWE header (RFC 7516 §4.1.2)
+			return jsonscan.ErrSyntax // a JWE header (RFC 7516 §4.1.2)
 		case "jwk":
 			// Never used to verify an access token; a DPoP proof's key
 			// (RFC 9449 §4.2), located here to save a second scan.
-			if j.jwk.end != 0 {
-				return errJSON
+			if j.jwk.End != 0 {
+				return jsonscan.ErrSyntax
 			}
 			var err error
-			j.jwk, err = s.value()
+			j.jwk, err = s.Value()
 			return err
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
 		if seen&bit != 0 {
-			return errJSON
+			return jsonscan.ErrSyntax
 		}
 		seen |= bit
-		v, err := s.str()
+		v, err := s.Str()
 		*dst = v
 		return err
 	})

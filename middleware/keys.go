@@ -17,6 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // MinRSABits is the smallest RSA modulus accepted for a verification key
@@ -250,7 +251,7 @@ func ParseJWKS(data []byte) (keys []*Key, skipped []error, err error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := uniqueMembers(data); err != nil {
+	if err := jsonscan.UniqueMembers(data); err != nil {
 		// A second "keys" (or "Keys") would be read last-wins by one
 		// parser and first-wins by another (RFC 8259 §4).
 		return nil, nil, fmt.Errorf("middleware: JWKS is not a JSON object with unique member names: %w", err)
@@ -291,7 +292,7 @@ func NewStaticJWKS(data []byte) (*StaticKeys, error) {
 }
 
 func keyFromJWK(raw []byte) (*Key, error) {
-	if err := uniqueMembers(raw); err != nil {
+	if err := jsonscan.UniqueMembers(raw); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnusableKey, err)
 	}
 	jk, err := jwk.ParseKey(raw)
