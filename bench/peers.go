@@ -25,6 +25,7 @@ import (
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Verifier validates one access token — signature, kid lookup, "iss", "aud"
@@ -56,7 +57,7 @@ func Floor(c *Case) func() bool {
 // NewRSGuard returns rsguard's validator over the fixture's JWK Set, with the
 // given verified-token cache size (negative: cache off).
 func NewRSGuard(f *Fixture, cacheSize int) (*middleware.Validator, error) {
-	keys, err := middleware.NewStaticJWKS(f.JWKS)
+	keys, err := jwks.ParseStatic(f.JWKS)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // checkRevocation checks the life of a token revoked at the authorization
@@ -42,7 +43,7 @@ type fetchLog struct {
 	hits
 }
 
-func (f *fetchLog) add(_ context.Context, ev middleware.KeyFetchEvent) {
+func (f *fetchLog) add(_ context.Context, ev jwks.FetchEvent) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.n == nil {
@@ -58,7 +59,7 @@ func (f *fetchLog) add(_ context.Context, ev middleware.KeyFetchEvent) {
 // triggered by its unknown kid; the old token still passes while its key is
 // published, and is refused once unpublish has removed it and the set is
 // refreshed.
-func checkRotation(t *testing.T, api string, rk *middleware.RemoteKeys, fetches *fetchLog, old, fresh, newKID string, unpublish func()) {
+func checkRotation(t *testing.T, api string, rk *jwks.Remote, fetches *fetchLog, old, fresh, newKID string, unpublish func()) {
 	t.Helper()
 	if n := fetches.count("unknown-kid"); n != 0 {
 		t.Fatalf("unknown-kid fetches before rotation = %d, want 0", n)
@@ -67,7 +68,7 @@ func checkRotation(t *testing.T, api string, rk *middleware.RemoteKeys, fetches 
 	if n := fetches.count("unknown-kid"); n != 1 {
 		t.Fatalf("unknown-kid fetches after the new key's first token = %d, want 1", n)
 	}
-	if !slices.ContainsFunc(rk.Keys(), func(k *middleware.Key) bool { return k.ID() == newKID }) {
+	if !slices.ContainsFunc(rk.Keys(), func(k *jwks.Key) bool { return k.ID() == newKID }) {
 		t.Fatalf("RemoteKeys does not hold the new key %q", newKID)
 	}
 	wantStatus(t, api, http.MethodGet, old, http.StatusOK)

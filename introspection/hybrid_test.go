@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -24,7 +25,7 @@ func newHybrid(t *testing.T) *hybrid {
 	as := oauthtest.NewServer(&oauthtest.Config{Audience: apiAudience})
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: testClientID, Secret: testSecret})
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatalf("NewRemoteKeys: %v", err)
 	}

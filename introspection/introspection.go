@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/discovery"
 	"github.com/rsguard/rsguard/internal/httpx"
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -189,13 +190,13 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 }
 
 // NewFromIssuer discovers the issuer's introspection_endpoint with
-// [middleware.Discover] (OpenID Connect Discovery, then RFC 8414) and returns
+// [discovery.Discover] (OpenID Connect Discovery, then RFC 8414) and returns
 // an introspector for it, as [New] does.
 func NewFromIssuer(ctx context.Context, issuer string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	md, err := middleware.Discover(ctx, cfg.HTTPClient, issuer, cfg.AllowInsecureHTTP)
+	md, err := discovery.Discover(ctx, cfg.HTTPClient, issuer, cfg.AllowInsecureHTTP)
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}

@@ -32,7 +32,7 @@
 //     [Credentials] (credentials.go); the checks, their names ([Rule]) and
 //     their order ([Validator.Checks]) are in rules.go and validator.go
 //     ("typ" is checked in validator.go, typeAllowed).
-//   - Keys: [KeySource], [StaticKeys] and JWK parsing in keys.go; the remote
+//   - Keys: [jwks.Source], [StaticKeys] and JWK parsing in keys.go; the remote
 //     JWK Set, refreshed in the background, is [RemoteKeys] (jwks.go, its
 //     refresh loop in jwks_refresh.go); discovery in discovery.go.
 //   - The HTTP edge: [Guard] (guard.go), where the token is found in the

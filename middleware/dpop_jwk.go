@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // RSA proof keys: clients pick their own keys, so the sizes are bounded to
@@ -26,7 +27,7 @@ const (
 // proofKey is a parsed proof key, its RFC 7638 thumbprint and the algorithm
 // of the proof header it came from.
 type proofKey struct {
-	key *Key
+	key *jwks.Key
 	jkt string
 	alg string
 }
@@ -119,7 +120,7 @@ func parseProofJWK(raw []byte) (*proofKey, error) {
 	if pub == nil {
 		return nil, errProofKey
 	}
-	key, err := NewKey("", "", pub)
+	key, err := jwks.NewKey("", "", pub)
 	if err != nil {
 		return nil, errProofKey
 	}

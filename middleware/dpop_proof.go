@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // proofClaims are the claims of a DPoP proof (RFC 9449 §4.2).
@@ -95,7 +96,7 @@ func typeIs(typ, want string) bool {
 // proofHeader splits the proof into j and checks its header: typ, alg, and
 // the embedded public key ("jwk", RFC 9449 §4.2), which must fit alg and
 // have the thumbprint jkt. A header that passed before is not decoded again.
-func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*Key, error) {
+func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*jwks.Key, error) {
 	h, err := cutJWS(proof, j)
 	if err != nil {
 		return nil, errProofMalformed
@@ -139,7 +140,7 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 	if err != nil {
 		return nil, err
 	}
-	if !pk.key.fits(j.alg) {
+	if !pk.key.Accepts(j.alg) {
 		return nil, errProofKey
 	}
 	pk.alg = j.alg

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // b64 is strict unpadded base64url (RFC 7515 §2): no padding, no
@@ -209,10 +210,9 @@ func (j *jws) decodeSignature() ([]byte, error) {
 }
 
 // verify checks the signature with key, whose fit to j.alg the caller
-// checked, in the scratch room after the header and signature.
-func (j *jws) verify(k *Key) bool {
-	a, ok := jose.Lookup(j.alg)
-	return ok && jose.Verify(a, k.public, bytesOf(j.signingInput), j.sig, j.scratch[len(j.scratch)-scratchTail:])
+// checked ([jwks.Key.Accepts]).
+func (j *jws) verify(k *jwks.Key) bool {
+	return k.Verify(j.alg, bytesOf(j.signingInput), j.sig)
 }
 
 // knownAlg reports whether alg is a JWS algorithm rsguard verifies.

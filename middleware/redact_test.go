@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rsguard/rsguard/internal/discovery"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 var formatVerbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"}
@@ -18,7 +21,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	secret := []byte("hmac-secret-0123456789-abcdefghij-KLMNOP")
 	tk := mustTestKey("mac", "HS256", "HS256", secret)
 	k := tk.key
-	ks, err := NewStaticKeys(k)
+	ks, err := jwks.NewStatic(k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +33,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	if _, err := validate(v, tk.token()); err != nil || v.cache.len() != 1 {
 		t.Fatalf("Validate(HS256) = %v, cache %d; want a cached token", err, v.cache.len())
 	}
-	rk, err := NewRemoteKeys(context.Background(), "", &RemoteKeysConfig{JWKSURL: "https://as.example.test/jwks", Lazy: true})
+	rk, err := jwks.NewRemote(context.Background(), "", &jwks.Config{URL: "https://as.example.test/jwks", Lazy: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,17 +73,17 @@ func TestURLUserinfoRefused(t *testing.T) {
 		"http://user:" + password + "@127.0.0.1/jwks",
 		"https://user:" + password + "@as.example.test/%zz",
 	} {
-		_, err := NewRemoteKeys(context.Background(), "", &RemoteKeysConfig{JWKSURL: u, Lazy: true})
+		_, err := jwks.NewRemote(context.Background(), "", &jwks.Config{URL: u, Lazy: true})
 		if err == nil || strings.Contains(err.Error(), password) {
-			t.Errorf("NewRemoteKeys(JWKSURL %q) = %v, want an error without the password", u, err)
+			t.Errorf("jwks.NewRemote(JWKSURL %q) = %v, want an error without the password", u, err)
 		}
-		_, err = NewRemoteKeys(context.Background(), u, &RemoteKeysConfig{Lazy: true})
+		_, err = jwks.NewRemote(context.Background(), u, &jwks.Config{Lazy: true})
 		if err == nil || strings.Contains(err.Error(), password) {
-			t.Errorf("NewRemoteKeys(issuer %q) = %v, want an error without the password", u, err)
+			t.Errorf("jwks.NewRemote(issuer %q) = %v, want an error without the password", u, err)
 		}
-		_, err = Discover(context.Background(), nil, u, false)
-		if !errors.Is(err, ErrDiscovery) || strings.Contains(err.Error(), password) {
-			t.Errorf("Discover(%q) = %v, want %v without the password", u, err, ErrDiscovery)
+		_, err = discovery.Discover(context.Background(), nil, u, false)
+		if !errors.Is(err, jwks.ErrDiscovery) || strings.Contains(err.Error(), password) {
+			t.Errorf("discovery.Discover(%q) = %v, want %v without the password", u, err, jwks.ErrDiscovery)
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // TenantPlaceholder is the placeholder of an issuer template: Microsoft
@@ -122,7 +124,7 @@ type tenantIssuer struct {
 	keys    *tenantKeys
 }
 
-func newTenantIssuer(is *issuer, rkc *RemoteKeysConfig, now func() time.Time) (*tenantIssuer, error) {
+func newTenantIssuer(is *issuer, rkc *jwks.Config, now func() time.Time) (*tenantIssuer, error) {
 	t := is.Tenants
 	if is.Keys != nil {
 		return nil, fmt.Errorf("middleware: issuer template %q: Keys must be nil: each tenant gets its own key source", is.URL)

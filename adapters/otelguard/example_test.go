@@ -14,6 +14,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/otelguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -34,7 +35,7 @@ func ExampleNewHooks() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
 		Hooks: hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true, // (test server: plain HTTP)
 	})
 	if err != nil {

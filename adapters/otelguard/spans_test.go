@@ -13,6 +13,7 @@ import (
 	"github.com/rsguard/rsguard/adapters/otelguard"
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -43,7 +44,7 @@ func parentOf(t *testing.T, child, parent tracetest.SpanStub) {
 func TestJWKSFetchSpans(t *testing.T) {
 	as := newAS(t)
 	tel := newTelemetry(t, otelguard.Config{})
-	rk, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
+	rk, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
 		Hooks: tel.hooks, HTTPClient: tel.client(as.Client()), AllowInsecureHTTP: true,
 	})
 	if err != nil {
@@ -87,7 +88,7 @@ func TestJWKSFetchSpans(t *testing.T) {
 func TestJWKSFetchFailure(t *testing.T) {
 	as := newAS(t)
 	tel := newTelemetry(t, otelguard.Config{})
-	rk, err := middleware.NewRemoteKeys(context.Background(), "", &middleware.RemoteKeysConfig{
+	rk, err := jwks.NewRemote(context.Background(), "", &jwks.Config{
 		JWKSURL: as.JWKSURL(), Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
 	})
 	if err != nil {
@@ -96,7 +97,7 @@ func TestJWKSFetchFailure(t *testing.T) {
 	defer rk.Close()
 	tel.clock.Advance(90 * time.Second)
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: 500})
-	if err := rk.Refresh(context.Background()); !errors.Is(err, middleware.ErrJWKSFetch) {
+	if err := rk.Refresh(context.Background()); !errors.Is(err, jwks.ErrFetch) {
 		t.Fatalf("Refresh: %v, want ErrJWKSFetch", err)
 	}
 	f := tel.ended()[otelguard.SpanJWKSFetch]
@@ -224,10 +225,10 @@ func TestDiscoveryFailure(t *testing.T) {
 	as := newAS(t)
 	as.SetFault(oauthtest.EndpointDiscovery, oauthtest.Fault{Status: 503})
 	tel := newTelemetry(t, otelguard.Config{})
-	_, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
+	_, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
 		Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
 	})
-	if !errors.Is(err, middleware.ErrDiscovery) {
+	if !errors.Is(err, jwks.ErrDiscovery) {
 		t.Fatalf("NewRemoteKeys: %v, want ErrDiscovery", err)
 	}
 	s := tel.ended()

@@ -1,4 +1,4 @@
-package middleware
+package jwks
 
 import (
 	"crypto/ecdsa"
@@ -10,13 +10,12 @@ import (
 	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
-// FuzzParseJWKS: ParseJWKS never panics; every key it returns is usable by
+// FuzzParseSet: ParseSet never panics; every key it returns is usable by
 // the rules of RFC 7517 §4.3 (key_ops), §4.7 (x5c, checked by construction)
 // and the RSA bounds; a document or JWK with a member name twice, also in
 // another case, yields no key.
-func FuzzParseJWKS(f *testing.F) {
-	es := mustTestKey("es", "ES256", "ES256", mustEC(curveFor("ES256")))
-	good := string(mustJSON(jwkOf(es)))
+func FuzzParseSet(f *testing.F) {
+	good := string(mustJSON(jwkOf(f, "es", signerFor(f, "ES256").Public())))
 	for _, seed := range []string{
 		`{"keys":[` + good + `]}`,
 		`{"keys":[` + good + `],"Keys":[]}`,
@@ -30,19 +29,19 @@ func FuzzParseJWKS(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, skipped, err := ParseJWKS(data)
+		keys, skipped, err := ParseSet(data)
 		if err != nil {
 			if keys != nil || skipped != nil {
-				t.Fatalf("ParseJWKS(%q) = keys and an error", data)
+				t.Fatalf("ParseSet(%q) = keys and an error", data)
 			}
 			return
 		}
 		if jsonscan.UniqueMembers(data) != nil {
-			t.Fatalf("ParseJWKS(%q) accepted a document with a repeated member", data)
+			t.Fatalf("ParseSet(%q) accepted a document with a repeated member", data)
 		}
 		for _, err := range skipped {
 			if !errors.Is(err, ErrUnusableKey) {
-				t.Fatalf("ParseJWKS(%q) skipped a key for %v, want %v", data, err, ErrUnusableKey)
+				t.Fatalf("ParseSet(%q) skipped a key for %v, want %v", data, err, ErrUnusableKey)
 			}
 		}
 		for _, k := range keys {
@@ -57,12 +56,12 @@ func checkLoadedKey(t *testing.T, data []byte, k *Key) {
 	switch pub := k.public.(type) {
 	case *rsa.PublicKey:
 		if n := pub.N.BitLen(); n < MinRSABits || n > MaxRSABits || pub.N.Bit(0) == 0 || pub.E < 3 || pub.E%2 == 0 {
-			t.Fatalf("ParseJWKS(%q) loaded an RSA key of %d bits, exponent %d", data, n, pub.E)
+			t.Fatalf("ParseSet(%q) loaded an RSA key of %d bits, exponent %d", data, n, pub.E)
 		}
 	case *ecdsa.PublicKey:
 	default:
 		if k.family != "OKP-Ed25519" {
-			t.Fatalf("ParseJWKS(%q) loaded a %s key", data, k.family)
+			t.Fatalf("ParseSet(%q) loaded a %s key", data, k.family)
 		}
 	}
 }
