@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
 

@@ -129,9 +129,9 @@ func revoke(t *testing.T, endpoint, id, secret, token string) {
 // in its metadata, found by discovery.
 func jwtValidator(t *testing.T, issuer, aud string, types []string, hooks *middleware.Hooks) (*middleware.Validator, *jwks.Remote) {
 	t.Helper()
-	rk, err := jwks.NewRemote(testContext(t), issuer, &jwks.Config{Hooks: hooks})
+	rk, err := jwks.NewRemote(testContext(t), issuer, &jwks.Config{Hooks: hooks.JWKS()})
 	if err != nil {
-		t.Fatalf("NewRemoteKeys(%q): %v", issuer, err)
+		t.Fatalf("jwks.NewRemote(%q): %v", issuer, err)
 	}
 	t.Cleanup(func() { rk.Close() })
 	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{aud}, Keys: rk, Types: types}, nil)

@@ -36,7 +36,7 @@ func ExampleNewHooks() {
 		log.Fatal(err)
 	}
 	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
-		Hooks: hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true, // (test server: plain HTTP)
+		Hooks: hooks.JWKS(), HTTPClient: as.Client(), AllowInsecureHTTP: true, // (test server: plain HTTP)
 	})
 	if err != nil {
 		log.Fatal(err)

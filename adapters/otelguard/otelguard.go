@@ -5,7 +5,7 @@
 //
 //	hooks, err := otelguard.NewHooks(nil) // the global TracerProvider and MeterProvider
 //	v, err := middleware.NewValidator(iss, &middleware.Config{Hooks: hooks})
-//	keys, err := jwks.NewRemote(ctx, issuer, &jwks.Config{Hooks: hooks})
+//	keys, err := jwks.NewRemote(ctx, issuer, &jwks.Config{Hooks: hooks.JWKS()})
 //
 // # Spans
 //
@@ -67,7 +67,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rsguard/rsguard/middleware"
-	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // ScopeName is the instrumentation scope of the tracer and meter.

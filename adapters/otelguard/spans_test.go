@@ -45,7 +45,7 @@ func TestJWKSFetchSpans(t *testing.T) {
 	as := newAS(t)
 	tel := newTelemetry(t, otelguard.Config{})
 	rk, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
-		Hooks: tel.hooks, HTTPClient: tel.client(as.Client()), AllowInsecureHTTP: true,
+		Hooks: tel.hooks.JWKS(), HTTPClient: tel.client(as.Client()), AllowInsecureHTTP: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestJWKSFetchFailure(t *testing.T) {
 	as := newAS(t)
 	tel := newTelemetry(t, otelguard.Config{})
 	rk, err := jwks.NewRemote(context.Background(), "", &jwks.Config{
-		JWKSURL: as.JWKSURL(), Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
+		URL: as.JWKSURL(), Hooks: tel.hooks.JWKS(), HTTPClient: as.Client(), AllowInsecureHTTP: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +226,7 @@ func TestDiscoveryFailure(t *testing.T) {
 	as.SetFault(oauthtest.EndpointDiscovery, oauthtest.Fault{Status: 503})
 	tel := newTelemetry(t, otelguard.Config{})
 	_, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
-		Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
+		Hooks: tel.hooks.JWKS(), HTTPClient: as.Client(), AllowInsecureHTTP: true,
 	})
 	if !errors.Is(err, jwks.ErrDiscovery) {
 		t.Fatalf("NewRemoteKeys: %v, want ErrDiscovery", err)

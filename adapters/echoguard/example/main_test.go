@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )

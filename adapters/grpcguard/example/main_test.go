@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
-	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
