@@ -53,7 +53,7 @@ func (f *fetchLog) add(_ context.Context, ev jwks.FetchEvent) {
 	}
 }
 
-// checkRotation checks that RemoteKeys picks up a rotation at the server: the
+// checkRotation checks that jwks.Remote picks up a rotation at the server: the
 // token signed by the new key (kid newKID) is accepted after one refresh
 // triggered by its unknown kid; the old token still passes while its key is
 // published, and is refused once unpublish has removed it and the set is
@@ -68,7 +68,7 @@ func checkRotation(t *testing.T, api string, rk *jwks.Remote, fetches *fetchLog,
 		t.Fatalf("unknown-kid fetches after the new key's first token = %d, want 1", n)
 	}
 	if !slices.ContainsFunc(rk.Keys(), func(k *jwks.Key) bool { return k.ID() == newKID }) {
-		t.Fatalf("RemoteKeys does not hold the new key %q", newKID)
+		t.Fatalf("jwks.Remote does not hold the new key %q", newKID)
 	}
 	wantStatus(t, api, http.MethodGet, old, http.StatusOK)
 

@@ -189,9 +189,10 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	return in, nil
 }
 
-// NewFromIssuer discovers the issuer's introspection_endpoint with
-// [discovery.Discover] (OpenID Connect Discovery, then RFC 8414) and returns
-// an introspector for it, as [New] does.
+// NewFromIssuer discovers the issuer's introspection_endpoint (OpenID
+// Connect Discovery 1.0 §4, then RFC 8414 §3, the metadata's "issuer"
+// equal to issuer) and returns an introspector for it, as [New] does. A
+// failed discovery matches ErrDiscovery of package middleware/jwks.
 func NewFromIssuer(ctx context.Context, issuer string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	if cfg == nil {
 		cfg = &Config{}

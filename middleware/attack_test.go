@@ -451,7 +451,7 @@ func TestAttackHostileKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(keys) != 1 || keys[0].ID() != "good" || len(skipped) != len(hostile) {
-		t.Fatalf("ParseJWKS: %d keys, %d skipped (%v); want only good, %d skipped", len(keys), len(skipped), skipped, len(hostile))
+		t.Fatalf("jwks.ParseSet: %d keys, %d skipped (%v); want only good, %d skipped", len(keys), len(skipped), skipped, len(hostile))
 	}
 	for i, err := range skipped {
 		if !errors.Is(err, jwks.ErrUnusableKey) {

@@ -14,7 +14,7 @@ import (
 // A guard that publishes protected resource metadata (RFC 9728) and points
 // to it from its challenges.
 func ExampleGuard_MetadataHandler() {
-	keys, err := jwks.NewStatic() // your key source, e.g. NewRemoteKeys
+	keys, err := jwks.NewStatic() // your key source, e.g. jwks.NewRemote
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func TestIssuerValidatorHooks(t *testing.T) {
 	}
 	defer v2.Close()
 	if r := own.Reasons(); len(r) != 1 || r[0] != "initial" {
-		t.Errorf("RemoteKeys.Hooks saw %q, want the initial fetch", r)
+		t.Errorf("Config.RemoteKeys.Hooks saw %q, want the initial fetch", r)
 	}
 	mu.Lock()
 	if len(got) != 0 {

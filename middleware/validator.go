@@ -73,7 +73,7 @@ type Issuer struct {
 	OpaquePrefix string
 	// Algorithms is the JWS algorithm allow-list. Default: [DefaultAlgorithms].
 	// HS256/HS384/HS512 are accepted only when listed here, and only with keys
-	// from [NewSymmetricKey].
+	// from [jwks.NewSymmetricKey].
 	Algorithms []string
 	// Types lists the accepted "typ" header values, compared case-insensitively
 	// with the "application/" prefix optional (RFC 7515 §4.1.9); "" accepts a
@@ -142,9 +142,10 @@ type Config struct {
 	Now func() time.Time
 	// Hooks, when set, receives every outcome.
 	Hooks *Hooks
-	// RemoteKeys holds the settings of the key source that
-	// [NewIssuerValidator] makes; other constructors ignore it. Default: the
-	// zero [jwks.Config].
+	// RemoteKeys holds the settings of the key sources the validator makes
+	// itself: [NewIssuerValidator]'s and those of an issuer template's
+	// tenants ([Issuer.Tenants]); its Hooks default to [Hooks.JWKS] of
+	// Hooks. Default: the zero [jwks.Config].
 	RemoteKeys *jwks.Config
 	// DPoP configures the verification of DPoP proofs (RFC 9449) for the
 	// issuers whose [Issuer.DPoP] accepts them. Default: see [DPoPConfig].

@@ -48,7 +48,7 @@ func TestDiscoveryDocuments(t *testing.T) {
 			}
 			// The core computes the same URLs independently.
 			if got, want := discovery.URLs(s.Issuer()), []string{s.OIDCDiscoveryURL(), s.MetadataURL()}; !slices.Equal(got, want) {
-				t.Errorf("DiscoveryURLs(%q) = %q, want %q", s.Issuer(), got, want)
+				t.Errorf("discovery.URLs(%q) = %q, want %q", s.Issuer(), got, want)
 			}
 			checkDocument(t, s, s.OIDCDiscoveryURL(), tt.oidc)
 			checkDocument(t, s, s.MetadataURL(), tt.rfc)

@@ -51,7 +51,7 @@ func TestFaultGarbageBody(t *testing.T) {
 		t.Fatalf("GET JWKS = %d %q %q, want 200 application/json with the garbage body", status, h.Get("Content-Type"), body)
 	}
 	if _, err := jwks.ParseStatic(body); err == nil {
-		t.Errorf("NewStaticJWKS(garbage) = nil error, want an error")
+		t.Errorf("jwks.ParseStatic(garbage) = nil error, want an error")
 	}
 	s.SetFault(EndpointJWKS, Fault{Body: []byte("oops"), Status: http.StatusBadGateway})
 	if status, _, body := get(t, s, s.JWKSURL()); status != 502 || string(body) != "oops" {
@@ -71,7 +71,7 @@ func TestFaultCacheControl(t *testing.T) {
 		t.Errorf("GET JWKS = %d Cache-Control %q, want 200 max-age=5", status, h.Get("Cache-Control"))
 	}
 	if _, err := jwks.ParseStatic(body); err != nil {
-		t.Errorf("NewStaticJWKS(body under Cache-Control fault) = %v, want the normal JWKS", err)
+		t.Errorf("jwks.ParseStatic(body under Cache-Control fault) = %v, want the normal JWKS", err)
 	}
 	// The fault's header replaces an endpoint's own.
 	s.SetFault(EndpointToken, Fault{CacheControl: "max-age=60"})

@@ -58,7 +58,7 @@ func validator(t *testing.T, s *Server) *middleware.Validator {
 	}
 	keys, err := jwks.ParseStatic(body)
 	if err != nil {
-		t.Fatalf("NewStaticJWKS: %v", err)
+		t.Fatalf("jwks.ParseStatic: %v", err)
 	}
 	v, err := middleware.NewValidator(middleware.Issuer{
 		URL:       s.Issuer(),

@@ -21,7 +21,7 @@ import (
 
 // ExampleNewHooks instruments a net/http guard. An application passes its
 // own providers (or none, for the global ones) and gives the same hooks to
-// the validator, its RemoteKeys and its introspector.
+// the validator, its jwks.Remote and its introspector.
 func ExampleNewHooks() {
 	as := oauthtest.NewServer(nil) // the authorization server, for the example
 	defer as.Close()

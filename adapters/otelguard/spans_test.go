@@ -98,7 +98,7 @@ func TestJWKSFetchFailure(t *testing.T) {
 	tel.clock.Advance(90 * time.Second)
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: 500})
 	if err := rk.Refresh(context.Background()); !errors.Is(err, jwks.ErrFetch) {
-		t.Fatalf("Refresh: %v, want ErrJWKSFetch", err)
+		t.Fatalf("Refresh: %v, want jwks.ErrFetch", err)
 	}
 	f := tel.ended()[otelguard.SpanJWKSFetch]
 	if len(f) != 2 {

@@ -21,7 +21,7 @@ import (
 const maxKeyFile = jwks.DefaultMaxResponseSize
 
 // verifyCmd holds the flags of "rsguard verify"; they mirror the library's
-// Issuer, Config and RemoteKeysConfig.
+// Issuer, Config and jwks.Config.
 type verifyCmd struct {
 	issuer        string
 	audiences     repeatFlag
@@ -202,8 +202,8 @@ func (c *verifyCmd) verifier(ctx context.Context, stderr io.Writer) (*verifier, 
 }
 
 // keySource builds the key source: none when only --introspect is given,
-// a JWKS file, or a RemoteKeys for a JWKS URL or the issuer's
-// discovered jwks_uri. RemoteKeys is lazy, so that an unreachable server
+// a JWKS file, or a jwks.Remote for a JWKS URL or the issuer's
+// discovered jwks_uri. The Remote is lazy, so that an unreachable server
 // surfaces from Validate as ErrUnavailable, like in a running API.
 func (c *verifyCmd) keySource(ctx context.Context) (jwks.Source, *jwks.Remote, error) {
 	if c.jwks == "" && c.introspect != "" {

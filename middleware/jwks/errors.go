@@ -29,12 +29,12 @@ var (
 var (
 	// ErrFetch: a JWKS fetch failed (transport error, timeout, status other
 	// than 200, or a document refused below).
-	ErrFetch = errors.New("jwks: JWKS fetch failed")
+	ErrFetch = errors.New("jwks: fetch failed")
 	// ErrTooLarge: the response exceeded Config.MaxResponseSize.
-	ErrTooLarge = errors.New("jwks: JWKS response too large")
+	ErrTooLarge = errors.New("jwks: response too large")
 	// ErrInvalid: the document is not a JWK Set (RFC 7517 §5), has no
 	// usable key, or has more than Config.MaxKeys keys.
-	ErrInvalid = errors.New("jwks: invalid JWKS")
+	ErrInvalid = errors.New("jwks: not a usable JWK Set")
 	// ErrStale: no fetch has succeeded for longer than Config.MaxStaleness.
 	ErrStale = errors.New("jwks: key set older than the maximum staleness")
 	// ErrClosed: the key source was closed and fetches no more.

@@ -109,10 +109,11 @@ func checkRSA(pub *rsa.PublicKey) error {
 
 // NewSymmetricKey returns an HMAC key for HS256, HS384 or HS512. Symmetric
 // keys are used only when configured explicitly, and a validator accepts HS
-// algorithms only when they are configured explicitly (middleware.Issuer.Algorithms). The secret must be
-// at least as long as the hash (RFC 7518 §3.2): 32 bytes for HS256, 48 for
-// HS384, 64 for HS512; a key without alg verifies only the algorithms its
-// length allows.
+// algorithms only when they are named explicitly
+// (middleware.Issuer.Algorithms). The secret, which NewSymmetricKey copies,
+// must be at least as long as the hash (RFC 7518 §3.2): 32 bytes for HS256,
+// 48 for HS384, 64 for HS512; a key without alg verifies only the
+// algorithms its length allows.
 func NewSymmetricKey(id, alg string, secret []byte) (*Key, error) {
 	if len(secret) < 32 {
 		return nil, fmt.Errorf("%w: HMAC secret shorter than 32 bytes", ErrUnusableKey)
