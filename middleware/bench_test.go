@@ -148,7 +148,7 @@ func BenchmarkOverhead(b *testing.B) {
 					b.Fatal(err)
 				}
 				is, err := v.issuerOf(c)
-				if err != nil || !is.algs[j.alg] || !is.typeAllowed(j.typ, j.hasTyp) {
+				if err != nil || !is.algs.Has(j.a) || !is.typeAllowed(j.typ, j.hasTyp) {
 					b.Fatal("issuer, alg or typ refused")
 				}
 				key, err := is.Keys.LookupKey(ctx, j.kid)

@@ -137,7 +137,9 @@ func (c *Claims) HasAudience(auds []string) bool {
 // as "Sub", which encoding/json would read in its place, and invalid JSON are
 // errors matching ErrMalformed. data is copied.
 func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
-	c, sp, err := parseClaims(append([]byte(nil), data...))
+	c, buf := newClaims(len(data))
+	copy(buf, data)
+	_, sp, err := parseClaims(c, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -217,19 +219,19 @@ const maxNumericDate = 253402300799
 
 var errClaims = InvalidToken(ErrMalformed, errors.New("claims are not a valid JSON object")).at(RuleClaims)
 
-// parseClaims parses buf, which it takes ownership of: the returned strings
+// parseClaims parses buf into c, which takes ownership of buf: its strings
 // alias it.
-func parseClaims(buf []byte) (*Claims, claimSpans, error) {
-	c := &Claims{raw: buf}
+func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
+	c.raw = buf
 	var sp claimSpans
 	var seen int
 	var names jsonscan.NameSet
 	azp := ""
 	s := jsonscan.Scanner{B: buf}
 	err := s.Object(true, func(name string) error {
-		if !names.Add(name) {
-			return jsonscan.ErrSyntax
-		}
+		// A registered member is refused twice by its seen bit, and a
+		// case-twin of one ("Sub") by foldsToRegistered, so only the other
+		// members need the name set: one member name, one reading.
 		bit, dst := 0, (*string)(nil)
 		switch name {
 		case "iss":
@@ -279,7 +281,7 @@ func parseClaims(buf []byte) (*Claims, claimSpans, error) {
 		case "act", "may_act", "authorization_details":
 			return scanDelegation(&s, name, &seen, c)
 		default:
-			if foldsToRegistered(name) {
+			if foldsToRegistered(name) || !names.Add(name) {
 				return jsonscan.ErrSyntax
 			}
 			return s.Skip(1)

@@ -97,7 +97,7 @@ func proofCode(reason error) string {
 
 // dpopVerifier is the validator's DPoP configuration, resolved.
 type dpopVerifier struct {
-	algs     map[string]bool
+	algs     jose.Set
 	algList  string // for the algs challenge attribute
 	window   time.Duration
 	skew     time.Duration
@@ -110,7 +110,7 @@ type dpopVerifier struct {
 
 func newDPoPVerifier(cfg *DPoPConfig, skew time.Duration, now func() time.Time) (*dpopVerifier, error) {
 	d := &dpopVerifier{
-		algs: map[string]bool{}, window: cfg.ProofWindow, skew: skew, nonce: cfg.Nonce,
+		window: cfg.ProofWindow, skew: skew, nonce: cfg.Nonce,
 		store: cfg.ReplayStore, failOpen: cfg.AllowReplayStoreFailure, now: now, keys: newProofKeyCache(),
 	}
 	algs := cfg.Algorithms
@@ -118,10 +118,11 @@ func newDPoPVerifier(cfg *DPoPConfig, skew time.Duration, now func() time.Time) 
 		algs = DefaultDPoPAlgorithms()
 	}
 	for _, a := range algs {
-		if !knownAlg(a) || strings.HasPrefix(a, "HS") {
+		known, ok := jose.Lookup(a)
+		if !ok || known.Family == jose.HMAC {
 			return nil, fmt.Errorf("middleware: DPoP algorithm %q is not an asymmetric algorithm rsguard verifies", a)
 		}
-		d.algs[a] = true
+		d.algs = d.algs.With(known)
 	}
 	d.algList = strings.Join(algs, " ")
 	if d.window < 0 {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
@@ -29,7 +30,7 @@ const (
 type proofKey struct {
 	key *jwks.Key
 	jkt string
-	alg string
+	alg jose.Alg
 }
 
 // proofKeyCache remembers the proof headers (as received, base64url) that

@@ -103,8 +103,8 @@ func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*jwks.Key,
 	}
 	pk := d.keys.get(proof[:h])
 	if pk != nil {
-		j.alg = pk.alg
-		j.scratch = make([]byte, b64.DecodedLen(len(j.signature))+scratchTail)
+		j.alg, j.a = pk.alg.Name, pk.alg
+		j.scratch = make([]byte, b64.DecodedLen(len(j.signature)))
 		if j.finishSplit() != nil {
 			return nil, errProofMalformed
 		}
@@ -127,7 +127,7 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 		}
 		return nil, errProofMalformed
 	}
-	if !d.algs[j.alg] {
+	if !d.algs.Has(j.a) {
 		return nil, errProofAlg
 	}
 	if !j.hasTyp || !typeIs(j.typ, "dpop+jwt") {
@@ -143,7 +143,7 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 	if !pk.key.Accepts(j.alg) {
 		return nil, errProofKey
 	}
-	pk.alg = j.alg
+	pk.alg = j.a
 	return pk, nil
 }
 

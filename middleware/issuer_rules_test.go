@@ -99,7 +99,7 @@ func FuzzAudienceClaim(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, obj []byte) {
-		c, _, err := parseClaims(obj)
+		c, _, err := parseClaims(new(Claims), obj)
 		if err != nil {
 			return
 		}

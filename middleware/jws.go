@@ -24,11 +24,12 @@ type jws struct {
 	payload      string        // base64url, as received
 	signature    string        // base64url, as received
 	alg, typ     string        // alias scratch
+	a            jose.Alg      // the facts of alg; the zero Alg when rsguard knows no such algorithm
 	kid          string        // alias scratch
 	jwk          jsonscan.Span // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
 	hasTyp       bool
 	sig          []byte // decoded signature, in scratch
-	scratch      []byte // decoded header, then room for the signature and digest
+	scratch      []byte // decoded header, then room for the signature
 	hdrLen       int    // decoded header bytes at the start of scratch
 }
 
@@ -47,10 +48,6 @@ var b64url = func() (t [256]bool) {
 	return t
 }()
 
-// scratchTail is the room at the end of jws.scratch for the digest and the
-// DER form of an ECDSA signature ([jose.Verify]).
-const scratchTail = jose.ScratchSize
-
 // splitJWS splits a compact JWS into j and parses its header. A token of any
 // other shape is errNotJWS (so that it may go to introspection), and a compact
 // JWE (five parts) is errJWE.
@@ -63,7 +60,7 @@ func splitJWS(token string, j *jws) error {
 	if err != nil {
 		return err
 	}
-	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature))+scratchTail)
+	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature)))
 	n, err := b64.Decode(j.scratch, bytesOf(token[:h]))
 	if err != nil || n == 0 || j.scratch[0] != '{' {
 		return errNotJWS // not a JWS header: perhaps an opaque token
@@ -168,6 +165,7 @@ func (j *jws) parseHeader(buf []byte) error {
 		*dst = v
 		return err
 	})
+	j.a, _ = jose.Lookup(j.alg)
 	switch {
 	case err != nil:
 		return errHeader
@@ -184,12 +182,12 @@ func (j *jws) parseHeader(buf []byte) error {
 // claims decodes and parses the payload, into a buffer of its own that the
 // claims keep.
 func (j *jws) claims() (*Claims, claimSpans, error) {
-	buf := make([]byte, b64.DecodedLen(len(j.payload)))
+	c, buf := newClaims(b64.DecodedLen(len(j.payload)))
 	n, err := b64.Decode(buf, bytesOf(j.payload))
 	if err != nil {
 		return nil, claimSpans{}, errClaims
 	}
-	return parseClaims(buf[:n:n])
+	return parseClaims(c, buf[:n:n])
 }
 
 // bytesOf returns the bytes of s without copying; the result must not be

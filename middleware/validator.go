@@ -178,8 +178,8 @@ type Validator struct {
 	introspector *issuer         // the first issuer with an Introspector, if any
 	opaque       opaqueRoutes    // every issuer with an Introspector
 	misconf      misconfigLog
-	validators   bool // an issuer has Validators
-	anyAlg       map[string]bool
+	validators   bool     // an issuer has Validators
+	anyAlg       jose.Set // every issuer's algorithms
 	skew         time.Duration
 	maxSize      int
 	now          func() time.Time
@@ -194,7 +194,7 @@ type Validator struct {
 type issuer struct {
 	Issuer
 	dpop  DPoPMode // DPoPOff when the Issuer's is DPoPInherit
-	algs  map[string]bool
+	algs  jose.Set
 	types []string // normalized
 	roles []ClaimPath
 }
@@ -216,7 +216,6 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 	}
 	v := &Validator{
 		byURL:   make(map[string]*issuer, len(issuers)),
-		anyAlg:  make(map[string]bool),
 		skew:    cfg.ClockSkew,
 		maxSize: cfg.MaxTokenSize,
 		now:     cfg.Now,
@@ -233,9 +232,7 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 		}
 		v.issuers = append(v.issuers, is)
 		v.validators = v.validators || len(is.Validators) > 0
-		for a := range is.algs {
-			v.anyAlg[a] = true
-		}
+		v.anyAlg |= is.algs
 		if is.Tenants != nil {
 			ti, err := newTenantIssuer(is, tenantKeysConfig(cfg), v.clock)
 			if err != nil {
@@ -305,7 +302,7 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 	if cfg.Keys == nil && cfg.Introspector == nil && cfg.Tenants == nil {
 		return nil, fmt.Errorf("middleware: issuer %q: neither Keys nor Introspector set", cfg.URL)
 	}
-	is := &issuer{Issuer: cfg, dpop: cfg.DPoP, algs: make(map[string]bool)}
+	is := &issuer{Issuer: cfg, dpop: cfg.DPoP}
 	switch {
 	case is.dpop == DPoPInherit:
 		is.dpop = DPoPOff
@@ -317,10 +314,11 @@ func newIssuer(cfg Issuer) (*issuer, error) {
 		algs = DefaultAlgorithms()
 	}
 	for _, a := range algs {
-		if !knownAlg(a) {
+		known, ok := jose.Lookup(a)
+		if !ok {
 			return nil, fmt.Errorf("middleware: issuer %q: unsupported algorithm %q", cfg.URL, a)
 		}
-		is.algs[a] = true
+		is.algs = is.algs.With(known)
 	}
 	types := cfg.Types
 	if len(types) == 0 {
@@ -468,7 +466,7 @@ func (v *Validator) validate(ctx context.Context, token string, now time.Time) (
 }
 
 func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now time.Time) (*Claims, *issuer, bool, error) {
-	if !v.anyAlg[jws.alg] {
+	if !v.anyAlg.Has(jws.a) {
 		return nil, nil, false, invalid(ErrDisallowedAlg)
 	}
 	c, sp, err := jws.claims()
@@ -479,7 +477,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if !is.algs[jws.alg] {
+	if !is.algs.Has(jws.a) {
 		return nil, is, false, invalid(ErrDisallowedAlg)
 	}
 	if !is.typeAllowed(jws.typ, jws.hasTyp) {

@@ -22,26 +22,42 @@ type Alg struct {
 	Family Family
 	Hash   crypto.Hash // 0 for EdDSA, which signs the message itself
 	Curve  string      // for ECDSA: the curve's JWK "crv" (P-256, P-384, P-521)
+
+	bit Set // the algorithm's member of a Set: 1 << its place in table (TestSetBits)
 }
+
+// Set is a set of algorithms, one bit each, so that an allow-list is checked
+// on the request path without hashing a name.
+type Set uint32
+
+// With returns s with a added.
+func (s Set) With(a Alg) Set { return s | a.bit }
+
+// Has reports whether a is in s. The zero Alg, which [Lookup] returns for an
+// unknown name, is in no set.
+func (s Set) Has(a Alg) bool { return s&a.bit != 0 }
 
 // table lists the algorithms in the order of [Asymmetric], then the
 // fully-specified Ed25519 name, then HMAC.
 var table = [...]Alg{
-	{"RS256", RSA, crypto.SHA256, ""},
-	{"RS384", RSA, crypto.SHA384, ""},
-	{"RS512", RSA, crypto.SHA512, ""},
-	{"PS256", PSS, crypto.SHA256, ""},
-	{"PS384", PSS, crypto.SHA384, ""},
-	{"PS512", PSS, crypto.SHA512, ""},
-	{"ES256", ECDSA, crypto.SHA256, "P-256"},
-	{"ES384", ECDSA, crypto.SHA384, "P-384"},
-	{"ES512", ECDSA, crypto.SHA512, "P-521"},
-	{"EdDSA", EdDSA, 0, ""},
-	{"Ed25519", EdDSA, 0, ""}, // RFC 9864's fully-specified name
-	{"HS256", HMAC, crypto.SHA256, ""},
-	{"HS384", HMAC, crypto.SHA384, ""},
-	{"HS512", HMAC, crypto.SHA512, ""},
+	{"RS256", RSA, crypto.SHA256, "", 1 << 0},
+	{"RS384", RSA, crypto.SHA384, "", 1 << 1},
+	{"RS512", RSA, crypto.SHA512, "", 1 << 2},
+	{"PS256", PSS, crypto.SHA256, "", 1 << 3},
+	{"PS384", PSS, crypto.SHA384, "", 1 << 4},
+	{"PS512", PSS, crypto.SHA512, "", 1 << 5},
+	{"ES256", ECDSA, crypto.SHA256, "P-256", 1 << 6},
+	{"ES384", ECDSA, crypto.SHA384, "P-384", 1 << 7},
+	{"ES512", ECDSA, crypto.SHA512, "P-521", 1 << 8},
+	{"EdDSA", EdDSA, 0, "", 1 << 9},
+	{"Ed25519", EdDSA, 0, "", 1 << 10}, // RFC 9864's fully-specified name
+	{"HS256", HMAC, crypto.SHA256, "", 1 << 11},
+	{"HS384", HMAC, crypto.SHA384, "", 1 << 12},
+	{"HS512", HMAC, crypto.SHA512, "", 1 << 13},
 }
+
+// A Set holds every algorithm of table.
+var _ [32 - len(table)]struct{}
 
 // nAsymmetric is how many of table's first entries make the default
 // allow-list: RFC 7518 §3.1's asymmetric algorithms and EdDSA.

@@ -161,7 +161,8 @@ func (k *Key) Retired() bool { return k.retired.Load() }
 // must not be tried: a validator refuses the token for a key mismatch, not
 // a bad signature.
 func (k *Key) Accepts(alg string) bool {
-	return (k.alg == "" || k.alg == alg) && k.fits(alg)
+	a, ok := jose.Lookup(alg)
+	return ok && (k.alg == "" || k.alg == alg) && k.fitsAlg(a)
 }
 
 // Verify reports whether sig is a valid JWS signature (RFC 7515 §5.2, RFC
@@ -188,9 +189,11 @@ var scratchPool = sync.Pool{New: func() any { return new([jose.ScratchSize]byte)
 // (RFC 7518 §3.1), from the one algorithm table ([jose.Lookup]).
 func (k *Key) fits(alg string) bool {
 	a, ok := jose.Lookup(alg)
-	if !ok {
-		return false
-	}
+	return ok && k.fitsAlg(a)
+}
+
+// fitsAlg is fits for an algorithm already looked up; false for the zero Alg.
+func (k *Key) fitsAlg(a jose.Alg) bool {
 	switch a.Family {
 	case jose.RSA, jose.PSS:
 		return k.family == "RSA"
