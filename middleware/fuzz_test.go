@@ -28,6 +28,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rsguard/rsguard/internal/keytest"
 )
 
 // The -update flag regenerates the fuzz keys and the FuzzValidate seed
@@ -254,7 +256,7 @@ func writeFuzzKeys(tb testing.TB) {
 		return k
 	}()} {
 		der, err := x509.MarshalPKCS8PrivateKey(priv)
-		out = append(out, pemBlock(tb, "PRIVATE KEY", der, err)...)
+		out = append(out, keytest.PEM(tb, "PRIVATE KEY", der, err)...)
 	}
 	if err := os.WriteFile(fuzzKeysFile, out, 0o644); err != nil {
 		tb.Fatal(err)
@@ -379,7 +381,7 @@ func fuzzSeeds(tb testing.TB, keys []*testKey) map[string]string {
 	pkix, _ := x509.MarshalPKIXPublicKey(rs.key.Public())
 	hdr := b64s(mustJSON(es.baseHeader()))
 	seeds["alg-none"] = b64s([]byte(`{"alg":"none","typ":"at+jwt"}`)) + "." + b64s(mustJSON(merge(baseClaims(), claims))) + "."
-	seeds["hs256-rsa-pem"] = hs256(pemBlock(tb, "PUBLIC KEY", pkix, nil), map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": rs.key.ID()}, claims)
+	seeds["hs256-rsa-pem"] = hs256(keytest.PEM(tb, "PUBLIC KEY", pkix, nil), map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": rs.key.ID()}, claims)
 	seeds["jwe"] = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a2V5.aXY.Y2lwaGVy.dGFn"
 	seeds["two-parts"] = hdr + "." + b64s(mustJSON(baseClaims()))
 	seeds["four-parts"] = es.mint(nil, claims) + ".e30"

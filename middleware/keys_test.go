@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -32,14 +31,6 @@ func TestValidateSymmetricKey(t *testing.T) {
 	if _, err := validate(v, tok); err != nil {
 		t.Fatalf("Validate after the caller cleared its secret = %v, want nil", err)
 	}
-}
-
-func pemBlock(tb testing.TB, typ string, der []byte, err error) []byte {
-	tb.Helper()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }
 
 func TestValidateKeySelection(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/internal/keytest"
 	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
@@ -139,21 +140,7 @@ func ECJWK(tb testing.TB, kid string) map[string]any {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return PublicJWK(tb, kid, priv.Public())
-}
-
-// PublicJWK is the public JWK of pub with kid.
-func PublicJWK(tb testing.TB, kid string, pub any) map[string]any {
-	tb.Helper()
-	members, err := jose.PublicJWK(pub)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m := map[string]any{"kid": kid}
-	for k, v := range members {
-		m[k] = v
-	}
-	return m
+	return keytest.PublicJWK(tb, kid, priv.Public())
 }
 
 // JWKS encodes a JWK Set of keys (RFC 7517 §5).

@@ -1,7 +1,8 @@
 // Package keytest holds the key fixtures that the tests of several rsguard
 // packages share below the middleware level (middleware/jwks cannot use
-// internal/guardtest, which imports middleware): RSA JWKs with chosen
-// parameters and self-signed certificates. It is for tests only.
+// internal/guardtest, which imports middleware): public JWKs, RSA JWKs with
+// chosen parameters, PEM blocks and self-signed certificates. It is for
+// tests only.
 package keytest
 
 import (
@@ -9,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"testing"
 	"time"
@@ -42,4 +44,29 @@ func Certificate(tb testing.TB, pub crypto.PublicKey, priv crypto.Signer, now ti
 		tb.Fatal(err)
 	}
 	return der
+}
+
+// PublicJWK is the public JWK of pub (RFC 7517 §4, the members of
+// jose.PublicJWK) with kid.
+func PublicJWK(tb testing.TB, kid string, pub crypto.PublicKey) map[string]any {
+	tb.Helper()
+	members, err := jose.PublicJWK(pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := map[string]any{"kid": kid}
+	for k, v := range members {
+		m[k] = v
+	}
+	return m
+}
+
+// PEM encodes der as a PEM block of type typ, failing the test on err (the
+// error of whatever made der).
+func PEM(tb testing.TB, typ string, der []byte, err error) []byte {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/internal/keytest"
 )
 
 // FuzzParseSet: ParseSet never panics; every key it returns is usable by
@@ -15,7 +16,7 @@ import (
 // and the RSA bounds; a document or JWK with a member name twice, also in
 // another case, yields no key.
 func FuzzParseSet(f *testing.F) {
-	good := string(mustJSON(jwkOf(f, "es", signerFor(f, "ES256").Public())))
+	good := string(mustJSON(keytest.PublicJWK(f, "es", signerFor(f, "ES256").Public())))
 	for _, seed := range []string{
 		`{"keys":[` + good + `]}`,
 		`{"keys":[` + good + `],"Keys":[]}`,

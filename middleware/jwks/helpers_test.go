@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/json"
-	"encoding/pem"
 	"sync"
 	"testing"
 
@@ -33,20 +32,6 @@ func signerFor(tb testing.TB, alg string) crypto.Signer {
 	}
 	signers[alg] = s
 	return s
-}
-
-// jwkOf is the public JWK of pub with kid.
-func jwkOf(tb testing.TB, kid string, pub crypto.PublicKey) map[string]any {
-	tb.Helper()
-	m, err := jose.PublicJWK(pub)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := map[string]any{"kid": kid}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // merge returns base with mods set.
@@ -102,12 +87,4 @@ func verifies(tb testing.TB, k *Key, signer any, alg string) bool {
 		tb.Fatalf("%v verifies %s over other input", k, alg)
 	}
 	return k.Accepts(alg) && k.Verify(alg, input, sig)
-}
-
-func pemBlock(tb testing.TB, typ string, der []byte, err error) []byte {
-	tb.Helper()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 }

@@ -67,22 +67,22 @@ func TestParseSet(t *testing.T) {
 	rs, es, ed := signerFor(t, "RS256"), signerFor(t, "ES256"), signerFor(t, "EdDSA")
 	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
 	privKey, _ := jose.GenerateKey("ES256")
-	priv := jwkOf(t, "priv", privKey.Public())
+	priv := keytest.PublicJWK(t, "priv", privKey.Public())
 	priv["d"] = jose.Encode(privKey.(*ecdsa.PrivateKey).D.FillBytes(make([]byte, 32)))
-	offCurve := jwkOf(t, "off", es.Public())
+	offCurve := keytest.PublicJWK(t, "off", es.Public())
 	offCurve["y"] = jose.Encode(make([]byte, 32))
 	doc := mustJSON(map[string]any{"keys": []any{
-		merge(jwkOf(t, "rs", rs.Public()), map[string]any{"alg": "RS256", "use": "sig"}),
-		merge(jwkOf(t, "es", es.Public()), map[string]any{"alg": "ES256"}),
-		jwkOf(t, "ed", ed.Public()),
-		merge(jwkOf(t, "enc", es.Public()), map[string]any{"use": "enc"}),
-		jwkOf(t, "weak", weak.Public()),
+		merge(keytest.PublicJWK(t, "rs", rs.Public()), map[string]any{"alg": "RS256", "use": "sig"}),
+		merge(keytest.PublicJWK(t, "es", es.Public()), map[string]any{"alg": "ES256"}),
+		keytest.PublicJWK(t, "ed", ed.Public()),
+		merge(keytest.PublicJWK(t, "enc", es.Public()), map[string]any{"use": "enc"}),
+		keytest.PublicJWK(t, "weak", weak.Public()),
 		map[string]any{"kty": "oct", "kid": "oct", "k": jose.Encode(randomBytes(32))},
 		map[string]any{"kty": "XYZ", "kid": "xyz"},
 		priv,
 		offCurve,
-		merge(jwkOf(t, "rs-es", rs.Public()), map[string]any{"alg": "ES256"}),
-		merge(jwkOf(t, "es", es.Public()), map[string]any{"alg": "ES256"}), // duplicate kid
+		merge(keytest.PublicJWK(t, "rs-es", rs.Public()), map[string]any{"alg": "ES256"}),
+		merge(keytest.PublicJWK(t, "es", es.Public()), map[string]any{"alg": "ES256"}), // duplicate kid
 		"not an object",
 	}})
 	keys, skipped, err := ParseSet(doc)
@@ -144,12 +144,12 @@ func TestParsePEM(t *testing.T) {
 	rs, es, ed := signerFor(t, "RS256"), signerFor(t, "ES256"), signerFor(t, "EdDSA")
 	pkixOf := func(s crypto.Signer) []byte {
 		der, err := x509.MarshalPKIXPublicKey(s.Public())
-		return pemBlock(t, "PUBLIC KEY", der, err)
+		return keytest.PEM(t, "PUBLIC KEY", der, err)
 	}
 	rsPub := rs.Public().(*rsa.PublicKey)
 	bundle := slices.Concat(pkixOf(rs), []byte("comment between blocks\n"), pkixOf(es),
-		pemBlock(t, "RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(rsPub), nil),
-		pemBlock(t, "CERTIFICATE", keytest.Certificate(t, ed.Public(), ed, time.Now()), nil))
+		keytest.PEM(t, "RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(rsPub), nil),
+		keytest.PEM(t, "CERTIFICATE", keytest.Certificate(t, ed.Public(), ed, time.Now()), nil))
 	keys, err := ParsePEM(bundle, "rs", "es", "rs1")
 	if err != nil {
 		t.Fatalf("ParsePEM = %v", err)
@@ -172,10 +172,10 @@ func TestParsePEM(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"no PEM":      []byte("not PEM"),
 		"empty":       nil,
-		"private key": pemBlock(t, "PRIVATE KEY", privDER, privErr),
-		"RSA 1024":    pemBlock(t, "PUBLIC KEY", weakDER, weakErr),
-		"garbage DER": pemBlock(t, "PUBLIC KEY", []byte("garbage"), nil),
-		"bad cert":    pemBlock(t, "CERTIFICATE", []byte("garbage"), nil),
+		"private key": keytest.PEM(t, "PRIVATE KEY", privDER, privErr),
+		"RSA 1024":    keytest.PEM(t, "PUBLIC KEY", weakDER, weakErr),
+		"garbage DER": keytest.PEM(t, "PUBLIC KEY", []byte("garbage"), nil),
+		"bad cert":    keytest.PEM(t, "CERTIFICATE", []byte("garbage"), nil),
 	} {
 		if keys, err := ParsePEM(data); err == nil {
 			t.Errorf("ParsePEM(%s) = %v, nil; want an error", name, keys)
@@ -193,9 +193,9 @@ func TestJWKRulesAccepted(t *testing.T) {
 	good := map[string]map[string]any{
 		"RSA 8192 bits":        keytest.RSAJWK("rsa-8192", keytest.OddModulus(MaxRSABits), 65537),
 		"RSA exponent 3":       keytest.RSAJWK("rsa-e3", keytest.OddModulus(2048), 3),
-		"key_ops verify":       merge(jwkOf(t, "v", pub), map[string]any{"key_ops": []string{"verify"}}),
-		"key_ops sign, verify": merge(jwkOf(t, "sv", pub), map[string]any{"use": "sig", "key_ops": []string{"sign", "verify"}}),
-		"x5c of its own key":   merge(jwkOf(t, "x", pub), map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(keytest.Certificate(t, pub, es, time.Now()))}}),
+		"key_ops verify":       merge(keytest.PublicJWK(t, "v", pub), map[string]any{"key_ops": []string{"verify"}}),
+		"key_ops sign, verify": merge(keytest.PublicJWK(t, "sv", pub), map[string]any{"use": "sig", "key_ops": []string{"sign", "verify"}}),
+		"x5c of its own key":   merge(keytest.PublicJWK(t, "x", pub), map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(keytest.Certificate(t, pub, es, time.Now()))}}),
 	}
 	for name, jwk := range good {
 		keys, skipped, err := ParseSet(mustJSON(map[string]any{"keys": []any{jwk}}))
@@ -232,7 +232,7 @@ func TestNewKeyRSARules(t *testing.T) {
 // another case, is no JWK Set (RFC 8259 §4: one reading of every member).
 func TestJWKSDuplicateMembers(t *testing.T) {
 	t.Parallel()
-	k := string(mustJSON(jwkOf(t, "a", signerFor(t, "ES256").Public())))
+	k := string(mustJSON(keytest.PublicJWK(t, "a", signerFor(t, "ES256").Public())))
 	for _, doc := range []string{
 		`{"keys":[],"keys":[` + k + `]}`,
 		`{"keys":[` + k + `],"Keys":[]}`,
