@@ -178,7 +178,7 @@ func TestHybridCachedTokenExpires(t *testing.T) {
 	if _, err := v.Validate(context.Background(), testToken); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	e.fail(503, nil) // the refetch fails: the old result must not be reused
 	_, err = v.Validate(context.Background(), testToken)
 	checkUnavailable(t, err, testToken)

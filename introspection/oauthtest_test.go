@@ -151,7 +151,7 @@ func TestOAuthTestRevokeAndFaults(t *testing.T) {
 	checkUnavailable(t, err, other)
 	as.ClearFault(oauthtest.EndpointIntrospection)
 
-	clk.advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	_, err = in.Introspect(context.Background(), opaque)
 	checkInactive(t, err)
 	if c, err := in.Introspect(context.Background(), other); err != nil || c == nil {

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/keytest"
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
@@ -102,7 +103,7 @@ func New(tb testing.TB) *Fixture {
 	tb.Cleanup(down.Close)
 	down.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
 
-	nonce, err := middleware.NewNonceKey(randomBytes(32), nonceStep)
+	nonce, err := middleware.NewNonceKey(keytest.Random(32), nonceStep)
 	if err != nil {
 		tb.Fatalf("guardtest: NewNonceKey: %v", err)
 	}

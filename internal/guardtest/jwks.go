@@ -35,7 +35,10 @@ type Clock struct {
 }
 
 // NewClock returns a clock at [Epoch].
-func NewClock() *Clock { return &Clock{t: Epoch} }
+func NewClock() *Clock { return ClockAt(Epoch) }
+
+// ClockAt returns a clock at t.
+func ClockAt(t time.Time) *Clock { return &Clock{t: t} }
 
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {

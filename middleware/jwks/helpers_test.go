@@ -3,8 +3,7 @@ package jwks
 import (
 	"crypto"
 	"crypto/hmac"
-	"crypto/rand"
-	"encoding/json"
+	"maps"
 	"sync"
 	"testing"
 
@@ -36,28 +35,9 @@ func signerFor(tb testing.TB, alg string) crypto.Signer {
 
 // merge returns base with mods set.
 func merge(base, mods map[string]any) map[string]any {
-	out := make(map[string]any, len(base)+len(mods))
-	for k, v := range base {
-		out[k] = v
-	}
-	for k, v := range mods {
-		out[k] = v
-	}
+	out := maps.Clone(base)
+	maps.Copy(out, mods)
 	return out
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
 }
 
 // signature signs input under alg with signer (a crypto.Signer, or an HMAC

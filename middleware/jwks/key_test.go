@@ -10,6 +10,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/rsguard/rsguard/internal/keytest"
 )
 
 func TestNewKey(t *testing.T) {
@@ -121,7 +123,7 @@ func TestKeyAcceptsVerify(t *testing.T) {
 
 func TestNewSymmetricKey(t *testing.T) {
 	t.Parallel()
-	secret := randomBytes(32)
+	secret := keytest.Random(32)
 	for _, tc := range []struct {
 		alg    string
 		secret []byte
@@ -129,7 +131,7 @@ func TestNewSymmetricKey(t *testing.T) {
 	}{
 		{"HS256", secret, true}, {"", secret, true},
 		{"HS256", secret[:31], false}, {"HS256", nil, false}, {"RS256", secret, false}, {"EdDSA", secret, false},
-		{"HS384", randomBytes(48), true}, {"HS384", randomBytes(47), false}, {"HS512", randomBytes(64), true}, {"HS512", randomBytes(63), false},
+		{"HS384", keytest.Random(48), true}, {"HS384", keytest.Random(47), false}, {"HS512", keytest.Random(64), true}, {"HS512", keytest.Random(63), false},
 	} {
 		k, err := NewSymmetricKey("h", tc.alg, tc.secret)
 		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrUnusableKey)) {

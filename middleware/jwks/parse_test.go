@@ -71,13 +71,13 @@ func TestParseSet(t *testing.T) {
 	priv["d"] = jose.Encode(privKey.(*ecdsa.PrivateKey).D.FillBytes(make([]byte, 32)))
 	offCurve := keytest.PublicJWK(t, "off", es.Public())
 	offCurve["y"] = jose.Encode(make([]byte, 32))
-	doc := mustJSON(map[string]any{"keys": []any{
+	doc := keytest.JSON(map[string]any{"keys": []any{
 		merge(keytest.PublicJWK(t, "rs", rs.Public()), map[string]any{"alg": "RS256", "use": "sig"}),
 		merge(keytest.PublicJWK(t, "es", es.Public()), map[string]any{"alg": "ES256"}),
 		keytest.PublicJWK(t, "ed", ed.Public()),
 		merge(keytest.PublicJWK(t, "enc", es.Public()), map[string]any{"use": "enc"}),
 		keytest.PublicJWK(t, "weak", weak.Public()),
-		map[string]any{"kty": "oct", "kid": "oct", "k": jose.Encode(randomBytes(32))},
+		map[string]any{"kty": "oct", "kid": "oct", "k": jose.Encode(keytest.Random(32))},
 		map[string]any{"kty": "XYZ", "kid": "xyz"},
 		priv,
 		offCurve,
@@ -198,7 +198,7 @@ func TestJWKRulesAccepted(t *testing.T) {
 		"x5c of its own key":   merge(keytest.PublicJWK(t, "x", pub), map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(keytest.Certificate(t, pub, es, time.Now()))}}),
 	}
 	for name, jwk := range good {
-		keys, skipped, err := ParseSet(mustJSON(map[string]any{"keys": []any{jwk}}))
+		keys, skipped, err := ParseSet(keytest.JSON(map[string]any{"keys": []any{jwk}}))
 		if err != nil || len(keys) != 1 || len(skipped) != 0 {
 			t.Errorf("%s: ParseSet = %d keys, skipped %v, %v; want the key", name, len(keys), skipped, err)
 		}
@@ -232,7 +232,7 @@ func TestNewKeyRSARules(t *testing.T) {
 // another case, is no JWK Set (RFC 8259 §4: one reading of every member).
 func TestJWKSDuplicateMembers(t *testing.T) {
 	t.Parallel()
-	k := string(mustJSON(keytest.PublicJWK(t, "a", signerFor(t, "ES256").Public())))
+	k := string(keytest.JSON(keytest.PublicJWK(t, "a", signerFor(t, "ES256").Public())))
 	for _, doc := range []string{
 		`{"keys":[],"keys":[` + k + `]}`,
 		`{"keys":[` + k + `],"Keys":[]}`,
