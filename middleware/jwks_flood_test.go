@@ -17,13 +17,13 @@ import (
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysKidFlood sends 10,000 tokens with distinct unknown kids from
+// TestRemoteKidFlood sends 10,000 tokens with distinct unknown kids from
 // 64 goroutines. Unknown-kid refreshes are coalesced and rate-limited to one
 // per UnknownKIDInterval, and the clock is pinned, so the bound is exact: the
 // JWKS server sees the initial fetch plus exactly one unknown-kid fetch. In
 // general, over a flood lasting T, unknown kids cost at most
 // 1 + floor(T / UnknownKIDInterval) fetches on top of the scheduled ones.
-func TestRemoteKeysKidFlood(t *testing.T) {
+func TestRemoteKidFlood(t *testing.T) {
 	const (
 		tokens     = 10_000
 		goroutines = 64

@@ -14,14 +14,14 @@ import (
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysUnknownKIDDuringOutage: while the JWKS endpoint fails and the
+// TestRemoteUnknownKIDDuringOutage: while the JWKS endpoint fails and the
 // authorization server rotates its key, every request carrying the new kid —
 // under concurrent load, long after the unknown-kid limiter closed — is
 // answered 503 with Retry-After, never 401; the limiter still bounds the
 // fetches to one per interval; once a fetch succeeds the new key validates,
 // and a kid the fetched set lacks is 401. Two rotations, each during an
 // outage.
-func TestRemoteKeysUnknownKIDDuringOutage(t *testing.T) {
+func TestRemoteUnknownKIDDuringOutage(t *testing.T) {
 	clock := guardtest.NewClock()
 	as := guardtest.Server(t, clock, "ES256")
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})

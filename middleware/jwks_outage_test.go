@@ -16,10 +16,10 @@ import (
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysOutage: while the JWKS endpoint fails in every way, valid
+// TestRemoteOutage: while the JWKS endpoint fails in every way, valid
 // tokens keep validating on the last good set; recovery is picked up; beyond
 // MaxStaleness lookups answer ErrUnavailable.
-func TestRemoteKeysOutage(t *testing.T) {
+func TestRemoteOutage(t *testing.T) {
 	clock := guardtest.NewClock()
 	as := guardtest.Server(t, clock, "ES256")
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now, Timeout: time.Second})
@@ -91,44 +91,11 @@ func refreshAfterRecovery(ctx context.Context, rk *jwks.Remote) error {
 	return rk.Refresh(ctx)
 }
 
-// TestRemoteKeysBackoff checks the retry schedule after consecutive failures:
-// RetryInterval (2s) doubled per failure up to MaxRetryInterval (1m), plus up
-// to 10% jitter. TestRemoteKeysOutageLive shows the loop running the retries.
-func TestRemoteKeysBackoff(t *testing.T) {
-	clock := guardtest.NewClock()
-	as := guardtest.Server(t, clock, "ES256")
-	var events guardtest.Fetches
-	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now, Hooks: events.Hooks()})
-	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
-	for n, base := range []time.Duration{2, 4, 8, 16, 32, 60, 60} {
-		base *= time.Second
-		if err := rk.Refresh(t.Context()); err == nil {
-			t.Fatalf("Refresh %d = nil error during the outage", n+1)
-		}
-		st := rk.Status()
-		delay := st.NextRefresh.Sub(clock.Now())
-		if st.Failures != n+1 || delay < base || delay > base+base/10 {
-			t.Errorf("after failure %d: Failures = %d, next retry in %v; want %d and [%v, %v]", n+1, st.Failures, delay, n+1, base, base+base/10)
-		}
-	}
-	as.ClearFault(oauthtest.EndpointJWKS)
-	if err := rk.Refresh(t.Context()); err != nil {
-		t.Fatalf("Refresh after recovery = %v", err)
-	}
-	st := rk.Status()
-	if st.Failures != 0 || st.NextRefresh.Sub(clock.Now()) != 15*time.Minute*9/10 {
-		t.Errorf("Status() after recovery = %+v, want no failures and the normal schedule", st)
-	}
-	if r := events.Reasons(); len(r) != 9 || r[0] != "initial" || r[8] != "manual" {
-		t.Errorf("fetch reasons = %v, want initial then 8 manual", r)
-	}
-}
-
-// TestRemoteKeysOutageLive runs the outage against the background loop in
+// TestRemoteOutageLive runs the outage against the background loop in
 // real time: 500s, hangs past the timeout and garbage in turn, while
 // validations run without pause; every one must succeed, and the loop must
 // pick up the recovery on its own.
-func TestRemoteKeysOutageLive(t *testing.T) {
+func TestRemoteOutageLive(t *testing.T) {
 	as := guardtest.Server(t, nil, "ES256")
 	var events guardtest.Fetches
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{
@@ -186,9 +153,9 @@ func TestRemoteKeysOutageLive(t *testing.T) {
 	}
 }
 
-// TestRemoteKeysNeverWaits: a request whose key is known completes while a
+// TestRemoteNeverWaits: a request whose key is known completes while a
 // refresh is blocked on the JWKS server.
-func TestRemoteKeysNeverWaits(t *testing.T) {
+func TestRemoteNeverWaits(t *testing.T) {
 	tests := []struct {
 		name    string
 		trigger func(t *testing.T, rk *jwks.Remote, v *middleware.Validator, as *oauthtest.Server) error

@@ -14,12 +14,12 @@ import (
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysConcurrentRefresh validates from several goroutines while
+// TestRemoteConcurrentRefresh validates from several goroutines while
 // keys rotate and the set refreshes in the background, by hand and for
 // unknown kids (run it with -race). A token signed by the key that is never
 // removed must always validate; a token of a rotated key may only be
 // accepted or refused as an unknown key.
-func TestRemoteKeysConcurrentRefresh(t *testing.T) {
+func TestRemoteConcurrentRefresh(t *testing.T) {
 	as := guardtest.Server(t, nil, "ES256")
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{
 		RefreshInterval: 5 * time.Millisecond, MinRefreshInterval: 2 * time.Millisecond,

@@ -12,10 +12,10 @@ import (
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysRotation: a token signed with a new key is accepted after
+// TestRemoteRotation: a token signed with a new key is accepted after
 // exactly one extra fetch; a key removed from the JWKS stops verifying after
 // the next refresh, and tokens the validator cached with it are dropped.
-func TestRemoteKeysRotation(t *testing.T) {
+func TestRemoteRotation(t *testing.T) {
 	clock := guardtest.NewClock() // pinned: the unknown-kid limiter stays closed once used
 	as := guardtest.Server(t, clock, "ES256")
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})
@@ -63,9 +63,9 @@ func TestRemoteKeysRotation(t *testing.T) {
 	}
 }
 
-// TestRemoteKeysRemovalScheduled: without any manual refresh, a removed key
+// TestRemoteRemovalScheduled: without any manual refresh, a removed key
 // stops verifying once the scheduled refresh runs.
-func TestRemoteKeysRemovalScheduled(t *testing.T) {
+func TestRemoteRemovalScheduled(t *testing.T) {
 	as := guardtest.Server(t, nil, "ES256")
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{
 		RefreshInterval: 20 * time.Millisecond, MinRefreshInterval: 10 * time.Millisecond,
@@ -85,9 +85,9 @@ func TestRemoteKeysRemovalScheduled(t *testing.T) {
 	jwksMustValidate(t, v, as.Token(oauthtest.TokenOptions{}), "new-key token")
 }
 
-// TestRemoteKeysRotationCoalesced: when many requests bring a new key's tokens
+// TestRemoteRotationCoalesced: when many requests bring a new key's tokens
 // at once, they share one refresh and all succeed.
-func TestRemoteKeysRotationCoalesced(t *testing.T) {
+func TestRemoteRotationCoalesced(t *testing.T) {
 	clock := guardtest.NewClock()
 	as := guardtest.Server(t, clock, "ES256")
 	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})

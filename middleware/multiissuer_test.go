@@ -13,7 +13,7 @@ import (
 // audiences; a token's "iss" picks the issuer from the configured list only,
 // and a token from any other issuer is refused before any network call
 // (RFC 9068 §4; no fetch is ever driven by an attacker-chosen URL).
-func TestMultiIssuerRemoteKeys(t *testing.T) {
+func TestMultiIssuerRemote(t *testing.T) {
 	clock := guardtest.NewClock()
 	a := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Audience: "https://a.api", Now: clock.Now, Path: "/tenants/a"})
 	defer a.Close()

@@ -84,3 +84,36 @@ func TestRemoteReplacedUnderSameKid(t *testing.T) {
 	_, err = rk.LookupKey(t.Context(), "")
 	guardtest.WantError(t, "LookupKey(\"\") with two keys", err, jwks.ErrUnknownKey)
 }
+
+// TestRemoteBackoff checks the retry schedule after consecutive failures:
+// RetryInterval (2s) doubled per failure up to MaxRetryInterval (1m), plus up
+// to 10% jitter. middleware's TestRemoteOutageLive shows the loop running the retries.
+func TestRemoteBackoff(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
+	var events guardtest.Fetches
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now, Hooks: events.Hooks()})
+	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
+	for n, base := range []time.Duration{2, 4, 8, 16, 32, 60, 60} {
+		base *= time.Second
+		if err := rk.Refresh(t.Context()); err == nil {
+			t.Fatalf("Refresh %d = nil error during the outage", n+1)
+		}
+		st := rk.Status()
+		delay := st.NextRefresh.Sub(clock.Now())
+		if st.Failures != n+1 || delay < base || delay > base+base/10 {
+			t.Errorf("after failure %d: Failures = %d, next retry in %v; want %d and [%v, %v]", n+1, st.Failures, delay, n+1, base, base+base/10)
+		}
+	}
+	as.ClearFault(oauthtest.EndpointJWKS)
+	if err := rk.Refresh(t.Context()); err != nil {
+		t.Fatalf("Refresh after recovery = %v", err)
+	}
+	st := rk.Status()
+	if st.Failures != 0 || st.NextRefresh.Sub(clock.Now()) != 15*time.Minute*9/10 {
+		t.Errorf("Status() after recovery = %+v, want no failures and the normal schedule", st)
+	}
+	if r := events.Reasons(); len(r) != 9 || r[0] != "initial" || r[8] != "manual" {
+		t.Errorf("fetch reasons = %v, want initial then 8 manual", r)
+	}
+}
