@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // RSA proof keys: clients pick their own keys, so the sizes are bounded to
@@ -26,7 +28,7 @@ const (
 // proofKey is a parsed proof key, its RFC 7638 thumbprint and the algorithm
 // of the proof header it came from.
 type proofKey struct {
-	key *Key
+	key *jwks.Key
 	jkt string
 	alg jose.Alg
 }
@@ -119,7 +121,7 @@ func parseProofJWK(raw []byte) (*proofKey, error) {
 	if pub == nil {
 		return nil, errProofKey
 	}
-	key, err := NewKey("", "", pub)
+	key, err := jwks.NewKey("", "", pub)
 	if err != nil {
 		return nil, errProofKey
 	}
@@ -130,8 +132,8 @@ func parseProofJWK(raw []byte) (*proofKey, error) {
 // scanJWK reads the members of a JWK; duplicates are errors.
 func scanJWK(raw []byte, m *jwkMembers) error {
 	var seen int
-	s := scanner{b: raw}
-	return s.object(true, func(name string) error {
+	s := jsonscan.Scanner{B: raw}
+	return s.Object(true, func(name string) error {
 		var dst *string
 		bit := 0
 		switch name {
@@ -149,15 +151,15 @@ func scanJWK(raw []byte, m *jwkMembers) error {
 			dst, bit = &m.e, 32
 		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 			m.private = true
-			return s.skip(1)
+			return s.Skip(1)
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
 		if seen&bit != 0 {
-			return errJSON
+			return jsonscan.ErrSyntax
 		}
 		seen |= bit
-		v, err := s.str()
+		v, err := s.Str()
 		*dst = v
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/rsguard/rsguard/adapters/echoguard"
 	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -195,7 +196,7 @@ func TestGuardSettings(t *testing.T) {
 func TestRequireBehindMiddlewareValidatesOnce(t *testing.T) {
 	f := guardtest.New(t)
 	var validations atomic.Int64
-	keys, err := middleware.NewStaticJWKS(f.Server.JWKS())
+	keys, err := jwks.ParseStatic(f.Server.JWKS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,11 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"math/big"
 	"strconv"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/keytest"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -44,11 +44,11 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 func (k *proofKey) proof(token, method, url, nonce string, now time.Time, hdr, claims map[string]any) string {
 	h := map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": k.jwk}
 	ath := sha256.Sum256([]byte(token))
-	c := map[string]any{"jti": b64(randomBytes(16)), "htm": method, "htu": url, "iat": now.Unix(), "ath": b64(ath[:])}
+	c := map[string]any{"jti": b64(keytest.Random(16)), "htm": method, "htu": url, "iat": now.Unix(), "ath": b64(ath[:])}
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
-	input := b64(marshal(apply(h, hdr))) + "." + b64(marshal(apply(c, claims)))
+	input := b64(keytest.JSON(apply(h, hdr))) + "." + b64(keytest.JSON(apply(c, claims)))
 	digest := sha256.Sum256([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
 	if err != nil {
@@ -70,20 +70,6 @@ func apply(base, mods map[string]any) map[string]any {
 		}
 	}
 	return out
-}
-
-func marshal(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
 }
 
 // boundToken mints a token of the trusted server for [Subject] with [Scope],
