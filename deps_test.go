@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,6 +83,7 @@ func TestForbidden(t *testing.T) {
 		"github.com/lestrrat-go/jwx/v3/jwk":                             "",
 		"golang.org/x/sync/singleflight":                                "",
 		"github.com/rsguard/rsguard/middleware":                         "",
+		"github.com/rsguard/rsguard/middleware/jwks":                    "",
 		"github.com/example/origin/login/engine":                        "",
 		"github.com/example/echoes":                                     "",
 		"go.opentelemetry.io/otel":                                      "opentelemetry",
@@ -128,6 +130,35 @@ func TestDeps(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("go list -deps listed no package")
+	}
+}
+
+// layers are the rsguard packages each lower layer may import (besides
+// the standard library and allowed modules): the key sources import nothing
+// of middleware, so that middleware can build the ones it owns; discovery
+// and the JSON scanner are leaves.
+var layers = map[string][]string{
+	"./middleware/jwks":    {"internal/discovery", "internal/httpx", "internal/jose", "internal/jsonscan"},
+	"./internal/discovery": {"internal/httpx", "internal/jsonscan"},
+	"./internal/jsonscan":  nil,
+}
+
+// TestLayers fails if a package of [layers] imports, directly or not, an
+// rsguard package outside its list.
+func TestLayers(t *testing.T) {
+	const mod = "github.com/rsguard/rsguard/"
+	for pkg, allowed := range layers {
+		out := goCmd(t, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg)
+		self := mod + strings.TrimPrefix(pkg, "./")
+		for _, path := range strings.Fields(string(out)) {
+			rel, ok := strings.CutPrefix(path, mod)
+			if !ok || path == self {
+				continue
+			}
+			if !slices.Contains(allowed, rel) {
+				t.Errorf("%s imports %s; it may import only %q of rsguard", pkg, path, allowed)
+			}
+		}
 	}
 }
 

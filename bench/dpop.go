@@ -14,6 +14,7 @@ import (
 
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/dpop"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -60,7 +61,7 @@ func (c *DPoPCase) Credentials() (*middleware.Credentials, string, error) {
 // NewDPoPValidator is [NewRSGuard] with DPoP required for the issuer: proofs
 // verified, their "jti" kept in the default in-memory replay store.
 func NewDPoPValidator(f *Fixture, cacheSize int) (*middleware.Validator, error) {
-	keys, err := middleware.NewStaticJWKS(f.JWKS)
+	keys, err := jwks.ParseStatic(f.JWKS)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
-	"github.com/auth0/go-jwt-middleware/v2/jwks"
+	auth0jwks "github.com/auth0/go-jwt-middleware/v2/jwks"
 	auth0 "github.com/auth0/go-jwt-middleware/v2/validator"
 	jose "github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
@@ -25,6 +25,7 @@ import (
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Verifier validates one access token — signature, kid lookup, "iss", "aud"
@@ -56,7 +57,7 @@ func Floor(c *Case) func() bool {
 // NewRSGuard returns rsguard's validator over the fixture's JWK Set, with the
 // given verified-token cache size (negative: cache off).
 func NewRSGuard(f *Fixture, cacheSize int) (*middleware.Validator, error) {
-	keys, err := middleware.NewStaticJWKS(f.JWKS)
+	keys, err := jwks.ParseStatic(f.JWKS)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func NewAuth0(f *Fixture, alg, jwksURL string) (*auth0.Validator, error) {
 		return nil, err
 	}
 	iss, _ := url.Parse(Issuer)
-	p := jwks.NewCachingProvider(iss, time.Hour, jwks.WithCustomJWKSURI(u))
+	p := auth0jwks.NewCachingProvider(iss, time.Hour, auth0jwks.WithCustomJWKSURI(u))
 	return auth0.New(p.KeyFunc, auth0.SignatureAlgorithm(alg), Issuer, []string{Audience},
 		auth0.WithAllowedClockSkew(Leeway),
 		auth0.WithCustomClaims(func() auth0.CustomClaims { return &auth0Claims{} }))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // checkRevocation checks the life of a token revoked at the authorization
@@ -42,7 +42,7 @@ type fetchLog struct {
 	hits
 }
 
-func (f *fetchLog) add(_ context.Context, ev middleware.KeyFetchEvent) {
+func (f *fetchLog) add(_ context.Context, ev jwks.FetchEvent) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.n == nil {
@@ -53,12 +53,12 @@ func (f *fetchLog) add(_ context.Context, ev middleware.KeyFetchEvent) {
 	}
 }
 
-// checkRotation checks that RemoteKeys picks up a rotation at the server: the
+// checkRotation checks that jwks.Remote picks up a rotation at the server: the
 // token signed by the new key (kid newKID) is accepted after one refresh
 // triggered by its unknown kid; the old token still passes while its key is
 // published, and is refused once unpublish has removed it and the set is
 // refreshed.
-func checkRotation(t *testing.T, api string, rk *middleware.RemoteKeys, fetches *fetchLog, old, fresh, newKID string, unpublish func()) {
+func checkRotation(t *testing.T, api string, rk *jwks.Remote, fetches *fetchLog, old, fresh, newKID string, unpublish func()) {
 	t.Helper()
 	if n := fetches.count("unknown-kid"); n != 0 {
 		t.Fatalf("unknown-kid fetches before rotation = %d, want 0", n)
@@ -67,8 +67,8 @@ func checkRotation(t *testing.T, api string, rk *middleware.RemoteKeys, fetches 
 	if n := fetches.count("unknown-kid"); n != 1 {
 		t.Fatalf("unknown-kid fetches after the new key's first token = %d, want 1", n)
 	}
-	if !slices.ContainsFunc(rk.Keys(), func(k *middleware.Key) bool { return k.ID() == newKID }) {
-		t.Fatalf("RemoteKeys does not hold the new key %q", newKID)
+	if !slices.ContainsFunc(rk.Keys(), func(k *jwks.Key) bool { return k.ID() == newKID }) {
+		t.Fatalf("jwks.Remote does not hold the new key %q", newKID)
 	}
 	wantStatus(t, api, http.MethodGet, old, http.StatusOK)
 

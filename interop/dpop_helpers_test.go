@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -64,7 +65,7 @@ func newDPoPAPIMode(t *testing.T, as *oauthtest.Server, introspect bool, mode mi
 		}
 		iss.Introspector = in
 	} else {
-		keys, err := middleware.NewStaticJWKS(as.JWKS())
+		keys, err := jwks.ParseStatic(as.JWKS())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/discovery"
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // fositeParams asks for the API's audience: fosite grants only the audiences
@@ -18,9 +20,9 @@ var fositeParams = url.Values{"audience": {fositeAudience}}
 
 // fositeMetadata discovers the server as rsguard does: OpenID Connect
 // Discovery first (which fosite does not serve), then RFC 8414.
-func fositeMetadata(t *testing.T, f *fositeServer) *middleware.Metadata {
+func fositeMetadata(t *testing.T, f *fositeServer) *discovery.Metadata {
 	t.Helper()
-	md, err := middleware.Discover(testContext(t), nil, f.issuer, false)
+	md, err := discovery.Discover(testContext(t), nil, f.issuer, false)
 	if err != nil {
 		t.Fatalf("Discover(%q): %v", f.issuer, err)
 	}
@@ -30,7 +32,7 @@ func fositeMetadata(t *testing.T, f *fositeServer) *middleware.Metadata {
 // fositeValidator trusts the server's JWTs, with keys from the jwks_uri of its
 // metadata. fosite types its JWTs "JWT", not RFC 9068 §2.1's "at+jwt":
 // middleware.CompatTypes() accepts them.
-func fositeValidator(t *testing.T, f *fositeServer, hooks *middleware.Hooks) (*middleware.Validator, *middleware.RemoteKeys) {
+func fositeValidator(t *testing.T, f *fositeServer, hooks *middleware.Hooks) (*middleware.Validator, *jwks.Remote) {
 	t.Helper()
 	return jwtValidator(t, f.issuer, fositeAudience, middleware.CompatTypes(), hooks)
 }

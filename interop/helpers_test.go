@@ -18,6 +18,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -126,11 +127,11 @@ func revoke(t *testing.T, endpoint, id, secret, token string) {
 // jwtValidator trusts issuer's JWT access tokens for the audience aud and the
 // "typ" values types (nil: rsguard's default), with the keys of the jwks_uri
 // in its metadata, found by discovery.
-func jwtValidator(t *testing.T, issuer, aud string, types []string, hooks *middleware.Hooks) (*middleware.Validator, *middleware.RemoteKeys) {
+func jwtValidator(t *testing.T, issuer, aud string, types []string, hooks *middleware.Hooks) (*middleware.Validator, *jwks.Remote) {
 	t.Helper()
-	rk, err := middleware.NewRemoteKeys(testContext(t), issuer, &middleware.RemoteKeysConfig{Hooks: hooks})
+	rk, err := jwks.NewRemote(testContext(t), issuer, &jwks.Config{Hooks: hooks.JWKS()})
 	if err != nil {
-		t.Fatalf("NewRemoteKeys(%q): %v", issuer, err)
+		t.Fatalf("jwks.NewRemote(%q): %v", issuer, err)
 	}
 	t.Cleanup(func() { rk.Close() })
 	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{aud}, Keys: rk, Types: types}, nil)

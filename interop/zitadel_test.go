@@ -13,15 +13,16 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/rsguard/rsguard/internal/discovery"
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
 )
 
 // zitadelMetadata discovers the OP through OpenID Connect Discovery, as
 // rsguard does, and checks the endpoints these tests use are there.
-func zitadelMetadata(t *testing.T, z *zitadelServer) *middleware.Metadata {
+func zitadelMetadata(t *testing.T, z *zitadelServer) *discovery.Metadata {
 	t.Helper()
-	md, err := middleware.Discover(testContext(t), nil, z.issuer, false)
+	md, err := discovery.Discover(testContext(t), nil, z.issuer, false)
 	if err != nil {
 		t.Fatalf("Discover(%q): %v", z.issuer, err)
 	}

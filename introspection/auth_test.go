@@ -20,6 +20,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Credentials that naive client_secret_basic implementations mangle.
@@ -304,11 +305,11 @@ func checkAssertion(r *http.Request, want assertionWant) (string, error) {
 
 // verifyAssertion checks the assertion's signature, "iss", "aud" and "exp".
 func verifyAssertion(a string, want assertionWant, now func() time.Time) (*middleware.Claims, error) {
-	key, err := middleware.NewKey(want.kid, want.alg, want.pub)
+	key, err := jwks.NewKey(want.kid, want.alg, want.pub)
 	if err != nil {
 		return nil, err
 	}
-	ks, err := middleware.NewStaticKeys(key)
+	ks, err := jwks.NewStatic(key)
 	if err != nil {
 		return nil, err
 	}

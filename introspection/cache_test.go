@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -39,7 +40,7 @@ func TestCacheLifetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{now: clk.Now()}
+			clk := guardtest.ClockAt(clk.Now())
 			e := newEndpoint(t)
 			e.set(testToken, tt.body)
 			in := newIntrospector(t, e, &introspection.Config{Now: clk.Now, CacheTTL: tt.ttl})
@@ -47,12 +48,12 @@ func TestCacheLifetime(t *testing.T) {
 				t.Fatalf("first Introspect = %v, calls %d; want nil, 1", err, n)
 			}
 			if tt.lifetime > 0 {
-				clk.advance(tt.lifetime - time.Nanosecond)
+				clk.Advance(tt.lifetime - time.Nanosecond)
 				if c, n, err := introspectAt(t, in, e, testToken); err != nil || n != 1 || c.Subject != "u" {
 					t.Errorf("Introspect just before %v = %v, %v, calls %d; want cached claims, 1 call", tt.lifetime, c, err, n)
 				}
 			}
-			clk.advance(time.Nanosecond)
+			clk.Advance(time.Nanosecond)
 			if _, n, _ := introspectAt(t, in, e, testToken); n != 2 {
 				t.Errorf("Introspect at %v: calls = %d, want 2 (entry expired)", tt.lifetime, n)
 			}
@@ -81,14 +82,14 @@ func TestNegativeCache(t *testing.T) {
 				t.Fatalf("calls = %d, want 1", n)
 			}
 			if tt.lifetime > 0 {
-				clk.advance(tt.lifetime - time.Nanosecond)
+				clk.Advance(tt.lifetime - time.Nanosecond)
 				_, n, err := introspectAt(t, in, e, "revoked")
 				checkInactive(t, err)
 				if n != 1 {
 					t.Errorf("Introspect just before %v: calls = %d, want 1 (negative cache)", tt.lifetime, n)
 				}
 			}
-			clk.advance(time.Nanosecond)
+			clk.Advance(time.Nanosecond)
 			_, n, err = introspectAt(t, in, e, "revoked")
 			checkInactive(t, err)
 			if n != 2 {
@@ -168,7 +169,7 @@ func TestOutageServesCachedTokens(t *testing.T) {
 			checkUnavailable(t, err, "uncached")
 		})
 	}
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	_, err := in.Introspect(context.Background(), "cached")
 	checkUnavailable(t, err, "cached")
 }

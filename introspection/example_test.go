@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -91,7 +92,7 @@ func ExampleJWTResponse() {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
 	as.AddClient(oauthtest.Client{ID: "orders-api", Secret: "s3cret"})
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{HTTPClient: as.Client()})
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{HTTPClient: as.Client()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -141,25 +142,8 @@ func requestProblem(r *http.Request) string {
 	return ""
 }
 
-// clock is an injectable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Unix(1_750_000_000, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns an injectable clock at a fixed instant.
+func newClock() *guardtest.Clock { return guardtest.ClockAt(time.Unix(1_750_000_000, 0)) }
 
 // newIntrospector returns an introspector for e with client_secret_basic.
 func newIntrospector(t *testing.T, e *endpoint, cfg *introspection.Config) *introspection.Introspector {

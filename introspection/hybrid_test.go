@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -24,7 +25,7 @@ func newHybrid(t *testing.T) *hybrid {
 	as := oauthtest.NewServer(&oauthtest.Config{Audience: apiAudience})
 	t.Cleanup(as.Close)
 	as.AddClient(oauthtest.Client{ID: testClientID, Secret: testSecret})
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatalf("NewRemoteKeys: %v", err)
 	}
@@ -177,7 +178,7 @@ func TestHybridCachedTokenExpires(t *testing.T) {
 	if _, err := v.Validate(context.Background(), testToken); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	e.fail(503, nil) // the refetch fails: the old result must not be reused
 	_, err = v.Validate(context.Background(), testToken)
 	checkUnavailable(t, err, testToken)

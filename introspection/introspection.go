@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/discovery"
 	"github.com/rsguard/rsguard/internal/httpx"
 	"github.com/rsguard/rsguard/middleware"
 )
@@ -188,14 +189,15 @@ func New(endpoint string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	return in, nil
 }
 
-// NewFromIssuer discovers the issuer's introspection_endpoint with
-// [middleware.Discover] (OpenID Connect Discovery, then RFC 8414) and returns
-// an introspector for it, as [New] does.
+// NewFromIssuer discovers the issuer's introspection_endpoint (OpenID
+// Connect Discovery 1.0 §4, then RFC 8414 §3, the metadata's "issuer"
+// equal to issuer) and returns an introspector for it, as [New] does. A
+// failed discovery matches ErrDiscovery of package middleware/jwks.
 func NewFromIssuer(ctx context.Context, issuer string, auth ClientAuth, cfg *Config) (*Introspector, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	md, err := middleware.Discover(ctx, cfg.HTTPClient, issuer, cfg.AllowInsecureHTTP)
+	md, err := discovery.Discover(ctx, cfg.HTTPClient, issuer, cfg.AllowInsecureHTTP)
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}

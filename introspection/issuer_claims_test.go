@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -28,7 +29,7 @@ func TestIssuerSettingsForIntrospection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // ContentTypeJWT is the media type of a JWT introspection answer (RFC 9701
@@ -24,9 +25,9 @@ const ContentTypeJWT = "application/token-introspection+jwt"
 // [middleware.ErrUnavailable]: the token is neither accepted nor refused.
 type JWTResponse struct {
 	// Keys verifies the answers' signatures: the authorization server's
-	// keys (as for its access tokens, e.g. [middleware.NewRemoteKeys]).
+	// keys (as for its access tokens, e.g. [jwks.NewRemote]).
 	// Required.
-	Keys middleware.KeySource
+	Keys jwks.Source
 	// Issuer is the authorization server's issuer identifier, which "iss"
 	// must equal. Required.
 	Issuer string

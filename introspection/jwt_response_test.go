@@ -9,12 +9,13 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
 // jwtIntrospector returns an introspector of as asking for RFC 9701
 // answers verified with keys.
-func jwtIntrospector(t *testing.T, as *oauthtest.Server, keys middleware.KeySource, allowJSON bool, url string) *introspection.Introspector {
+func jwtIntrospector(t *testing.T, as *oauthtest.Server, keys jwks.Source, allowJSON bool, url string) *introspection.Introspector {
 	t.Helper()
 	as.AddClient(oauthtest.Client{ID: "rs", Secret: "rs-secret"})
 	if url == "" {
@@ -32,9 +33,9 @@ func jwtIntrospector(t *testing.T, as *oauthtest.Server, keys middleware.KeySour
 	return in
 }
 
-func staticKeys(t *testing.T, as *oauthtest.Server) middleware.KeySource {
+func staticKeys(t *testing.T, as *oauthtest.Server) jwks.Source {
 	t.Helper()
-	k, err := middleware.NewStaticJWKS(as.JWKS())
+	k, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +114,8 @@ func TestJWTResponseConfig(t *testing.T) {
 	auth := introspection.ClientSecretBasic("rs", "s")
 	for name, r := range map[string]*introspection.JWTResponse{
 		"no keys":      {Issuer: "https://as", ClientID: "rs"},
-		"no issuer":    {Keys: &middleware.StaticKeys{}, ClientID: "rs"},
-		"no client id": {Keys: &middleware.StaticKeys{}, Issuer: "https://as"},
+		"no issuer":    {Keys: &jwks.Static{}, ClientID: "rs"},
+		"no client id": {Keys: &jwks.Static{}, Issuer: "https://as"},
 	} {
 		if _, err := introspection.New("https://as.example/introspect", auth, &introspection.Config{JWTResponse: r}); err == nil {
 			t.Errorf("%s: New succeeded", name)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/introspection"
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -103,7 +103,7 @@ func TestNewFromIssuer(t *testing.T) {
 func TestNewFromIssuerErrors(t *testing.T) {
 	bare := newServer(t, http.NotFoundHandler()) // serves no metadata
 	auth := introspection.ClientSecretBasic(testClientID, testSecret)
-	if _, err := introspection.NewFromIssuer(context.Background(), bare.URL, auth, nil); !errors.Is(err, middleware.ErrDiscovery) {
+	if _, err := introspection.NewFromIssuer(context.Background(), bare.URL, auth, nil); !errors.Is(err, jwks.ErrDiscovery) {
 		t.Errorf("NewFromIssuer without metadata = %v, want ErrDiscovery", err)
 	}
 	if _, err := introspection.NewFromIssuer(context.Background(), "http://as.example.test", auth, nil); err == nil {
@@ -151,7 +151,7 @@ func TestOAuthTestRevokeAndFaults(t *testing.T) {
 	checkUnavailable(t, err, other)
 	as.ClearFault(oauthtest.EndpointIntrospection)
 
-	clk.advance(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	_, err = in.Introspect(context.Background(), opaque)
 	checkInactive(t, err)
 	if c, err := in.Introspect(context.Background(), other); err != nil || c == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -100,7 +101,7 @@ func TestSeveralIntrospectorsConfig(t *testing.T) {
 		{"over the bound", []middleware.Issuer{iss("https://a.test", ""), iss("https://b.test", "")}, 1},
 		{"over the default bound", []middleware.Issuer{iss("https://a.test", ""), iss("https://b.test", ""), iss("https://c.test", ""), iss("https://d.test", "")}, 0},
 		{"overlapping prefixes", []middleware.Issuer{iss("https://a.test", "at_"), iss("https://b.test", "at_x")}, 0},
-		{"prefix without introspector", []middleware.Issuer{{URL: "https://a.test", Audiences: []string{"api"}, Keys: &middleware.StaticKeys{}, OpaquePrefix: "a_"}}, 0},
+		{"prefix without introspector", []middleware.Issuer{{URL: "https://a.test", Audiences: []string{"api"}, Keys: &jwks.Static{}, OpaquePrefix: "a_"}}, 0},
 	} {
 		if _, err := middleware.NewMultiIssuerValidator(tc.issuers, &middleware.Config{MaxIntrospections: tc.max}); err == nil {
 			t.Errorf("%s: NewMultiIssuerValidator = nil error", tc.name)

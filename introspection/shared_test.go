@@ -176,11 +176,11 @@ func TestSharedReuseEnds(t *testing.T) {
 	if _, err := a.Introspect(context.Background(), testToken); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(40 * time.Second)
+	clk.Advance(40 * time.Second)
 	if c, err := b.Introspect(context.Background(), testToken); err != nil || c.Subject != "u" || e.calls.Load() != 1 {
 		t.Fatalf("B after 40s = %v, %v, calls %d; want the shared result, 1 call", c, err, e.calls.Load())
 	}
-	clk.advance(20 * time.Second) // 60s after A's request: past the record, though B read it 20s ago
+	clk.Advance(20 * time.Second) // 60s after A's request: past the record, though B read it 20s ago
 	if _, err := b.Introspect(context.Background(), testToken); err != nil || e.calls.Load() != 2 {
 		t.Errorf("B after 60s: %v, calls %d; want a new request (2 calls)", err, e.calls.Load())
 	}

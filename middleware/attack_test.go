@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/keytest"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // attack is one hostile token and the reason it must be refused for.
@@ -388,7 +391,7 @@ func TestAttackIntrospectionAnswers(t *testing.T) {
 	}
 }
 
-// hostileJWK is a JWK that ParseJWKS must skip, and the RFC clause it
+// hostileJWK is a JWK that jwks.ParseSet must skip, and the RFC clause it
 // breaks. key, when set, signs a token that the JWK would verify if it were
 // loaded; else a token naming kid is signed by a key nobody trusts.
 type hostileJWK struct {
@@ -402,22 +405,22 @@ func hostileJWKs(tb testing.TB) []hostileJWK {
 	other := mustEC(curveFor("ES256"))
 	var out []hostileJWK
 	rsaCase := func(name, kid string, n *big.Int, e int) {
-		out = append(out, hostileJWK{name, kid, mustJSON(rawRSAJWK(kid, n, e)), nil})
+		out = append(out, hostileJWK{name, kid, mustJSON(keytest.RSAJWK(kid, n, e)), nil})
 	}
 	ecCase := func(name, kid string, members map[string]any) {
 		k := newTestKey(tb, kid, "ES256", "")
 		out = append(out, hostileJWK{name, kid, mustJSON(merge(jwkOf(k), members)), k})
 	}
-	rsaCase("RFC 7518 §6.3.1 RSA modulus of 8193 bits", "rsa-8193", oddModulus(MaxRSABits+1), 65537)
-	rsaCase("RFC 7518 §6.3.1 RSA modulus of 200000 bits", "rsa-huge", oddModulus(200_000), 65537)
-	rsaCase("RFC 8017 §3.1 even RSA modulus", "rsa-even", new(big.Int).SetBit(oddModulus(2048), 0, 0), 65537)
-	rsaCase("RFC 8017 §3.1 RSA exponent 1", "rsa-e1", oddModulus(2048), 1)
-	rsaCase("RFC 8017 §3.1 even RSA exponent", "rsa-e-even", oddModulus(2048), 65536)
+	rsaCase("RFC 7518 §6.3.1 RSA modulus of 8193 bits", "rsa-8193", keytest.OddModulus(jwks.MaxRSABits+1), 65537)
+	rsaCase("RFC 7518 §6.3.1 RSA modulus of 200000 bits", "rsa-huge", keytest.OddModulus(200_000), 65537)
+	rsaCase("RFC 8017 §3.1 even RSA modulus", "rsa-even", new(big.Int).SetBit(keytest.OddModulus(2048), 0, 0), 65537)
+	rsaCase("RFC 8017 §3.1 RSA exponent 1", "rsa-e1", keytest.OddModulus(2048), 1)
+	rsaCase("RFC 8017 §3.1 even RSA exponent", "rsa-e-even", keytest.OddModulus(2048), 65536)
 	ecCase("RFC 7517 §4.3 key_ops sign only", "ops-sign", map[string]any{"key_ops": []string{"sign"}})
 	ecCase("RFC 7517 §4.3 key_ops contradicting use sig", "ops-enc", map[string]any{"use": "sig", "key_ops": []string{"verify", "encrypt"}})
 	ecCase("RFC 7517 §4.3 key_ops with a duplicate", "ops-twice", map[string]any{"key_ops": []string{"verify", "verify"}})
 	ecCase("RFC 7517 §4.3 key_ops empty", "ops-empty", map[string]any{"key_ops": []string{}})
-	ecCase("RFC 7517 §4.7 x5c for another key", "x5c-other", map[string]any{"x5c": []string{certFor(tb, &other.PublicKey, other)}})
+	ecCase("RFC 7517 §4.7 x5c for another key", "x5c-other", map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(keytest.Certificate(tb, &other.PublicKey, other, testNow))}})
 	ecCase("RFC 7517 §4.7 x5c not a certificate", "x5c-junk", map[string]any{"x5c": []string{"MIIB"}})
 	dup := newTestKey(tb, "dup-kid", "ES256", "")
 	raw := mustJSON(jwkOf(dup))
@@ -430,7 +433,7 @@ func hostileJWKs(tb testing.TB) []hostileJWK {
 	return out
 }
 
-// TestAttackHostileKeys: every hostile JWK is skipped and reported, NewKey
+// TestAttackHostileKeys: every hostile JWK is skipped and reported, jwks.NewKey
 // refuses the RSA ones, and a token naming one is refused as an unknown key —
 // the refusal of any unknown kid: the key never loaded, so no verification
 // with it is ever attempted, whatever its size.
@@ -443,19 +446,19 @@ func TestAttackHostileKeys(t *testing.T) {
 		doc += "," + string(h.raw)
 	}
 	doc += "]}"
-	keys, skipped, err := ParseJWKS([]byte(doc))
+	keys, skipped, err := jwks.ParseSet([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(keys) != 1 || keys[0].ID() != "good" || len(skipped) != len(hostile) {
-		t.Fatalf("ParseJWKS: %d keys, %d skipped (%v); want only good, %d skipped", len(keys), len(skipped), skipped, len(hostile))
+		t.Fatalf("jwks.ParseSet: %d keys, %d skipped (%v); want only good, %d skipped", len(keys), len(skipped), skipped, len(hostile))
 	}
 	for i, err := range skipped {
-		if !errors.Is(err, ErrUnusableKey) {
-			t.Errorf("%s: skipped for %v, want %v", hostile[i].name, err, ErrUnusableKey)
+		if !errors.Is(err, jwks.ErrUnusableKey) {
+			t.Errorf("%s: skipped for %v, want %v", hostile[i].name, err, jwks.ErrUnusableKey)
 		}
 	}
-	ks, err := NewStaticKeys(keys...)
+	ks, err := jwks.NewStatic(keys...)
 	if err != nil {
 		t.Fatal(err)
 	}

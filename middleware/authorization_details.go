@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -45,59 +46,59 @@ var errAuthorizationDetails = errors.New("middleware: malformed authorization_de
 // mapped member only under case folding ("Actions"), more than 256
 // objects, or any other shape is an error. data is copied.
 func ParseAuthorizationDetails(data []byte) ([]AuthorizationDetail, error) {
-	s := scanner{b: append([]byte(nil), data...)}
-	s.ws()
-	out, err := s.authorizationDetails()
+	s := jsonscan.Scanner{B: append([]byte(nil), data...)}
+	s.SkipSpace()
+	out, err := scanAuthorizationDetails(&s)
 	if err != nil {
 		return nil, err
 	}
-	if s.ws(); s.i != len(s.b) {
+	if s.SkipSpace(); s.I != len(s.B) {
 		return nil, errAuthorizationDetails
 	}
 	return out, nil
 }
 
-// authorizationDetails scans the array at the scanner's position.
-func (s *scanner) authorizationDetails() ([]AuthorizationDetail, error) {
-	if !s.expect('[') {
+// scanAuthorizationDetails scans the array at the scanner's position.
+func scanAuthorizationDetails(s *jsonscan.Scanner) ([]AuthorizationDetail, error) {
+	if !s.Expect('[') {
 		return nil, errAuthorizationDetails
 	}
 	out := []AuthorizationDetail{}
-	if s.expect(']') {
+	if s.Expect(']') {
 		return out, nil
 	}
 	for {
-		s.ws()
-		d, err := s.authorizationDetail()
+		s.SkipSpace()
+		d, err := scanAuthorizationDetail(s)
 		if err != nil || len(out) == maxAuthorizationDetails {
 			return nil, errAuthorizationDetails
 		}
 		out = append(out, d)
-		if s.expect(',') {
+		if s.Expect(',') {
 			continue
 		}
-		if s.expect(']') {
+		if s.Expect(']') {
 			return out, nil
 		}
 		return nil, errAuthorizationDetails
 	}
 }
 
-func (s *scanner) authorizationDetail() (AuthorizationDetail, error) {
+func scanAuthorizationDetail(s *jsonscan.Scanner) (AuthorizationDetail, error) {
 	var d AuthorizationDetail
-	if s.peek() != '{' {
+	if s.Peek() != '{' {
 		return d, errAuthorizationDetails
 	}
-	start := s.i
-	var names nameSet
-	err := s.object(false, func(name string) error {
-		if !names.add(name) {
+	start := s.I
+	var names jsonscan.NameSet
+	err := s.Object(false, func(name string) error {
+		if !names.Add(name) {
 			return errAuthorizationDetails
 		}
 		var list *[]string
 		switch name {
 		case "type", "identifier":
-			v, err := s.str()
+			v, err := s.Str()
 			if name == "type" {
 				d.Type = v
 			} else {
@@ -116,14 +117,14 @@ func (s *scanner) authorizationDetail() (AuthorizationDetail, error) {
 			if detailTwin(name) {
 				return errAuthorizationDetails
 			}
-			return s.skip(3)
+			return s.Skip(3)
 		}
-		return s.stringArray(list)
+		return scanStringArray(s, list)
 	})
 	if err != nil || d.Type == "" {
 		return d, errAuthorizationDetails
 	}
-	d.raw = s.b[start:s.i]
+	d.raw = s.B[start:s.I]
 	return d, nil
 }
 
@@ -140,13 +141,13 @@ func detailTwin(name string) bool {
 	return false
 }
 
-// stringArray scans an array of strings (not a lone string) into dst.
-func (s *scanner) stringArray(dst *[]string) error {
-	if s.peek() != '[' {
+// scanStringArray scans an array of strings (not a lone string) into dst.
+func scanStringArray(s *jsonscan.Scanner, dst *[]string) error {
+	if s.Peek() != '[' {
 		return errAuthorizationDetails
 	}
 	list := []string{}
-	err := s.strings(func(v string) error {
+	err := s.Strings(func(v string) error {
 		list = append(list, v)
 		return nil
 	})

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // walk follows p through v, a value decoded by encoding/json: the oracle
@@ -49,17 +51,17 @@ func FuzzClaimPath(f *testing.F) {
 			paths = paths[:1]
 		}
 		got := make([][]byte, len(paths))
-		err = readPaths(data, paths, func(i int, v span) {
+		err = readPaths(data, paths, func(i int, v jsonscan.Span) {
 			if got[i] != nil {
 				t.Fatalf("path %d found twice", i)
 			}
-			got[i] = data[v.start:v.end]
+			got[i] = data[v.Start:v.End]
 		})
 		if err != nil {
 			return
 		}
 		var doc any
-		if !json.Valid(data) || json.Unmarshal(data, &doc) != nil || uniqueMembers(data) != nil {
+		if !json.Valid(data) || json.Unmarshal(data, &doc) != nil || jsonscan.UniqueMembers(data) != nil {
 			return
 		}
 		for i, q := range paths {

@@ -152,7 +152,7 @@ func BenchmarkOverhead(b *testing.B) {
 					b.Fatal("issuer, alg or typ refused")
 				}
 				key, err := is.Keys.LookupKey(ctx, j.kid)
-				if err != nil || !key.fitsAlg(j.a) {
+				if err != nil || !key.Accepts(j.alg) {
 					b.Fatal("key refused")
 				}
 				if err := v.checkClaims(c, is, v.now(), true); err != nil {

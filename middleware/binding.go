@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unsafe"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // Reasons of the refusals of sender-constrained tokens (RFC 9449, RFC 8705,
@@ -71,16 +73,16 @@ type Confirmation struct {
 // seenCnf marks "cnf" among the registered claims (claims.go).
 const seenCnf = 1 << 13
 
-// confirmation scans the "cnf" object into *dst. Duplicate members and
+// scanConfirmation scans the "cnf" object into *dst. Duplicate members and
 // members of the wrong type are malformed.
-func (s *scanner) confirmation(seen *int, dst **Confirmation) error {
+func scanConfirmation(s *jsonscan.Scanner, seen *int, dst **Confirmation) error {
 	if *seen&seenCnf != 0 {
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	*seen |= seenCnf
 	cnf := &Confirmation{}
 	var have [2]bool
-	err := s.object(false, func(name string) error {
+	err := s.Object(false, func(name string) error {
 		var dst *string
 		switch name {
 		case "jkt":
@@ -89,22 +91,22 @@ func (s *scanner) confirmation(seen *int, dst **Confirmation) error {
 			dst = &cnf.X5TS256
 		default:
 			if strings.EqualFold(name, "jkt") || strings.EqualFold(name, "x5t#S256") || slices.Contains(cnf.Other, name) {
-				return errJSON // a twin or a duplicate: one reading only
+				return jsonscan.ErrSyntax // a twin or a duplicate: one reading only
 			}
 			cnf.Other = append(cnf.Other, name)
-			return s.skip(1)
+			return s.Skip(1)
 		}
 		i := 0
 		if dst == &cnf.X5TS256 {
 			i = 1
 		}
 		if have[i] {
-			return errJSON
+			return jsonscan.ErrSyntax
 		}
 		have[i] = true
-		v, err := s.str()
+		v, err := s.Str()
 		if err == nil && v == "" {
-			err = errJSON
+			err = jsonscan.ErrSyntax
 		}
 		*dst = v
 		return err

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // tokenCache holds successfully verified JWTs, keyed by a seeded hash of the
@@ -30,7 +32,7 @@ type cacheShard struct {
 type cacheEntry struct {
 	token    string
 	claims   *Claims
-	key      *Key
+	key      *jwks.Key
 	notAfter int64 // exp + skew, Unix ns
 	notFrom  int64 // max(nbf, iat) - skew, Unix ns
 }
@@ -90,7 +92,7 @@ func (c *tokenCache) get(token string, now int64) *Claims {
 
 // put caches the claims of token, verified by key, for use from notFrom until
 // before notAfter.
-func (c *tokenCache) put(token string, claims *Claims, key *Key, notFrom, notAfter, now time.Time) {
+func (c *tokenCache) put(token string, claims *Claims, key *jwks.Key, notFrom, notAfter, now time.Time) {
 	h := maphash.String(c.seed, token)
 	sh := c.shard(h)
 	e := &cacheEntry{token: token, claims: claims, key: key, notAfter: unixNano(notAfter), notFrom: unixNano(notFrom)}

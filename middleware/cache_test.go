@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // testClock is a settable Config.Now.
@@ -44,15 +46,15 @@ func (h *hits) last() bool {
 
 // swapKeys is a key source whose key set can be replaced, as a JWKS refresh
 // does.
-type swapKeys struct{ cur atomic.Pointer[StaticKeys] }
+type swapKeys struct{ cur atomic.Pointer[jwks.Static] }
 
-func (s *swapKeys) LookupKey(ctx context.Context, kid string) (*Key, error) {
+func (s *swapKeys) LookupKey(ctx context.Context, kid string) (*jwks.Key, error) {
 	return s.cur.Load().LookupKey(ctx, kid)
 }
 
-func (s *swapKeys) set(tb testing.TB, keys ...*Key) {
+func (s *swapKeys) set(tb testing.TB, keys ...*jwks.Key) {
 	tb.Helper()
-	sk, err := NewStaticKeys(keys...)
+	sk, err := jwks.NewStatic(keys...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package middleware
 import (
 	"errors"
 	"strings"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // ClaimPath names a claim, possibly nested in JSON objects:
@@ -86,7 +88,7 @@ var errPathDuplicate = errors.New("middleware: a claim path meets a member twice
 // case folding, as encoding/json would read it) is an error: one reading of
 // every member. found is called at most once per path. Its errors never
 // quote obj.
-func readPaths(obj []byte, paths []ClaimPath, found func(i int, v span)) error {
+func readPaths(obj []byte, paths []ClaimPath, found func(i int, v jsonscan.Span)) error {
 	if len(paths) > maxClaimPaths {
 		return errors.New("middleware: too many claim paths")
 	}
@@ -94,16 +96,16 @@ func readPaths(obj []byte, paths []ClaimPath, found func(i int, v span)) error {
 	if len(paths) == maxClaimPaths {
 		all = ^uint64(0)
 	}
-	s := scanner{b: obj}
-	return s.paths(true, 0, all, paths, found)
+	s := jsonscan.Scanner{B: obj}
+	return scanPaths(&s, true, 0, all, paths, found)
 }
 
-// paths scans one object at depth, whose members may continue the paths in
+// scanPaths scans one object at depth, whose members may continue the paths in
 // mask.
-func (s *scanner) paths(top bool, depth int, mask uint64, paths []ClaimPath, found func(int, span)) error {
-	var names nameSet
-	return s.object(top, func(name string) error {
-		if !names.add(name) {
+func scanPaths(s *jsonscan.Scanner, top bool, depth int, mask uint64, paths []ClaimPath, found func(int, jsonscan.Span)) error {
+	var names jsonscan.NameSet
+	return s.Object(top, func(name string) error {
+		if !names.Add(name) {
 			return errPathDuplicate
 		}
 		var leaf, deeper uint64
@@ -118,22 +120,22 @@ func (s *scanner) paths(top bool, depth int, mask uint64, paths []ClaimPath, fou
 		}
 		switch {
 		case leaf == 0 && deeper == 0:
-			return s.skip(depth + 1)
-		case deeper != 0 && s.peek() == '{':
-			start := s.i
-			if err := s.paths(false, depth+1, deeper, paths, found); err != nil {
+			return s.Skip(depth + 1)
+		case deeper != 0 && s.Peek() == '{':
+			start := s.I
+			if err := scanPaths(s, false, depth+1, deeper, paths, found); err != nil {
 				return err
 			}
-			reportLeaves(leaf, span{start, s.i}, found)
+			reportLeaves(leaf, jsonscan.Span{Start: start, End: s.I}, found)
 			return nil
 		}
-		v, err := s.value()
+		v, err := s.Value()
 		reportLeaves(leaf, v, found)
 		return err
 	})
 }
 
-func reportLeaves(leaf uint64, v span, found func(int, span)) {
+func reportLeaves(leaf uint64, v jsonscan.Span, found func(int, jsonscan.Span)) {
 	for i := 0; leaf != 0; i++ {
 		if leaf&(1<<i) != 0 {
 			found(i, v)
@@ -144,18 +146,10 @@ func reportLeaves(leaf uint64, v span, found func(int, span)) {
 
 // lookupPath returns the span of the value at p in obj, and whether there is
 // one.
-func lookupPath(obj []byte, p ClaimPath) (span, bool, error) {
-	var v span
-	err := readPaths(obj, []ClaimPath{p}, func(_ int, sp span) { v = sp })
-	return v, v.end != 0, err
-}
-
-// peek returns the byte at the scanner's position, or 0 at the end.
-func (s *scanner) peek() byte {
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
+func lookupPath(obj []byte, p ClaimPath) (jsonscan.Span, bool, error) {
+	var v jsonscan.Span
+	err := readPaths(obj, []ClaimPath{p}, func(_ int, sp jsonscan.Span) { v = sp })
+	return v, v.End != 0, err
 }
 
 // stringValues reads a claim value holding strings: an array of strings, or
@@ -163,9 +157,9 @@ func (s *scanner) peek() byte {
 // Cognito's mapped claims may be). Empty strings are dropped, duplicates
 // kept once. Anything else is an error.
 func stringValues(b []byte, each func(string)) error {
-	s := scanner{b: b}
-	if s.peek() == '"' {
-		v, err := s.str()
+	s := jsonscan.Scanner{B: b}
+	if s.Peek() == '"' {
+		v, err := s.Str()
 		if err != nil {
 			return err
 		}
@@ -176,7 +170,7 @@ func stringValues(b []byte, each func(string)) error {
 		}
 		return nil
 	}
-	return s.strings(func(v string) error {
+	return s.Strings(func(v string) error {
 		if v != "" {
 			each(v)
 		}

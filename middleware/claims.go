@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -84,33 +85,33 @@ func (c *Claims) Claim(name string, v any) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	return true, json.Unmarshal(c.raw[val.start:val.end], v)
+	return true, json.Unmarshal(c.raw[val.Start:val.End], v)
 }
 
 // foldMember returns the span of the value of obj's member named name, the
 // exact match first, else one equal to it under case folding.
-func foldMember(obj []byte, name string) (span, bool, error) {
-	var exact, folded span
-	s := scanner{b: obj}
-	err := s.object(true, func(n string) error {
-		v, err := s.value()
+func foldMember(obj []byte, name string) (jsonscan.Span, bool, error) {
+	var exact, folded jsonscan.Span
+	s := jsonscan.Scanner{B: obj}
+	err := s.Object(true, func(n string) error {
+		v, err := s.Value()
 		switch {
 		case n == name:
 			exact = v
-		case folded.end == 0 && strings.EqualFold(n, name):
+		case folded.End == 0 && strings.EqualFold(n, name):
 			folded = v
 		}
 		return err
 	})
 	switch {
 	case err != nil:
-		return span{}, false, errClaims
-	case exact.end != 0:
+		return jsonscan.Span{}, false, errClaims
+	case exact.End != 0:
 		return exact, true, nil
-	case folded.end != 0:
+	case folded.End != 0:
 		return folded, true, nil
 	}
-	return span{}, false, nil
+	return jsonscan.Span{}, false, nil
 }
 
 // HasAudience reports whether the claims' audience contains any of auds.
@@ -153,34 +154,34 @@ func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
 // requirements are checked against.
 func (c *Claims) GrantedScopes() scopes.Set { return c.Scopes }
 
-// delegation scans "act", "may_act" (RFC 8693 §4.1, §4.4) or
+// scanDelegation scans "act", "may_act" (RFC 8693 §4.1, §4.4) or
 // "authorization_details" (RFC 9396 §9) into c.
-func (s *scanner) delegation(name string, seen *int, c *Claims) error {
+func scanDelegation(s *jsonscan.Scanner, name string, seen *int, c *Claims) error {
 	var err error
 	switch name {
 	case "act":
-		err = s.once(seen, seenAct)
+		err = scanOnce(s, seen, seenAct)
 		if err == nil {
-			c.Actor, err = s.actor(1)
+			c.Actor, err = scanActor(s, 1)
 		}
 	case "may_act":
-		err = s.once(seen, seenMayAct)
+		err = scanOnce(s, seen, seenMayAct)
 		if err == nil {
-			c.MayAct, err = s.actor(1)
+			c.MayAct, err = scanActor(s, 1)
 		}
 	default:
-		err = s.once(seen, seenAuthzDetails)
+		err = scanOnce(s, seen, seenAuthzDetails)
 		if err == nil {
-			c.AuthorizationDetails, err = s.authorizationDetails()
+			c.AuthorizationDetails, err = scanAuthorizationDetails(s)
 		}
 	}
 	return err
 }
 
-// once records bit in seen, or fails if it is already there.
-func (s *scanner) once(seen *int, bit int) error {
+// scanOnce records bit in seen, or fails if it is already there.
+func scanOnce(s *jsonscan.Scanner, seen *int, bit int) error {
 	if *seen&bit != 0 {
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	*seen |= bit
 	return nil
@@ -189,7 +190,7 @@ func (s *scanner) once(seen *int, bit int) error {
 // claimSpans records where the scope members are, so that the scope claim can
 // be chosen after the issuer is known.
 type claimSpans struct {
-	scope, scp span
+	scope, scp jsonscan.Span
 }
 
 const (
@@ -224,10 +225,10 @@ func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
 	c.raw = buf
 	var sp claimSpans
 	var seen int
-	var names nameSet
+	var names jsonscan.NameSet
 	azp := ""
-	s := scanner{b: buf}
-	err := s.object(true, func(name string) error {
+	s := jsonscan.Scanner{B: buf}
+	err := s.Object(true, func(name string) error {
 		// A registered member is refused twice by its seen bit, and a
 		// case-twin of one ("Sub") by foldsToRegistered, so only the other
 		// members need the name set: one member name, one reading.
@@ -249,10 +250,10 @@ func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
 			bit, dst = seenTokenType, &c.TokenType
 		case "aud":
 			if seen&seenAud != 0 {
-				return errJSON
+				return jsonscan.ErrSyntax
 			}
 			seen |= seenAud
-			return s.strings(func(a string) error {
+			return s.Strings(func(a string) error {
 				if c.Audience == nil {
 					c.aud1[0] = a
 					c.Audience = c.aud1[:1:1]
@@ -262,30 +263,30 @@ func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
 				return nil
 			})
 		case "exp":
-			return s.date(&seen, seenExp, &c.ExpiresAt)
+			return scanDate(&s, &seen, seenExp, &c.ExpiresAt)
 		case "iat":
-			return s.date(&seen, seenIat, &c.IssuedAt)
+			return scanDate(&s, &seen, seenIat, &c.IssuedAt)
 		case "nbf":
-			return s.date(&seen, seenNbf, &c.NotBefore)
+			return scanDate(&s, &seen, seenNbf, &c.NotBefore)
 		case "scope":
-			return s.span(&seen, seenScope, &sp.scope)
+			return scanSpan(&s, &seen, seenScope, &sp.scope)
 		case "scp":
-			return s.span(&seen, seenScp, &sp.scp)
+			return scanSpan(&s, &seen, seenScp, &sp.scp)
 		case "cnf":
-			return s.confirmation(&seen, &c.Confirmation)
+			return scanConfirmation(&s, &seen, &c.Confirmation)
 		case "acr":
 			bit, dst = seenACR, &c.ACR
 		case "auth_time":
-			return s.date(&seen, seenAuthTime, &c.AuthTime)
+			return scanDate(&s, &seen, seenAuthTime, &c.AuthTime)
 		case "act", "may_act", "authorization_details":
-			return s.delegation(name, &seen, c)
+			return scanDelegation(&s, name, &seen, c)
 		default:
-			if foldsToRegistered(name) || !names.add(name) {
-				return errJSON
+			if foldsToRegistered(name) || !names.Add(name) {
+				return jsonscan.ErrSyntax
 			}
-			return s.skip(1)
+			return s.Skip(1)
 		}
-		return s.strOnce(&seen, bit, dst)
+		return s.StrOnce(&seen, bit, dst)
 	})
 	if err != nil {
 		return nil, sp, errClaims
@@ -350,26 +351,26 @@ func foldsToRegisteredUnicode(name string) bool {
 	return false
 }
 
-func (s *scanner) date(seen *int, bit int, dst *time.Time) error {
+func scanDate(s *jsonscan.Scanner, seen *int, bit int, dst *time.Time) error {
 	if *seen&bit != 0 {
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	*seen |= bit
-	f, err := s.number()
+	f, err := s.Number()
 	if err != nil || f < 0 || f > maxNumericDate {
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	sec := math.Floor(f)
 	*dst = time.Unix(int64(sec), int64((f-sec)*1e9))
 	return nil
 }
 
-func (s *scanner) span(seen *int, bit int, dst *span) error {
+func scanSpan(s *jsonscan.Scanner, seen *int, bit int, dst *jsonscan.Span) error {
 	if *seen&bit != 0 {
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	*seen |= bit
-	v, err := s.value()
+	v, err := s.Value()
 	*dst = v
 	return err
 }
@@ -379,11 +380,11 @@ var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a 
 // setScopes fills c.Scopes from the configured claim, or from "scope" then
 // "scp".
 func (c *Claims) setScopes(sp claimSpans, claim string) error {
-	var v span
+	var v jsonscan.Span
 	switch claim {
 	case "", "scope":
 		v = sp.scope
-		if v.end == 0 && claim == "" {
+		if v.End == 0 && claim == "" {
 			v = sp.scp
 		}
 	case "scp":
@@ -394,10 +395,10 @@ func (c *Claims) setScopes(sp claimSpans, claim string) error {
 			return errScopeClaim
 		}
 	}
-	if v.end == 0 {
+	if v.End == 0 {
 		return nil
 	}
-	set, err := scopeValue(c.raw[v.start:v.end])
+	set, err := scopeValue(c.raw[v.Start:v.End])
 	if err != nil {
 		return errScopeClaim
 	}
@@ -408,16 +409,16 @@ func (c *Claims) setScopes(sp claimSpans, claim string) error {
 // scopeValue parses a scope claim's JSON value: a space-delimited string or an
 // array of scope tokens.
 func scopeValue(b []byte) (scopes.Set, error) {
-	s := scanner{b: b}
+	s := jsonscan.Scanner{B: b}
 	if len(b) > 0 && b[0] == '"' {
-		v, err := s.str()
+		v, err := s.Str()
 		if err != nil {
 			return scopes.Set{}, err
 		}
 		return scopes.ParseFields(v)
 	}
 	var list []string
-	if err := s.strings(func(v string) error {
+	if err := s.Strings(func(v string) error {
 		list = append(list, v)
 		return nil
 	}); err != nil {
@@ -429,13 +430,13 @@ func scopeValue(b []byte) (scopes.Set, error) {
 // findMember returns the span of the top-level member name's value in a
 // well-formed object, or a zero span, and whether the name occurs twice
 // (counting names equal to it under case folding, see [foldsToRegistered]).
-func findMember(obj []byte, name string) (found span, dup bool) {
-	s := scanner{b: obj}
-	_ = s.object(true, func(n string) error {
-		v, err := s.value()
+func findMember(obj []byte, name string) (found jsonscan.Span, dup bool) {
+	s := jsonscan.Scanner{B: obj}
+	_ = s.Object(true, func(n string) error {
+		v, err := s.Value()
 		switch {
 		case n == name:
-			dup = dup || found.end != 0
+			dup = dup || found.End != 0
 			found = v
 		case strings.EqualFold(n, name):
 			dup = true // a case twin, which encoding/json would read as name

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -160,7 +161,7 @@ func TestNewIssuerValidator(t *testing.T) {
 	before := rsguardGoroutines()
 	v, err := middleware.NewIssuerValidator(context.Background(),
 		middleware.Issuer{URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}},
-		&middleware.Config{RemoteKeys: &middleware.RemoteKeysConfig{HTTPClient: as.Client()}})
+		&middleware.Config{RemoteKeys: &jwks.Config{HTTPClient: as.Client()}})
 	if err != nil {
 		t.Fatalf("NewIssuerValidator = %v", err)
 	}
@@ -186,12 +187,12 @@ func TestNewIssuerValidator(t *testing.T) {
 	}
 
 	for name, iss := range map[string]middleware.Issuer{
-		"keys given":  {URL: as.Issuer(), Audiences: []string{"a"}, Keys: &middleware.StaticKeys{}},
+		"keys given":  {URL: as.Issuer(), Audiences: []string{"a"}, Keys: &jwks.Static{}},
 		"no URL":      {Audiences: []string{"a"}},
 		"no audience": {URL: as.Issuer()},
 	} {
 		before := rsguardGoroutines()
-		cfg := &middleware.Config{RemoteKeys: &middleware.RemoteKeysConfig{HTTPClient: as.Client()}}
+		cfg := &middleware.Config{RemoteKeys: &jwks.Config{HTTPClient: as.Client()}}
 		if v, err := middleware.NewIssuerValidator(context.Background(), iss, cfg); err == nil || v != nil {
 			t.Errorf("NewIssuerValidator(%s) = %v, %v, want nil and an error", name, v, err)
 		}
@@ -201,7 +202,7 @@ func TestNewIssuerValidator(t *testing.T) {
 	}
 	as.SetFault(oauthtest.EndpointDiscovery, oauthtest.Fault{Status: http.StatusServiceUnavailable})
 	if _, err := middleware.NewIssuerValidator(context.Background(),
-		middleware.Issuer{URL: as.Issuer(), Audiences: []string{"a"}}, &middleware.Config{RemoteKeys: &middleware.RemoteKeysConfig{HTTPClient: as.Client()}}); !errors.Is(err, middleware.ErrDiscovery) {
+		middleware.Issuer{URL: as.Issuer(), Audiences: []string{"a"}}, &middleware.Config{RemoteKeys: &jwks.Config{HTTPClient: as.Client()}}); !errors.Is(err, jwks.ErrDiscovery) {
 		t.Errorf("NewIssuerValidator(discovery down) = %v, want ErrDiscovery", err)
 	}
 }
@@ -209,7 +210,7 @@ func TestNewIssuerValidator(t *testing.T) {
 // rsguardGoroutines counts the goroutines of key sources, once the count
 // has held still for a moment (goroutines that are ending).
 func rsguardGoroutines() int {
-	count := func() int { return strings.Count(stacks(), "middleware.(*RemoteKeys).loop(") }
+	count := func() int { return strings.Count(stacks(), "middleware/jwks.(*Remote).loop(") }
 	n := count()
 	for range 50 {
 		time.Sleep(10 * time.Millisecond)

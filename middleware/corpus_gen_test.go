@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -210,10 +211,10 @@ func frontDoorCorpus(t *testing.T, k *testKey, jwks json.RawMessage) *corpusFile
 // corpusValidator is the validator the corpus is written for: the issuer
 // with jwks, accepting DPoP-bound tokens too (with server nonces), and, when
 // down is set, a second issuer whose keys cannot be fetched.
-func corpusValidator(t *testing.T, jwks []byte, down string) *Validator {
-	issuers := []Issuer{{URL: testIssuer, Audiences: []string{testAudience}, Keys: mustStatic(t, jwks), DPoP: DPoPAllowed}}
+func corpusValidator(t *testing.T, set []byte, down string) *Validator {
+	issuers := []Issuer{{URL: testIssuer, Audiences: []string{testAudience}, Keys: mustStatic(t, set), DPoP: DPoPAllowed}}
 	if down != "" {
-		downKeys := keySourceFunc(func() (*Key, error) { return nil, Unavailable(ErrKeysUnavailable, nil) })
+		downKeys := keySourceFunc(func() (*jwks.Key, error) { return nil, Unavailable(ErrKeysUnavailable, nil) })
 		issuers = append(issuers, Issuer{URL: down, Audiences: []string{testAudience}, Keys: downKeys})
 	}
 	nonce, err := NewNonceKey(randomBytes(32), time.Minute)
@@ -264,16 +265,16 @@ func jwksOf(t *testing.T, keys []*testKey) json.RawMessage {
 	return data
 }
 
-func mustStatic(t *testing.T, jwks []byte) *StaticKeys {
-	ks, err := NewStaticJWKS(jwks)
+func mustStatic(t *testing.T, set []byte) *jwks.Static {
+	ks, err := jwks.ParseStatic(set)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ks
 }
 
-type keySourceFunc func() (*Key, error)
+type keySourceFunc func() (*jwks.Key, error)
 
-func (f keySourceFunc) LookupKey(context.Context, string) (*Key, error) { return f() }
+func (f keySourceFunc) LookupKey(context.Context, string) (*jwks.Key, error) { return f() }
 
 func allOf(names []string) scopes.Requirement { return scopes.AllOf(names...) }

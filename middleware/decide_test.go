@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -60,14 +61,14 @@ func (d *decisions) take(t *testing.T) []middleware.DecisionEvent {
 // downKeys is a key source whose authorization server cannot be reached.
 type downKeys struct{}
 
-func (downKeys) LookupKey(context.Context, string) (*middleware.Key, error) {
+func (downKeys) LookupKey(context.Context, string) (*jwks.Key, error) {
 	return nil, middleware.Unavailable(middleware.ErrKeysUnavailable, errors.New("connection refused"))
 }
 
 // newDecisionGuard returns the fixture of the net/http tests, a guard with a
 // form token allowed, and a mux with routes for every outcome, all reporting
 // to d. keys nil: the fixture's key.
-func newDecisionGuard(t *testing.T, d *decisions, keys middleware.KeySource) (*htFixture, http.Handler) {
+func newDecisionGuard(t *testing.T, d *decisions, keys jwks.Source) (*htFixture, http.Handler) {
 	t.Helper()
 	f := newHTFixtureKeys(t, keys, htAudience)
 	v, err := middleware.NewValidator(
@@ -98,16 +99,16 @@ func newDecisionGuard(t *testing.T, d *decisions, keys middleware.KeySource) (*h
 }
 
 // keys returns keys, or a static set of the fixture's own key.
-func (f *htFixture) keys(t *testing.T, keys middleware.KeySource) middleware.KeySource {
+func (f *htFixture) keys(t *testing.T, keys jwks.Source) jwks.Source {
 	t.Helper()
 	if keys != nil {
 		return keys
 	}
-	k, err := middleware.NewKey(f.kid, "ES256", &f.key.PublicKey)
+	k, err := jwks.NewKey(f.kid, "ES256", &f.key.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := middleware.NewStaticKeys(k)
+	s, err := jwks.NewStatic(k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestDecisionHooks(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		keys   middleware.KeySource
+		keys   jwks.Source
 		method string
 		target string
 		scope  string // of the token; "-" for no token

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -47,19 +48,19 @@ const maxActors = 16
 
 var errActor = errors.New("middleware: malformed act or may_act claim")
 
-// actor scans an "act" or "may_act" object. RFC 8693 §4.1: its members are
+// scanActor scans an "act" or "may_act" object. RFC 8693 §4.1: its members are
 // JSON strings where registered; a nested "act" continues the chain. Other
 // members, such as "exp", are kept in raw only: they do not apply to the
 // actor (§4.1).
-func (s *scanner) actor(depth int) (*Actor, error) {
-	if depth > maxActors || s.peek() != '{' {
+func scanActor(s *jsonscan.Scanner, depth int) (*Actor, error) {
+	if depth > maxActors || s.Peek() != '{' {
 		return nil, errActor
 	}
 	a := &Actor{}
-	start := s.i
-	var names nameSet
-	err := s.object(false, func(name string) error {
-		if !names.add(name) {
+	start := s.I
+	var names jsonscan.NameSet
+	err := s.Object(false, func(name string) error {
+		if !names.Add(name) {
 			return errActor
 		}
 		var dst *string
@@ -72,7 +73,7 @@ func (s *scanner) actor(depth int) (*Actor, error) {
 			dst = &a.ClientID
 		case "act":
 			var err error
-			a.Actor, err = s.actor(depth + 1)
+			a.Actor, err = scanActor(s, depth+1)
 			return err
 		default:
 			for _, m := range [...]string{"sub", "iss", "client_id", "act"} {
@@ -80,16 +81,16 @@ func (s *scanner) actor(depth int) (*Actor, error) {
 					return errActor // a case twin, which encoding/json would read as m
 				}
 			}
-			return s.skip(2)
+			return s.Skip(2)
 		}
-		v, err := s.str()
+		v, err := s.Str()
 		*dst = v
 		return err
 	})
 	if err != nil {
 		return nil, errActor
 	}
-	a.raw = s.b[start:s.i]
+	a.raw = s.B[start:s.I]
 	return a, nil
 }
 

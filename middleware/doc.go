@@ -32,9 +32,14 @@
 //     [Credentials] (credentials.go); the checks, their names ([Rule]) and
 //     their order ([Validator.Checks]) are in rules.go and validator.go
 //     ("typ" is checked in validator.go, typeAllowed).
-//   - Keys: [KeySource], [StaticKeys] and JWK parsing in keys.go; the remote
-//     JWK Set, refreshed in the background, is [RemoteKeys] (jwks.go, its
-//     refresh loop in jwks_refresh.go); discovery in discovery.go.
+//   - Keys are package middleware/jwks: [jwks.Key], the [jwks.Source] an
+//     [Issuer] verifies with, static sets and JWK/PEM parsing; the remote JWK
+//     Set, refreshed in the background, is [jwks.Remote] (remote.go, its
+//     refresh loop in refresh.go). The issuer metadata discovery that finds
+//     its "jwks_uri" is internal/discovery; the strict JSON scanner of
+//     headers, claims and key sets is internal/jsonscan. How the validator
+//     answers a key source's error (401 for an unknown key, 503 when the
+//     keys cannot be obtained) is sourceError in issuer_rules.go.
 //   - The HTTP edge: [Guard] (guard.go), where the token is found in the
 //     request (request_token.go, [TokenSource] in tokensource.go), and how a
 //     refusal is written — 401, 403, 400, 503 with their challenges

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // ExampleNormalizeHTU shows the form in which a DPoP proof's "htu" and the
@@ -27,7 +28,7 @@ func ExampleNormalizeHTU() {
 // accepted beside unbound bearer tokens, with server nonces shared by every
 // replica through the secret, behind a TLS-terminating proxy.
 func Example_dPoP() {
-	keys, _ := middleware.NewStaticJWKS([]byte(`{"keys":[]}`))
+	keys, _ := jwks.ParseStatic([]byte(`{"keys":[]}`))
 	nonce, err := middleware.NewNonceKey([]byte(os.Getenv("DPOP_NONCE_SECRET")), 0)
 	if err != nil {
 		fmt.Println("no nonce secret:", err)

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // RSA proof keys: clients pick their own keys, so the sizes are bounded to
@@ -26,7 +28,7 @@ const (
 // proofKey is a parsed proof key, its RFC 7638 thumbprint and the algorithm
 // of the proof header it came from.
 type proofKey struct {
-	key *Key
+	key *jwks.Key
 	jkt string
 	alg jose.Alg
 }
@@ -119,7 +121,7 @@ func parseProofJWK(raw []byte) (*proofKey, error) {
 	if pub == nil {
 		return nil, errProofKey
 	}
-	key, err := NewKey("", "", pub)
+	key, err := jwks.NewKey("", "", pub)
 	if err != nil {
 		return nil, errProofKey
 	}
@@ -130,29 +132,30 @@ func parseProofJWK(raw []byte) (*proofKey, error) {
 // scanJWK reads the members of a JWK; duplicates are errors.
 func scanJWK(raw []byte, m *jwkMembers) error {
 	var seen int
-	s := scanner{b: raw}
-	return s.object(true, func(name string) error {
-		bit, dst := 0, (*string)(nil)
+	s := jsonscan.Scanner{B: raw}
+	return s.Object(true, func(name string) error {
+		var dst *string
+		bit := 0
 		switch name {
 		case "kty":
-			bit, dst = 1, &m.kty
+			dst, bit = &m.kty, 1
 		case "crv":
-			bit, dst = 2, &m.crv
+			dst, bit = &m.crv, 2
 		case "x":
-			bit, dst = 4, &m.x
+			dst, bit = &m.x, 4
 		case "y":
-			bit, dst = 8, &m.y
+			dst, bit = &m.y, 8
 		case "n":
-			bit, dst = 16, &m.n
+			dst, bit = &m.n, 16
 		case "e":
-			bit, dst = 32, &m.e
+			dst, bit = &m.e, 32
 		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 			m.private = true
-			return s.skip(1)
+			return s.Skip(1)
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
-		return s.strOnce(&seen, bit, dst)
+		return s.StrOnce(&seen, bit, dst)
 	})
 }
 

@@ -7,6 +7,9 @@ import (
 	"math"
 	"time"
 	"unsafe"
+
+	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // proofClaims are the claims of a DPoP proof (RFC 9449 §4.2).
@@ -93,7 +96,7 @@ func typeIs(typ, want string) bool {
 // proofHeader splits the proof into j and checks its header: typ, alg, and
 // the embedded public key ("jwk", RFC 9449 §4.2), which must fit alg and
 // have the thumbprint jkt. A header that passed before is not decoded again.
-func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*Key, error) {
+func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*jwks.Key, error) {
 	h, err := cutJWS(proof, j)
 	if err != nil {
 		return nil, errProofMalformed
@@ -101,7 +104,7 @@ func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*Key, erro
 	pk := d.keys.get(proof[:h])
 	if pk != nil {
 		j.alg, j.a = pk.alg.Name, pk.alg
-		j.scratch = make([]byte, b64.DecodedLen(len(j.signature))+scratchTail)
+		j.scratch = make([]byte, b64.DecodedLen(len(j.signature)))
 		if j.finishSplit() != nil {
 			return nil, errProofMalformed
 		}
@@ -130,14 +133,14 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 	if !j.hasTyp || !typeIs(j.typ, "dpop+jwt") {
 		return nil, errProofType
 	}
-	if j.jwk.end == 0 {
+	if j.jwk.End == 0 {
 		return nil, errProofKey
 	}
-	pk, err := parseProofJWK(j.scratch[j.jwk.start:j.jwk.end])
+	pk, err := parseProofJWK(j.scratch[j.jwk.Start:j.jwk.End])
 	if err != nil {
 		return nil, err
 	}
-	if !pk.key.fitsAlg(j.a) {
+	if !pk.key.Accepts(j.alg) {
 		return nil, errProofKey
 	}
 	pk.alg = j.a
@@ -162,39 +165,40 @@ func (j *jws) proofClaims() (proofClaims, error) {
 // members, and a missing "jti", "htm", "htu" or "iat", are errors.
 func parseProofClaims(b []byte, pc *proofClaims) error {
 	var seen int
-	s := scanner{b: b}
-	err := s.object(true, func(name string) error {
-		bit, dst := 0, (*string)(nil)
+	s := jsonscan.Scanner{B: b}
+	err := s.Object(true, func(name string) error {
+		var dst *string
+		bit := 0
 		switch name {
 		case "jti":
-			bit, dst = 1, &pc.jti
+			dst, bit = &pc.jti, 1
 		case "htm":
-			bit, dst = 2, &pc.htm
+			dst, bit = &pc.htm, 2
 		case "htu":
-			bit, dst = 4, &pc.htu
+			dst, bit = &pc.htu, 4
 		case "ath":
-			bit, dst = 8, &pc.ath
+			dst, bit = &pc.ath, 8
 		case "nonce":
-			bit, dst = 16, &pc.nonce
+			dst, bit = &pc.nonce, 16
 		case "iat":
-			if err := s.once(&seen, 32); err != nil {
+			if err := scanOnce(&s, &seen, 32); err != nil {
 				return err
 			}
-			f, err := s.number()
+			f, err := s.Number()
 			pc.iat, pc.hasIat = f, err == nil
 			return err
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
-		return s.strOnce(&seen, bit, dst)
+		return s.StrOnce(&seen, bit, dst)
 	})
 	switch {
 	case err != nil:
 		return err
 	case pc.jti == "" || len(pc.jti) > maxJTI || pc.htm == "" || pc.htu == "" || !pc.hasIat:
-		return errJSON
+		return jsonscan.ErrSyntax
 	case math.IsNaN(pc.iat) || math.IsInf(pc.iat, 0) || pc.iat < 0 || pc.iat > maxNumericDate:
-		return errJSON
+		return jsonscan.ErrSyntax
 	}
 	return nil
 }

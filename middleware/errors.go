@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // RFC 6750 §3.1 error codes, as carried by [Error.Code].
@@ -44,7 +46,7 @@ var (
 	ErrDisallowedAlg      = errors.New("middleware: algorithm not allowed")
 	ErrWrongType          = errors.New("middleware: wrong token type")
 	ErrUnknownCritical    = errors.New("middleware: unsupported critical header")
-	ErrUnknownKey         = errors.New("middleware: unknown signing key")
+	ErrUnknownKey         = jwks.ErrUnknownKey // the same value: errors.Is matches either
 	ErrKeyMismatch        = errors.New("middleware: key cannot verify this algorithm")
 	ErrBadSignature       = errors.New("middleware: signature verification failed")
 	ErrExpired            = errors.New("middleware: token expired")
@@ -149,7 +151,11 @@ func describe(reason error) string {
 	if reason == nil {
 		return "" // an *Error built by a caller may leave Reason nil
 	}
-	return strings.TrimPrefix(reason.Error(), "middleware: ")
+	s := reason.Error()
+	if d, ok := strings.CutPrefix(s, "middleware: "); ok {
+		return d
+	}
+	return strings.TrimPrefix(s, "jwks: ") // ErrUnknownKey
 }
 
 // invalid returns an invalid_token error for reason.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -15,8 +16,8 @@ import (
 // roles live in realm_access.roles, and a function that signs its tokens.
 func exampleValidator() (*middleware.Validator, func(map[string]any) string, time.Time) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := middleware.NewKey("key-1", "EdDSA", pub)
-	keys, _ := middleware.NewStaticKeys(key)
+	key, _ := jwks.NewKey("key-1", "EdDSA", pub)
+	keys, _ := jwks.NewStatic(key)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	v, err := middleware.NewValidator(middleware.Issuer{
 		URL: "https://sso.example.com/realms/shop", Audiences: []string{"orders-api"}, Keys: keys,
@@ -107,8 +108,8 @@ func ExampleRequireDetail() {
 
 func ExampleRejectClaims() {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := middleware.NewKey("key-1", "EdDSA", pub)
-	keys, _ := middleware.NewStaticKeys(key)
+	key, _ := jwks.NewKey("key-1", "EdDSA", pub)
+	keys, _ := jwks.NewStatic(key)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	v, _ := middleware.NewValidator(middleware.Issuer{
 		URL: "https://as.example.com", Audiences: []string{"api"}, Keys: keys,

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -88,7 +89,7 @@ func ExampleGuard() {
 func ExampleGuard_Optional() {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func ExampleProblemDetails() {
 func newExampleValidator() *middleware.Validator {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -8,12 +8,13 @@ import (
 	"net/http/httptest"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // A guard that publishes protected resource metadata (RFC 9728) and points
 // to it from its challenges.
 func ExampleGuard_MetadataHandler() {
-	keys, err := middleware.NewStaticKeys() // your key source, e.g. NewRemoteKeys
+	keys, err := jwks.NewStatic() // your key source, e.g. jwks.NewRemote
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // coreExampleToken signs an RFC 9068 access token with an Ed25519 key, as an
@@ -28,8 +27,8 @@ func coreExampleToken(priv ed25519.PrivateKey, kid string, claims map[string]any
 
 func ExampleNewValidator() {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := middleware.NewKey("key-1", "EdDSA", pub)
-	keys, _ := middleware.NewStaticKeys(key)
+	key, _ := jwks.NewKey("key-1", "EdDSA", pub)
+	keys, _ := jwks.NewStatic(key)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	v, err := middleware.NewValidator(middleware.Issuer{
 		URL:       "https://as.example.com",
@@ -55,46 +54,6 @@ func ExampleNewValidator() {
 	// Output:
 	// user-1 app-1 orders:read orders:write <nil>
 	// true true invalid_token
-}
-
-func ExampleNewStaticJWKS() {
-	sig, _, _ := ed25519.GenerateKey(rand.Reader)
-	enc, _, _ := ed25519.GenerateKey(rand.Reader)
-	x := base64.RawURLEncoding.EncodeToString
-	jwks := fmt.Sprintf(`{"keys":[
-		{"kty":"OKP","crv":"Ed25519","kid":"sig-1","use":"sig","alg":"EdDSA","x":%q},
-		{"kty":"OKP","crv":"Ed25519","kid":"enc-1","use":"enc","x":%q}
-	]}`, x(sig), x(enc))
-
-	// ParseJWKS reports the keys it skips (RFC 7517 §5); NewStaticJWKS keeps
-	// the usable ones.
-	keys, skipped, _ := middleware.ParseJWKS([]byte(jwks))
-	fmt.Println(len(keys), keys[0].ID(), keys[0].Algorithm(), len(skipped))
-	src, err := middleware.NewStaticJWKS([]byte(jwks))
-	if err != nil {
-		panic(err)
-	}
-	_, err = src.LookupKey(context.Background(), "enc-1")
-	fmt.Println(errors.Is(err, middleware.ErrUnknownKey))
-	// Output:
-	// 1 sig-1 EdDSA 1
-	// true
-}
-
-func ExampleParsePEMKeys() {
-	pub, _, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKIXPublicKey(pub)
-	data := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-
-	keys, err := middleware.ParsePEMKeys(data, "key-1")
-	if err != nil {
-		panic(err)
-	}
-	fmt.Printf("%s %T\n", keys[0].ID(), keys[0].Public())
-	src, _ := middleware.NewStaticKeys(keys...)
-	_ = src // use as Issuer.Keys
-	// Output:
-	// key-1 ed25519.PublicKey
 }
 
 func ExampleFromContext() {

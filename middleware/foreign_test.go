@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
-// nilKeys is a buggy KeySource that returns neither a key nor an error.
+// nilKeys is a buggy jwks.Source that returns neither a key nor an error.
 type nilKeys struct{}
 
-func (nilKeys) LookupKey(context.Context, string) (*Key, error) { return nil, nil }
+func (nilKeys) LookupKey(context.Context, string) (*jwks.Key, error) { return nil, nil }
 
 // nilIntrospector is a buggy Introspector that returns neither claims nor an
 // error.
@@ -17,7 +19,7 @@ type nilIntrospector struct{}
 
 func (nilIntrospector) Introspect(context.Context, string) (*Claims, error) { return nil, nil }
 
-// TestForeignNilResults checks that a user's KeySource or Introspector that
+// TestForeignNilResults checks that a user's jwks.Source or Introspector that
 // returns (nil, nil) makes Validate answer ErrUnavailable — neither accept
 // nor blame the token — instead of panicking on the request's path.
 func TestForeignNilResults(t *testing.T) {

@@ -28,6 +28,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rsguard/rsguard/internal/keytest"
 )
 
 // The -update flag regenerates the fuzz keys and the FuzzValidate seed
@@ -213,29 +215,6 @@ func checkOneReading(t *testing.T, data []byte, c *Claims, name string) {
 	}
 }
 
-// FuzzScanner checks the scanner against json.Valid in both directions, on
-// the documents both are meant to agree on: objects in valid UTF-8 without
-// surrogate escapes, nested less than maxDepth.
-func FuzzScanner(f *testing.F) {
-	for _, seed := range []string{`{}`, `{"a":[1,-2.5e3,"x\n",{"b":null}],"c":true}`, `{"a":"\u00e9"}`, `{"a":01}`, `{"a":1,}`} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		err := scanObject(data)
-		valid := json.Valid(data)
-		if err == nil && !valid {
-			t.Fatalf("scanner accepted %q, which encoding/json refuses", data)
-		}
-		trimmed := strings.TrimLeft(string(data), " \t\r\n")
-		comparable := utf8.Valid(data) && strings.HasPrefix(trimmed, "{") &&
-			!strings.Contains(strings.ToLower(string(data)), `\ud`) &&
-			strings.Count(string(data), "[")+strings.Count(string(data), "{") < maxDepth
-		if comparable && valid && err != nil {
-			t.Fatalf("scanner refused %q, which encoding/json accepts: %v", data, err)
-		}
-	})
-}
-
 // Fuzz fixtures: keys kept in testdata (regenerated with -update) so that the
 // seed corpus of valid tokens stays valid, and a fixed instant.
 var (
@@ -277,7 +256,7 @@ func writeFuzzKeys(tb testing.TB) {
 		return k
 	}()} {
 		der, err := x509.MarshalPKCS8PrivateKey(priv)
-		out = append(out, pemBlock(tb, "PRIVATE KEY", der, err)...)
+		out = append(out, keytest.PEM(tb, "PRIVATE KEY", der, err)...)
 	}
 	if err := os.WriteFile(fuzzKeysFile, out, 0o644); err != nil {
 		tb.Fatal(err)
@@ -402,7 +381,7 @@ func fuzzSeeds(tb testing.TB, keys []*testKey) map[string]string {
 	pkix, _ := x509.MarshalPKIXPublicKey(rs.key.Public())
 	hdr := b64s(mustJSON(es.baseHeader()))
 	seeds["alg-none"] = b64s([]byte(`{"alg":"none","typ":"at+jwt"}`)) + "." + b64s(mustJSON(merge(baseClaims(), claims))) + "."
-	seeds["hs256-rsa-pem"] = hs256(pemBlock(tb, "PUBLIC KEY", pkix, nil), map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": rs.key.ID()}, claims)
+	seeds["hs256-rsa-pem"] = hs256(keytest.PEM(tb, "PUBLIC KEY", pkix, nil), map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": rs.key.ID()}, claims)
 	seeds["jwe"] = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a2V5.aXY.Y2lwaGVy.dGFn"
 	seeds["two-parts"] = hdr + "." + b64s(mustJSON(baseClaims()))
 	seeds["four-parts"] = es.mint(nil, claims) + ".e30"

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // The -update flag rewrites golden files. Another test file of this binary may
@@ -61,7 +62,7 @@ func newHTFixture(t testing.TB) *htFixture {
 
 // newHTFixtureKeys builds a fixture whose validator uses keys (nil: the
 // fixture's own key) and accepts audience.
-func newHTFixtureKeys(t testing.TB, keys middleware.KeySource, audience string) *htFixture {
+func newHTFixtureKeys(t testing.TB, keys jwks.Source, audience string) *htFixture {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -69,11 +70,11 @@ func newHTFixtureKeys(t testing.TB, keys middleware.KeySource, audience string) 
 	}
 	f := &htFixture{key: priv, kid: "k1"}
 	if keys == nil {
-		k, err := middleware.NewKey(f.kid, "ES256", &priv.PublicKey)
+		k, err := jwks.NewKey(f.kid, "ES256", &priv.PublicKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if keys, err = middleware.NewStaticKeys(k); err != nil {
+		if keys, err = jwks.NewStatic(k); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -112,7 +113,7 @@ func (f *htFixture) token(t testing.TB, scope string, claims map[string]any) str
 // htDownKeys is a key source whose authorization server cannot be reached.
 type htDownKeys struct{}
 
-func (htDownKeys) LookupKey(context.Context, string) (*middleware.Key, error) {
+func (htDownKeys) LookupKey(context.Context, string) (*jwks.Key, error) {
 	return nil, middleware.Unavailable(middleware.ErrKeysUnavailable, errors.New("dial tcp 127.0.0.1:1: connection refused"))
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -351,13 +352,13 @@ func TestRequireWithOtherValidator(t *testing.T) {
 	}
 }
 
-func mustKeys(t testing.TB, f *htFixture) middleware.KeySource {
+func mustKeys(t testing.TB, f *htFixture) jwks.Source {
 	t.Helper()
-	k, err := middleware.NewKey(f.kid, "ES256", &f.key.PublicKey)
+	k, err := jwks.NewKey(f.kid, "ES256", &f.key.PublicKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := middleware.NewStaticKeys(k)
+	ks, err := jwks.NewStatic(k)
 	if err != nil {
 		t.Fatal(err)
 	}

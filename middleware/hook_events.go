@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // DecisionEvent describes one front-door decision (see [Hooks]).
@@ -39,25 +41,6 @@ type ValidationEvent struct {
 	Duration time.Duration // time spent in Validate
 }
 
-// KeyFetchEvent describes one JWKS fetch.
-type KeyFetchEvent struct {
-	URL      string
-	Keys     int   // usable keys in the fetched set
-	Skipped  int   // keys skipped as unusable
-	Err      error // nil on success
-	Duration time.Duration
-	Reason   string // "initial", "scheduled", "unknown-kid", "retry", "manual"
-}
-
-// DiscoveryEvent describes one authorization server metadata lookup of a key
-// source (RFC 8414 §3, OpenID Connect Discovery 1.0 §4).
-type DiscoveryEvent struct {
-	Issuer   string // the issuer whose metadata was looked up
-	JWKSURI  string // the jwks_uri found; "" on failure
-	Err      error  // nil on success
-	Duration time.Duration
-}
-
 // IntrospectionEvent describes one introspection lookup.
 type IntrospectionEvent struct {
 	Endpoint string
@@ -79,14 +62,14 @@ func SlogHooks(l *slog.Logger) *Hooks {
 			e := AsError(ev.Err)
 			l.WarnContext(ctx, "rsguard: request refused", "route", ev.Route, "issuer", ev.Issuer, "code", e.Code(), "reason", describe(e.Reason), "duration", ev.Duration)
 		},
-		KeysFetched: func(ctx context.Context, ev KeyFetchEvent) {
+		KeysFetched: func(ctx context.Context, ev jwks.FetchEvent) {
 			if ev.Err != nil {
 				l.WarnContext(ctx, "rsguard: JWKS fetch failed", "url", ev.URL, "reason", ev.Reason, "error", ev.Err, "duration", ev.Duration)
 				return
 			}
 			l.DebugContext(ctx, "rsguard: JWKS fetched", "url", ev.URL, "keys", ev.Keys, "skipped", ev.Skipped, "reason", ev.Reason, "duration", ev.Duration)
 		},
-		Discovered: func(ctx context.Context, ev DiscoveryEvent) {
+		Discovered: func(ctx context.Context, ev jwks.DiscoveryEvent) {
 			if ev.Err != nil {
 				l.WarnContext(ctx, "rsguard: discovery failed", "issuer", ev.Issuer, "error", ev.Err, "duration", ev.Duration)
 			}

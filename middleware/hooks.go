@@ -2,7 +2,8 @@ package middleware
 
 import (
 	"context"
-	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Hooks receive what the validator, its key sources and introspectors do, for
@@ -28,10 +29,10 @@ import (
 // is then called exactly once. Decisions and introspection requests run in
 // the request's context (an introspection request shared by concurrent
 // callers in the first caller's). JWKS fetches, and the metadata lookups they
-// start, run in background goroutines of [RemoteKeys] whose contexts descend
-// from [context.Background], never from a request's: a tracer makes them root
-// spans; only the initial fetch of [NewRemoteKeys] runs in its caller's
-// context. Introspection cache hits and the key lookups of Validate are not
+// start, run in background goroutines of a [jwks.Remote] whose contexts
+// descend from [context.Background], never from a request's: a tracer makes
+// them root spans; only the initial fetch of [jwks.NewRemote] runs in its
+// caller's context. A Remote reports to these hooks through [Hooks.JWKS]. Introspection cache hits and the key lookups of Validate are not
 // operations: they reach their hooks without Start.
 type Hooks struct {
 	// Start is called as an operation begins and returns the context it runs
@@ -43,10 +44,10 @@ type Hooks struct {
 	// [Validator.Validate] called directly) with its outcome.
 	Validated func(ctx context.Context, ev ValidationEvent)
 	// KeysFetched is called after every JWKS fetch attempt.
-	KeysFetched func(ctx context.Context, ev KeyFetchEvent)
+	KeysFetched func(ctx context.Context, ev jwks.FetchEvent)
 	// Discovered is called after every authorization server metadata lookup
 	// a key source makes to find its JWKS URL.
-	Discovered func(ctx context.Context, ev DiscoveryEvent)
+	Discovered func(ctx context.Context, ev jwks.DiscoveryEvent)
 	// Introspected is called after every introspection request and cache
 	// hit.
 	Introspected func(ctx context.Context, ev IntrospectionEvent)
@@ -111,31 +112,34 @@ func (h *Hooks) validated(ctx context.Context, ev ValidationEvent) {
 	}
 }
 
-// keysFetched calls h.KeysFetched if h and the hook are set.
-func (h *Hooks) keysFetched(ctx context.Context, ev KeyFetchEvent) {
-	if h != nil && h.KeysFetched != nil {
-		h.KeysFetched(ctx, ev)
+// JWKS returns the observer of a [jwks.Remote] that reports its fetches to
+// h.KeysFetched and its metadata lookups to h.Discovered, opening each with
+// h.Start ([OpKeyFetch], [OpDiscovery]), or nil when h is nil or sets
+// neither hook. A validator sets it on the key sources it builds itself
+// ([NewIssuerValidator], [Issuer.Tenants]); for one built by hand:
+//
+//	rk, err := jwks.NewRemote(ctx, issuer, &jwks.Config{Hooks: hooks.JWKS()})
+func (h *Hooks) JWKS() *jwks.Hooks {
+	if h == nil || (h.KeysFetched == nil && h.Discovered == nil) {
+		return nil
+	}
+	return &jwks.Hooks{
+		StartFetch:     func(ctx context.Context) context.Context { return h.start(ctx, OpKeyFetch) },
+		Fetched:        h.KeysFetched,
+		StartDiscovery: func(ctx context.Context) context.Context { return h.start(ctx, OpDiscovery) },
+		Discovered:     h.Discovered,
 	}
 }
 
-func (h *Hooks) discovered(ctx context.Context, ev DiscoveryEvent) {
-	if h != nil && h.Discovered != nil {
-		h.Discovered(ctx, ev)
+// remoteConfig returns cfg (which may be nil) for a key source a validator
+// builds, with h as its hooks unless it names its own.
+func (h *Hooks) remoteConfig(cfg *jwks.Config) jwks.Config {
+	var c jwks.Config
+	if cfg != nil {
+		c = *cfg
 	}
-}
-
-// discover runs [Discover] for a key source as an [OpDiscovery] operation.
-func (h *Hooks) discover(ctx context.Context, d func(context.Context) (*Metadata, error), issuer string) (*Metadata, error) {
-	if h == nil || h.Discovered == nil {
-		return d(ctx)
+	if c.Hooks == nil {
+		c.Hooks = h.JWKS()
 	}
-	start := time.Now()
-	ctx = h.start(ctx, OpDiscovery)
-	md, err := d(ctx)
-	ev := DiscoveryEvent{Issuer: issuer, Err: err, Duration: time.Since(start)}
-	if md != nil {
-		ev.JWKSURI = md.JWKSURI
-	}
-	h.discovered(ctx, ev)
-	return md, err
+	return c
 }

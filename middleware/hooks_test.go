@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // TestSlogHooksForeignError checks that SlogHooks logs an [*Error] built by
@@ -48,7 +50,7 @@ func TestStartNeedsItsEndHook(t *testing.T) {
 		{"no end hooks", Hooks{}, nil},
 		{"decisions", Hooks{Decided: func(context.Context, DecisionEvent) {}}, []Operation{OpDecision}},
 		{"introspection", Hooks{Introspected: func(context.Context, IntrospectionEvent) {}}, []Operation{OpIntrospection}},
-		{"fetch and discovery", Hooks{KeysFetched: func(context.Context, KeyFetchEvent) {}, Discovered: func(context.Context, DiscoveryEvent) {}}, []Operation{OpKeyFetch, OpDiscovery}},
+		{"fetch and discovery", Hooks{KeysFetched: func(context.Context, jwks.FetchEvent) {}, Discovered: func(context.Context, jwks.DiscoveryEvent) {}}, []Operation{OpKeyFetch, OpDiscovery}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []Operation

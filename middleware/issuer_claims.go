@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -37,8 +38,8 @@ func (is *issuer) readRoles(c *Claims) error {
 	}
 	var roles []string
 	var bad bool
-	err := readPaths(c.raw, is.roles, func(_ int, v span) {
-		if stringValues(c.raw[v.start:v.end], func(r string) {
+	err := readPaths(c.raw, is.roles, func(_ int, v jsonscan.Span) {
+		if stringValues(c.raw[v.Start:v.End], func(r string) {
 			for _, have := range roles {
 				if have == r {
 					return
@@ -74,8 +75,8 @@ func (is *issuer) derive(c *Claims) (*Claims, error) {
 		if dup {
 			return nil, errScopeClaim
 		}
-		if v.end != 0 {
-			set, err := scopeValue(c.raw[v.start:v.end])
+		if v.End != 0 {
+			set, err := scopeValue(c.raw[v.Start:v.End])
 			if err != nil {
 				return nil, errScopeClaim
 			}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // The provider-specific rules an [Issuer] may set beyond the registered
@@ -64,20 +66,20 @@ func missingAudience(name string) *Error {
 // another issuer.
 var errKeyIssuer = newError(ErrInvalidToken, ErrKeyMismatch, nil)
 
-// issuerMatches reports whether a token with claims c may be verified with
+// keyIssuerMatches reports whether a token with claims c may be verified with
 // k, whose JWK names the issuer it signs for: Entra ID's keys carry
 // "issuer", a template when the key set serves every tenant, and the token's
 // "iss" must be that issuer with the token's "tid" in place of
 // [TenantPlaceholder]. The rule applies to tokens of the key's own origin
 // (scheme and host): Entra ID's v1.0 tokens ("iss" on sts.windows.net) are
 // signed with the keys that name its login.microsoftonline.com issuer.
-func (k *Key) issuerMatches(c *Claims) bool {
-	if origin(k.issuer) != origin(c.Issuer) {
+func keyIssuerMatches(k *jwks.Key, c *Claims) bool {
+	if origin(k.Issuer()) != origin(c.Issuer) {
 		return true
 	}
-	tmpl, err := parseTemplate(k.issuer)
+	tmpl, err := parseTemplate(k.Issuer())
 	if err != nil {
-		return k.issuer == c.Issuer
+		return k.Issuer() == c.Issuer
 	}
 	tenant, ok := tmpl.match(c.Issuer)
 	if !ok {
@@ -97,13 +99,13 @@ func tidIs(c *Claims, tenant string) bool {
 // a misconfiguration when the key's issuer does not fit "iss" at all (the
 // key source is another issuer's), a plain refusal when only "tid"
 // disagrees with "iss" (the token's own claims contradict each other).
-func keyIssuerError(is *issuer, k *Key, c *Claims) *Error {
-	if tmpl, err := parseTemplate(k.issuer); err == nil {
+func keyIssuerError(is *issuer, k *jwks.Key, c *Claims) *Error {
+	if tmpl, err := parseTemplate(k.Issuer()); err == nil {
 		if tenant, ok := tmpl.match(c.Issuer); ok && !tidIs(c, tenant) {
 			return errKeyIssuer
 		}
 	}
-	return misconfigured(errKeyIssuer, keyIssuerHint(is, k.issuer, c.Issuer))
+	return misconfigured(errKeyIssuer, keyIssuerHint(is, k.Issuer(), c.Issuer))
 }
 
 // origin returns the scheme and host of an http(s) URL, "" for anything else.
@@ -120,24 +122,25 @@ func origin(u string) string {
 	return scheme + strings.ToLower(host)
 }
 
-// keyError is the refusal for a key lookup that failed; an unknown kid that
-// another configured issuer's key set holds is a misconfiguration (the key
-// sources are swapped, or one issuer was given another's).
+// keyError is the answer to a key lookup that failed ([sourceError]); an
+// unknown kid that another configured issuer's key set holds is a
+// misconfiguration (the key sources are swapped, or one issuer was given
+// another's).
 func (v *Validator) keyError(is *issuer, kid string, err error) *Error {
-	e := withRule(err, RuleKey)
-	if kid == "" || !errors.Is(err, ErrUnknownKey) || len(v.issuers) < 2 {
+	e := withRule(sourceError(err), RuleKey)
+	if kid == "" || e.Reason != ErrUnknownKey || len(v.issuers) < 2 {
 		return e
 	}
 	for _, other := range v.issuers {
 		if other == is || other.Keys == nil {
 			continue
 		}
-		lister, ok := other.Keys.(interface{ Keys() []*Key })
+		lister, ok := other.Keys.(interface{ Keys() []*jwks.Key })
 		if !ok {
 			continue
 		}
 		for _, k := range lister.Keys() {
-			if k.id == kid {
+			if k.ID() == kid {
 				return misconfigured(e, &Misconfiguration{Rule: RuleKey, Issuer: is.URL,
 					Expected: "a key of " + Quote(is.URL) + "'s key set", Received: "kid " + Quote(kid) + ", a key of " + Quote(other.URL),
 					Hint: "the token's key is in another configured issuer's key set: each Issuer's Keys must be that issuer's own key source"})
@@ -145,4 +148,24 @@ func (v *Validator) keyError(is *issuer, kid string, err error) *Error {
 		}
 	}
 	return e
+}
+
+var errUnknownKey = invalid(ErrUnknownKey)
+
+// sourceError maps the error of a [jwks.Source] to the validator's: an
+// [*Error] is kept (a custom source may answer with [InvalidToken] or
+// [Unavailable] itself); one matching ErrUnknownKey ([jwks.ErrUnknownKey])
+// refuses the token (invalid_token); anything else means the keys could not
+// be obtained, and the token is undecided (ErrUnavailable, reason
+// ErrKeysUnavailable: 503) — never accepted, and never refused for an
+// outage.
+func sourceError(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, ErrUnknownKey):
+		return errUnknownKey
+	}
+	return Unavailable(ErrKeysUnavailable, err)
 }

@@ -11,25 +11,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysKidFlood sends 10,000 tokens with distinct unknown kids from
+// TestRemoteKidFlood sends 10,000 tokens with distinct unknown kids from
 // 64 goroutines. Unknown-kid refreshes are coalesced and rate-limited to one
 // per UnknownKIDInterval, and the clock is pinned, so the bound is exact: the
 // JWKS server sees the initial fetch plus exactly one unknown-kid fetch. In
 // general, over a flood lasting T, unknown kids cost at most
 // 1 + floor(T / UnknownKIDInterval) fetches on top of the scheduled ones.
-func TestRemoteKeysKidFlood(t *testing.T) {
+func TestRemoteKidFlood(t *testing.T) {
 	const (
 		tokens     = 10_000
 		goroutines = 64
 	)
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "EdDSA")
-	var events jwksEvents
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now, Hooks: events.hooks()})
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "EdDSA")
+	var events guardtest.Fetches
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now, Hooks: events.Hooks()})
 	v := jwksValidator(t, as, rk, clock, 0)
 	good := as.Token(oauthtest.TokenOptions{})
 	// Flood tokens are forged, as an attacker's would be: a real token's
@@ -82,7 +84,7 @@ func TestRemoteKeysKidFlood(t *testing.T) {
 	t.Logf("flood of %d tokens from %d goroutines: %v", tokens, goroutines, time.Since(start))
 
 	// The limiter stays closed until UnknownKIDInterval has passed...
-	clock.Advance(middleware.DefaultJWKSUnknownKIDInterval - time.Second)
+	clock.Advance(jwks.DefaultUnknownKIDInterval - time.Second)
 	flood("b", 1000)
 	if n := as.Requests(oauthtest.EndpointJWKS); n != 2 {
 		t.Fatalf("JWKS requests within UnknownKIDInterval = %d, want still 2", n)
@@ -94,7 +96,7 @@ func TestRemoteKeysKidFlood(t *testing.T) {
 		t.Fatalf("JWKS requests after UnknownKIDInterval = %d, want 3", n)
 	}
 	want := []string{"initial", "unknown-kid", "unknown-kid"}
-	if got := events.reasons(); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := events.Reasons(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("fetch reasons = %v, want %v", got, want)
 	}
 }

@@ -8,21 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysUnknownKIDDuringOutage: while the JWKS endpoint fails and the
+// TestRemoteUnknownKIDDuringOutage: while the JWKS endpoint fails and the
 // authorization server rotates its key, every request carrying the new kid —
 // under concurrent load, long after the unknown-kid limiter closed — is
 // answered 503 with Retry-After, never 401; the limiter still bounds the
 // fetches to one per interval; once a fetch succeeds the new key validates,
 // and a kid the fetched set lacks is 401. Two rotations, each during an
 // outage.
-func TestRemoteKeysUnknownKIDDuringOutage(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now})
+func TestRemoteUnknownKIDDuringOutage(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})
 	v := jwksValidator(t, as, rk, clock, -1)
 	srv := htServe(t, htGuard(t, v, nil).Protect(htEcho))
 	forged := jwksWithKid(t, as.Token(oauthtest.TokenOptions{}), "kid-nobody-has")
@@ -48,11 +50,11 @@ func TestRemoteKeysUnknownKIDDuringOutage(t *testing.T) {
 			t.Errorf("round %d: %d JWKS requests for 400 unknown-kid lookups within one limiter interval, want at most 1", round, n)
 		}
 		_, err := v.Validate(t.Context(), token)
-		jwksWantError(t, "Validate(new kid) during the outage", err, middleware.ErrUnavailable, middleware.ErrKeysUnavailable)
+		guardtest.WantError(t, "Validate(new kid) during the outage", err, middleware.ErrUnavailable, middleware.ErrKeysUnavailable)
 
 		// The outage ends; the next fetch the limiter allows brings the key.
 		as.ClearFault(oauthtest.EndpointJWKS)
-		clock.Advance(middleware.DefaultJWKSUnknownKIDInterval + time.Second)
+		clock.Advance(jwks.DefaultUnknownKIDInterval + time.Second)
 		jwksMustValidate(t, v, token, fmt.Sprintf("round %d: new kid after recovery", round))
 		// A fetch has succeeded without the forged kid: it is 401 now, with
 		// the limiter closed and with it open.
@@ -61,7 +63,7 @@ func TestRemoteKeysUnknownKIDDuringOutage(t *testing.T) {
 			if !errors.Is(err, middleware.ErrInvalidToken) || !errors.Is(err, middleware.ErrUnknownKey) {
 				t.Fatalf("round %d: Validate(forged kid) after a good fetch = %v, want %v", round, err, middleware.ErrUnknownKey)
 			}
-			clock.Advance(middleware.DefaultJWKSUnknownKIDInterval + time.Second)
+			clock.Advance(jwks.DefaultUnknownKIDInterval + time.Second)
 		}
 	}
 }

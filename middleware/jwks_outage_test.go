@@ -10,17 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysOutage: while the JWKS endpoint fails in every way, valid
+// TestRemoteOutage: while the JWKS endpoint fails in every way, valid
 // tokens keep validating on the last good set; recovery is picked up; beyond
 // MaxStaleness lookups answer ErrUnavailable.
-func TestRemoteKeysOutage(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now, Timeout: time.Second})
+func TestRemoteOutage(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now, Timeout: time.Second})
 	v := jwksValidator(t, as, rk, clock, -1) // no token cache: every validation looks its key up
 	token := as.Token(oauthtest.TokenOptions{})
 	key, _ := rk.LookupKey(t.Context(), as.KeyID())
@@ -30,16 +32,16 @@ func TestRemoteKeysOutage(t *testing.T) {
 		fault oauthtest.Fault
 		want  error
 	}{
-		{"status 500", oauthtest.Fault{Status: http.StatusInternalServerError}, middleware.ErrJWKSFetch},
+		{"status 500", oauthtest.Fault{Status: http.StatusInternalServerError}, jwks.ErrFetch},
 		{"hang past the timeout", oauthtest.Fault{Delay: time.Minute}, context.DeadlineExceeded},
-		{"garbage", oauthtest.Fault{Body: []byte("\x00garbage")}, middleware.ErrJWKSInvalid},
-		{"empty set", oauthtest.Fault{Body: []byte(`{"keys":[]}`)}, middleware.ErrJWKSInvalid},
-		{"HTML error page", oauthtest.Fault{Status: http.StatusBadGateway, Body: []byte("<html>")}, middleware.ErrJWKSFetch},
+		{"garbage", oauthtest.Fault{Body: []byte("\x00garbage")}, jwks.ErrInvalid},
+		{"empty set", oauthtest.Fault{Body: []byte(`{"keys":[]}`)}, jwks.ErrInvalid},
+		{"HTML error page", oauthtest.Fault{Status: http.StatusBadGateway, Body: []byte("<html>")}, jwks.ErrFetch},
 	}
 	for i, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
 			as.SetFault(oauthtest.EndpointJWKS, f.fault)
-			jwksWantError(t, "Refresh", rk.Refresh(t.Context()), middleware.ErrJWKSFetch, f.want)
+			guardtest.WantError(t, "Refresh", rk.Refresh(t.Context()), jwks.ErrFetch, f.want)
 			jwksMustValidate(t, v, token, "token during the outage")
 			st := rk.Status()
 			if st.Failures != i+1 || st.LastError == nil || st.Stale || st.Keys != 1 {
@@ -61,12 +63,12 @@ func TestRemoteKeysOutage(t *testing.T) {
 
 	// Past MaxStaleness without a successful fetch, keys are unavailable.
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusInternalServerError})
-	clock.Advance(middleware.DefaultJWKSMaxStaleness)
+	clock.Advance(jwks.DefaultMaxStaleness)
 	jwksMustValidate(t, v, as.Token(oauthtest.TokenOptions{}), "token at exactly MaxStaleness")
 	clock.Advance(time.Second)
 	fresh := as.Token(oauthtest.TokenOptions{})
 	_, err := v.Validate(t.Context(), fresh)
-	jwksWantError(t, "Validate past MaxStaleness", err, middleware.ErrUnavailable, middleware.ErrKeysUnavailable, middleware.ErrStaleKeys)
+	guardtest.WantError(t, "Validate past MaxStaleness", err, middleware.ErrUnavailable, middleware.ErrKeysUnavailable, jwks.ErrStale)
 	if !rk.Status().Stale {
 		t.Errorf("Status().Stale = false past MaxStaleness")
 	}
@@ -82,57 +84,24 @@ func TestRemoteKeysOutage(t *testing.T) {
 // (the test's clock jumps past the schedule), which Refresh joins; that
 // fetch's failure is the outage's, so a second Refresh, which starts a
 // fetch of its own after the clear, is the one that must succeed.
-func refreshAfterRecovery(ctx context.Context, rk *middleware.RemoteKeys) error {
+func refreshAfterRecovery(ctx context.Context, rk *jwks.Remote) error {
 	if err := rk.Refresh(ctx); err == nil {
 		return nil
 	}
 	return rk.Refresh(ctx)
 }
 
-// TestRemoteKeysBackoff checks the retry schedule after consecutive failures:
-// RetryInterval (2s) doubled per failure up to MaxRetryInterval (1m), plus up
-// to 10% jitter. TestRemoteKeysOutageLive shows the loop running the retries.
-func TestRemoteKeysBackoff(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
-	var events jwksEvents
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now, Hooks: events.hooks()})
-	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
-	for n, base := range []time.Duration{2, 4, 8, 16, 32, 60, 60} {
-		base *= time.Second
-		if err := rk.Refresh(t.Context()); err == nil {
-			t.Fatalf("Refresh %d = nil error during the outage", n+1)
-		}
-		st := rk.Status()
-		delay := st.NextRefresh.Sub(clock.Now())
-		if st.Failures != n+1 || delay < base || delay > base+base/10 {
-			t.Errorf("after failure %d: Failures = %d, next retry in %v; want %d and [%v, %v]", n+1, st.Failures, delay, n+1, base, base+base/10)
-		}
-	}
-	as.ClearFault(oauthtest.EndpointJWKS)
-	if err := rk.Refresh(t.Context()); err != nil {
-		t.Fatalf("Refresh after recovery = %v", err)
-	}
-	st := rk.Status()
-	if st.Failures != 0 || st.NextRefresh.Sub(clock.Now()) != 15*time.Minute*9/10 {
-		t.Errorf("Status() after recovery = %+v, want no failures and the normal schedule", st)
-	}
-	if r := events.reasons(); len(r) != 9 || r[0] != "initial" || r[8] != "manual" {
-		t.Errorf("fetch reasons = %v, want initial then 8 manual", r)
-	}
-}
-
-// TestRemoteKeysOutageLive runs the outage against the background loop in
+// TestRemoteOutageLive runs the outage against the background loop in
 // real time: 500s, hangs past the timeout and garbage in turn, while
 // validations run without pause; every one must succeed, and the loop must
 // pick up the recovery on its own.
-func TestRemoteKeysOutageLive(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
-	var events jwksEvents
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{
+func TestRemoteOutageLive(t *testing.T) {
+	as := guardtest.Server(t, nil, "ES256")
+	var events guardtest.Fetches
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{
 		RefreshInterval: 20 * time.Millisecond, MinRefreshInterval: 10 * time.Millisecond,
 		RetryInterval: 5 * time.Millisecond, MaxRetryInterval: 20 * time.Millisecond,
-		Timeout: 250 * time.Millisecond, Hooks: events.hooks(),
+		Timeout: 250 * time.Millisecond, Hooks: events.Hooks(),
 	})
 	v := jwksValidator(t, as, rk, nil, -1)
 	token := as.Token(oauthtest.TokenOptions{})
@@ -164,13 +133,13 @@ func TestRemoteKeysOutageLive(t *testing.T) {
 	} {
 		as.SetFault(oauthtest.EndpointJWKS, f)
 		start := as.Requests(oauthtest.EndpointJWKS)
-		jwksWaitFor(t, "three failed fetches", func() bool { return as.Requests(oauthtest.EndpointJWKS) >= start+3 })
+		guardtest.WaitFor(t, "three failed fetches", func() bool { return as.Requests(oauthtest.EndpointJWKS) >= start+3 })
 		if rk.LastError() == nil {
 			t.Errorf("LastError = nil during fault %+v", f)
 		}
 	}
 	as.ClearFault(oauthtest.EndpointJWKS)
-	jwksWaitFor(t, "recovery", func() bool { return rk.LastError() == nil && rk.Status().Failures == 0 })
+	guardtest.WaitFor(t, "recovery", func() bool { return rk.LastError() == nil && rk.Status().Failures == 0 })
 	close(stop)
 	wg.Wait()
 	if n := failed.Load(); n != 0 {
@@ -179,38 +148,38 @@ func TestRemoteKeysOutageLive(t *testing.T) {
 	if validated.Load() == 0 {
 		t.Errorf("no validation ran during the outage")
 	}
-	if r := events.reasons(); !slices.Contains(r, "retry") || r[len(r)-1] == "manual" {
+	if r := events.Reasons(); !slices.Contains(r, "retry") || r[len(r)-1] == "manual" {
 		t.Errorf("fetch reasons = %v, want retries by the background loop", r)
 	}
 }
 
-// TestRemoteKeysNeverWaits: a request whose key is known completes while a
+// TestRemoteNeverWaits: a request whose key is known completes while a
 // refresh is blocked on the JWKS server.
-func TestRemoteKeysNeverWaits(t *testing.T) {
+func TestRemoteNeverWaits(t *testing.T) {
 	tests := []struct {
 		name    string
-		trigger func(t *testing.T, rk *middleware.RemoteKeys, v *middleware.Validator, as *oauthtest.Server) error
+		trigger func(t *testing.T, rk *jwks.Remote, v *middleware.Validator, as *oauthtest.Server) error
 	}{
-		{"manual refresh", func(t *testing.T, rk *middleware.RemoteKeys, _ *middleware.Validator, _ *oauthtest.Server) error {
+		{"manual refresh", func(t *testing.T, rk *jwks.Remote, _ *middleware.Validator, _ *oauthtest.Server) error {
 			return rk.Refresh(context.Background())
 		}},
-		{"unknown-kid refresh", func(t *testing.T, _ *middleware.RemoteKeys, v *middleware.Validator, as *oauthtest.Server) error {
+		{"unknown-kid refresh", func(t *testing.T, _ *jwks.Remote, v *middleware.Validator, as *oauthtest.Server) error {
 			_, err := v.Validate(context.Background(), as.Token(oauthtest.TokenOptions{Header: map[string]any{"kid": "new"}}))
 			return err
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newJWKSClock()
-			as := jwksAS(t, clock, "ES256")
-			rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now, Timeout: time.Minute})
+			clock := guardtest.NewClock()
+			as := guardtest.Server(t, clock, "ES256")
+			rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now, Timeout: time.Minute})
 			v := jwksValidator(t, as, rk, clock, -1)
 			token := as.Token(oauthtest.TokenOptions{})
 
 			as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Delay: time.Minute})
 			blocked := make(chan error, 1)
 			go func() { blocked <- tt.trigger(t, rk, v, as) }()
-			jwksWaitFor(t, "the refresh to reach the server", func() bool { return as.Requests(oauthtest.EndpointJWKS) == 2 })
+			guardtest.WaitFor(t, "the refresh to reach the server", func() bool { return as.Requests(oauthtest.EndpointJWKS) == 2 })
 
 			done := make(chan error, 1)
 			go func() {
@@ -236,7 +205,7 @@ func TestRemoteKeysNeverWaits(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 			defer cancel()
 			_, err := v.Validate(ctx, as.Token(oauthtest.TokenOptions{Header: map[string]any{"kid": "other"}}))
-			jwksWantError(t, "Validate(unknown kid, short context)", err, middleware.ErrUnavailable, context.DeadlineExceeded)
+			guardtest.WantError(t, "Validate(unknown kid, short context)", err, middleware.ErrUnavailable, context.DeadlineExceeded)
 
 			rk.Close() // cancels the fetch in flight
 			select {

@@ -6,17 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-// TestRemoteKeysRotation: a token signed with a new key is accepted after
+// TestRemoteRotation: a token signed with a new key is accepted after
 // exactly one extra fetch; a key removed from the JWKS stops verifying after
 // the next refresh, and tokens the validator cached with it are dropped.
-func TestRemoteKeysRotation(t *testing.T) {
-	clock := newJWKSClock() // pinned: the unknown-kid limiter stays closed once used
-	as := jwksAS(t, clock, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now})
+func TestRemoteRotation(t *testing.T) {
+	clock := guardtest.NewClock() // pinned: the unknown-kid limiter stays closed once used
+	as := guardtest.Server(t, clock, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})
 	v := jwksValidator(t, as, rk, clock, 0) // with the verified-token cache
 	fetches := func() int { return as.Requests(oauthtest.EndpointJWKS) }
 
@@ -50,9 +52,9 @@ func TestRemoteKeysRotation(t *testing.T) {
 		t.Errorf("removed key not retired after Refresh")
 	}
 	_, err = v.Validate(t.Context(), oldToken)
-	jwksWantError(t, "Validate(cached old-key token) after refresh", err, middleware.ErrInvalidToken, middleware.ErrUnknownKey)
+	guardtest.WantError(t, "Validate(cached old-key token) after refresh", err, middleware.ErrInvalidToken, middleware.ErrUnknownKey)
 	_, err = v.Validate(t.Context(), as.Token(oauthtest.TokenOptions{KeyID: oldKid}))
-	jwksWantError(t, "Validate(fresh old-key token)", err, middleware.ErrInvalidToken, middleware.ErrUnknownKey)
+	guardtest.WantError(t, "Validate(fresh old-key token)", err, middleware.ErrInvalidToken, middleware.ErrUnknownKey)
 	if n := fetches(); n != 3 {
 		t.Errorf("JWKS requests = %d, want 3: refusing a removed key costs no fetch while the limiter is closed", n)
 	}
@@ -61,11 +63,11 @@ func TestRemoteKeysRotation(t *testing.T) {
 	}
 }
 
-// TestRemoteKeysRemovalScheduled: without any manual refresh, a removed key
+// TestRemoteRemovalScheduled: without any manual refresh, a removed key
 // stops verifying once the scheduled refresh runs.
-func TestRemoteKeysRemovalScheduled(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{
+func TestRemoteRemovalScheduled(t *testing.T) {
+	as := guardtest.Server(t, nil, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{
 		RefreshInterval: 20 * time.Millisecond, MinRefreshInterval: 10 * time.Millisecond,
 	})
 	v := jwksValidator(t, as, rk, nil, 0)
@@ -74,52 +76,21 @@ func TestRemoteKeysRemovalScheduled(t *testing.T) {
 	jwksMustValidate(t, v, oldToken, "old-key token")
 	as.RotateKey("")
 	as.RemoveKey(oldKid)
-	jwksWaitFor(t, "the removed key to stop verifying", func() bool {
+	guardtest.WaitFor(t, "the removed key to stop verifying", func() bool {
 		_, err := v.Validate(t.Context(), oldToken)
 		return err != nil
 	})
 	_, err := v.Validate(t.Context(), oldToken)
-	jwksWantError(t, "Validate(old-key token)", err, middleware.ErrInvalidToken, middleware.ErrUnknownKey)
+	guardtest.WantError(t, "Validate(old-key token)", err, middleware.ErrInvalidToken, middleware.ErrUnknownKey)
 	jwksMustValidate(t, v, as.Token(oauthtest.TokenOptions{}), "new-key token")
 }
 
-// TestRemoteKeysReplacedUnderSameKid: a kid that now names other key material
-// is a new key; the old one is retired.
-func TestRemoteKeysReplacedUnderSameKid(t *testing.T) {
-	srv := newJWKSDocServer(t, jwksDoc(t, jwksECKey(t, "k1"), jwksECKey(t, "k2")))
-	rk := jwksRemote(t, "", &middleware.RemoteKeysConfig{JWKSURL: srv.URL})
-	k1, _ := rk.LookupKey(t.Context(), "k1")
-	k2, _ := rk.LookupKey(t.Context(), "k2")
-	body := *srv.body.Load()
-	srv.set(jwksDoc(t, jwksECKey(t, "k1")), nil)
-	if err := rk.Refresh(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	got, err := rk.LookupKey(t.Context(), "k1")
-	if err != nil || got == k1 || got.Retired() {
-		t.Errorf("LookupKey(k1) after replacement = %p, %v; want a new live key", got, err)
-	}
-	if !k1.Retired() || !k2.Retired() {
-		t.Errorf("replaced k1 retired %v, removed k2 retired %v; want both retired", k1.Retired(), k2.Retired())
-	}
-	// The set now has one key: a token without "kid" gets it.
-	if only, err := rk.LookupKey(t.Context(), ""); err != nil || only != got {
-		t.Errorf("LookupKey(\"\") with one key = %p, %v; want %p", only, err, got)
-	}
-	srv.set(body, nil)
-	if err := rk.Refresh(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	_, err = rk.LookupKey(t.Context(), "")
-	jwksWantError(t, "LookupKey(\"\") with two keys", err, middleware.ErrUnknownKey)
-}
-
-// TestRemoteKeysRotationCoalesced: when many requests bring a new key's tokens
+// TestRemoteRotationCoalesced: when many requests bring a new key's tokens
 // at once, they share one refresh and all succeed.
-func TestRemoteKeysRotationCoalesced(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now})
+func TestRemoteRotationCoalesced(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})
 	v := jwksValidator(t, as, rk, clock, -1)
 	as.RotateKey("")
 	// Slow the refresh down so that the requests overlap with it.

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/internal/jsonscan"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // b64 is strict unpadded base64url (RFC 7515 §2): no padding, no
@@ -18,16 +20,16 @@ var b64 = base64.RawURLEncoding.Strict()
 // protected header parsed. Its decoded parts share one scratch buffer; the
 // payload gets its own, which the claims keep.
 type jws struct {
-	signingInput string   // header "." payload, as received
-	payload      string   // base64url, as received
-	signature    string   // base64url, as received
-	alg, typ     string   // alias scratch
-	a            jose.Alg // the facts of alg; the zero Alg when rsguard knows no such algorithm
-	kid          string   // alias scratch
-	jwk          span     // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
+	signingInput string        // header "." payload, as received
+	payload      string        // base64url, as received
+	signature    string        // base64url, as received
+	alg, typ     string        // alias scratch
+	a            jose.Alg      // the facts of alg; the zero Alg when rsguard knows no such algorithm
+	kid          string        // alias scratch
+	jwk          jsonscan.Span // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
 	hasTyp       bool
 	sig          []byte // decoded signature, in scratch
-	scratch      []byte // decoded header, then room for the signature and digest
+	scratch      []byte // decoded header, then room for the signature
 	hdrLen       int    // decoded header bytes at the start of scratch
 }
 
@@ -46,10 +48,6 @@ var b64url = func() (t [256]bool) {
 	return t
 }()
 
-// scratchTail is the room at the end of jws.scratch for the digest and the
-// DER form of an ECDSA signature ([jose.Verify]).
-const scratchTail = jose.ScratchSize
-
 // splitJWS splits a compact JWS into j and parses its header. A token of any
 // other shape is errNotJWS (so that it may go to introspection), and a compact
 // JWE (five parts) is errJWE.
@@ -62,7 +60,7 @@ func splitJWS(token string, j *jws) error {
 	if err != nil {
 		return err
 	}
-	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature))+scratchTail)
+	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature)))
 	n, err := b64.Decode(j.scratch, bytesOf(token[:h]))
 	if err != nil || n == 0 || j.scratch[0] != '{' {
 		return errNotJWS // not a JWS header: perhaps an opaque token
@@ -128,37 +126,38 @@ var errHeader = newError(ErrInvalidToken, ErrMalformed, errors.New("header is no
 func (j *jws) parseHeader(buf []byte) error {
 	var seen int
 	crit := false
-	s := scanner{b: buf}
-	err := s.object(true, func(name string) error {
-		bit, dst := 0, (*string)(nil)
+	s := jsonscan.Scanner{B: buf}
+	err := s.Object(true, func(name string) error {
+		var dst *string
+		bit := 0
 		switch name {
 		case "alg":
-			bit, dst = 1, &j.alg
+			dst, bit = &j.alg, 1
 		case "typ":
-			bit, dst = 2, &j.typ
+			dst, bit = &j.typ, 2
 			j.hasTyp = true
 		case "kid":
-			bit, dst = 4, &j.kid
+			dst, bit = &j.kid, 4
 		case "crit":
 			// RFC 7515 §4.1.11: no extension is understood here, so any
 			// "crit" makes the token unacceptable.
 			crit = true
-			return s.skip(1)
+			return s.Skip(1)
 		case "enc":
-			return errJSON // a JWE header (RFC 7516 §4.1.2)
+			return jsonscan.ErrSyntax // a JWE header (RFC 7516 §4.1.2)
 		case "jwk":
 			// Never used to verify an access token; a DPoP proof's key
 			// (RFC 9449 §4.2), located here to save a second scan.
-			if j.jwk.end != 0 {
-				return errJSON
+			if j.jwk.End != 0 {
+				return jsonscan.ErrSyntax
 			}
 			var err error
-			j.jwk, err = s.value()
+			j.jwk, err = s.Value()
 			return err
 		default:
-			return s.skip(1)
+			return s.Skip(1)
 		}
-		return s.strOnce(&seen, bit, dst)
+		return s.StrOnce(&seen, bit, dst)
 	})
 	j.a, _ = jose.Lookup(j.alg)
 	switch {
@@ -203,9 +202,9 @@ func (j *jws) decodeSignature() ([]byte, error) {
 }
 
 // verify checks the signature with key, whose fit to j.alg the caller
-// checked, in the scratch room after the header and signature.
-func (j *jws) verify(k *Key) bool {
-	return j.a.Name != "" && jose.Verify(j.a, k.public, bytesOf(j.signingInput), j.sig, j.scratch[len(j.scratch)-scratchTail:])
+// checked ([jwks.Key.Accepts]).
+func (j *jws) verify(k *jwks.Key) bool {
+	return k.Verify(j.alg, bytesOf(j.signingInput), j.sig)
 }
 
 // knownAlg reports whether alg is a JWS algorithm rsguard verifies.

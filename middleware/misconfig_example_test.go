@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // A validator configured with the issuer URL missing its trailing slash:
@@ -16,8 +17,8 @@ import (
 // Hooks.Misconfigured).
 func ExampleMisconfigurationOf() {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := middleware.NewKey("key-1", "EdDSA", pub)
-	keys, _ := middleware.NewStaticKeys(key)
+	key, _ := jwks.NewKey("key-1", "EdDSA", pub)
+	keys, _ := jwks.NewStatic(key)
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	v, _ := middleware.NewValidator(middleware.Issuer{
 		URL:       "https://tenant.example.com", // the tokens say "https://tenant.example.com/"

@@ -10,7 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -36,7 +38,7 @@ func (r *misconfigRecorder) list() []middleware.Misconfiguration {
 
 func misconfigValidator(t *testing.T, as *oauthtest.Server, iss middleware.Issuer, h *middleware.Hooks) *middleware.Validator {
 	t.Helper()
-	keys, err := middleware.NewRemoteKeys(t.Context(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(t.Context(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func misconfigValidator(t *testing.T, as *oauthtest.Server, iss middleware.Issue
 // its hint is in the refusal for the CLI; the client's description stays
 // generic.
 func TestMisconfigurationLoggedOnce(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
+	as := guardtest.Server(t, nil, "ES256")
 	for _, tc := range []struct {
 		name     string
 		iss      middleware.Issuer
@@ -110,7 +112,7 @@ func TestMisconfigurationLoggedOnce(t *testing.T) {
 // TestMisconfigurationBounded: received values are quoted and truncated,
 // and an attacker varying them reaches at most 64 reports.
 func TestMisconfigurationBounded(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
+	as := guardtest.Server(t, nil, "ES256")
 	var rec misconfigRecorder
 	v := misconfigValidator(t, as, middleware.Issuer{URL: as.Issuer(), Audiences: []string{"https://orders.example.test"}}, rec.hooks())
 	long := strings.Repeat("é", 100) + "\n\x00"
@@ -131,7 +133,7 @@ func TestMisconfigurationBounded(t *testing.T) {
 // TestSlogHooksMisconfigured: SlogHooks logs a misconfiguration at Error with
 // what was expected and received and the hint.
 func TestSlogHooksMisconfigured(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
+	as := guardtest.Server(t, nil, "ES256")
 	var buf bytes.Buffer
 	h := middleware.SlogHooks(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelError})))
 	v := misconfigValidator(t, as, middleware.Issuer{URL: as.Issuer()}, h)
@@ -162,9 +164,9 @@ func TestQuote(t *testing.T) {
 // source refuses its tokens as of an unknown key, with a hint that names
 // the issuer whose set holds the key.
 func TestMisconfigurationSwappedKeys(t *testing.T) {
-	a, b := jwksAS(t, nil, "ES256"), jwksAS(t, nil, "ES256")
-	keysOf := func(as *oauthtest.Server) *middleware.RemoteKeys {
-		rk, err := middleware.NewRemoteKeys(t.Context(), as.Issuer(), nil)
+	a, b := guardtest.Server(t, nil, "ES256"), guardtest.Server(t, nil, "ES256")
+	keysOf := func(as *oauthtest.Server) *jwks.Remote {
+		rk, err := jwks.NewRemote(t.Context(), as.Issuer(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,9 @@ package middleware_test
 import (
 	"testing"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -11,8 +13,8 @@ import (
 // audiences; a token's "iss" picks the issuer from the configured list only,
 // and a token from any other issuer is refused before any network call
 // (RFC 9068 §4; no fetch is ever driven by an attacker-chosen URL).
-func TestMultiIssuerRemoteKeys(t *testing.T) {
-	clock := newJWKSClock()
+func TestMultiIssuerRemote(t *testing.T) {
+	clock := guardtest.NewClock()
 	a := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Audience: "https://a.api", Now: clock.Now, Path: "/tenants/a"})
 	defer a.Close()
 	b := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Audience: "https://b.api", Now: clock.Now})
@@ -21,10 +23,10 @@ func TestMultiIssuerRemoteKeys(t *testing.T) {
 	defer untrusted.Close()
 	servers := []*oauthtest.Server{a, b, untrusted}
 
-	lazy := &middleware.RemoteKeysConfig{Lazy: true, Now: clock.Now}
+	lazy := &jwks.Config{Lazy: true, Now: clock.Now}
 	v, err := middleware.NewMultiIssuerValidator([]middleware.Issuer{
-		{URL: a.Issuer(), Audiences: []string{"https://a.api"}, Keys: jwksRemote(t, a.Issuer(), lazy)},
-		{URL: b.Issuer(), Audiences: []string{"https://b.api"}, Keys: jwksRemote(t, b.Issuer(), lazy)},
+		{URL: a.Issuer(), Audiences: []string{"https://a.api"}, Keys: guardtest.Remote(t, a.Issuer(), lazy)},
+		{URL: b.Issuer(), Audiences: []string{"https://b.api"}, Keys: guardtest.Remote(t, b.Issuer(), lazy)},
 	}, &middleware.Config{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func TestMultiIssuerRemoteKeys(t *testing.T) {
 	for _, tt := range refusedOffline {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Validate(t.Context(), tt.token)
-			jwksWantError(t, "Validate", err, middleware.ErrInvalidToken)
+			guardtest.WantError(t, "Validate", err, middleware.ErrInvalidToken)
 			if n := requests(); n != 0 {
 				t.Errorf("requests to any authorization server = %d, want 0", n)
 			}
@@ -91,7 +93,7 @@ func TestMultiIssuerRemoteKeys(t *testing.T) {
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := v.Validate(t.Context(), tt.token)
-			jwksWantError(t, "Validate", err, middleware.ErrInvalidToken, tt.want)
+			guardtest.WantError(t, "Validate", err, middleware.ErrInvalidToken, tt.want)
 		})
 	}
 	if n := untrusted.Requests(oauthtest.EndpointJWKS) + untrusted.Requests(oauthtest.EndpointDiscovery); n != 0 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // NewIssuerValidator is the one-call constructor for the common case: a
@@ -14,7 +16,7 @@ import (
 // refreshes in the background and owns — [Validator.Close] closes them. The
 // issuer is given once, in iss.URL, with its Audiences and any other
 // [Issuer] setting; iss.Keys must be nil. cfg.RemoteKeys, when set, tunes
-// the key source ([RemoteKeysConfig]: HTTP client, refresh intervals, a
+// the key source ([jwks.Config]: HTTP client, refresh intervals, a
 // JWKS URL that skips discovery). cfg may be nil.
 //
 //	v, err := middleware.NewIssuerValidator(ctx, middleware.Issuer{
@@ -32,11 +34,11 @@ func NewIssuerValidator(ctx context.Context, iss Issuer, cfg *Config) (*Validato
 	if iss.URL == "" {
 		return nil, errors.New("middleware: issuer URL is empty")
 	}
-	var rkc *RemoteKeysConfig
+	var rkc jwks.Config
 	if cfg != nil {
-		rkc = cfg.RemoteKeys
+		rkc = cfg.Hooks.remoteConfig(cfg.RemoteKeys)
 	}
-	rk, err := NewRemoteKeys(ctx, iss.URL, rkc)
+	rk, err := jwks.NewRemote(ctx, iss.URL, &rkc)
 	if err != nil {
 		return nil, fmt.Errorf("middleware: issuer %q: %w", iss.URL, err)
 	}

@@ -6,25 +6,10 @@ import (
 	"strconv"
 )
 
-// Values that hold a secret — a token, a DPoP proof, an HMAC key — format
+// Values that hold a secret — a token, a DPoP proof — format
 // as a description without it, under every verb (%v, %+v, %#v, %s, %q, %x…):
 // fmt would otherwise print their unexported fields, whose String methods it
 // does not call.
-
-// Format implements fmt.Formatter: the key's ID, algorithm and type, never
-// an HMAC secret.
-func (k *Key) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'p':
-		type plain Key // no methods: %p prints the address
-		fmt.Fprintf(f, "%p", (*plain)(k))
-		return
-	case k == nil:
-		io.WriteString(f, "<nil>")
-		return
-	}
-	io.WriteString(f, "middleware.Key{id: "+strconv.Quote(k.id)+", alg: "+strconv.Quote(k.alg)+", family: "+k.family+"}")
-}
 
 // Format implements fmt.Formatter: which credentials are present, and the
 // request's method and URI, never the token, Authorization value or DPoP
@@ -47,32 +32,6 @@ func redactedValues(n int) string {
 		return "[]"
 	}
 	return "[" + strconv.Itoa(n) + " redacted]"
-}
-
-// Format implements fmt.Formatter: the key IDs, never an HMAC secret (fmt
-// prints the keys of unexported fields in full under verbs such as %s).
-func (s *StaticKeys) Format(f fmt.State, _ rune) {
-	if s == nil {
-		io.WriteString(f, "<nil>")
-		return
-	}
-	fmt.Fprintf(f, "middleware.StaticKeys{%d keys}", len(s.byID))
-}
-
-// Format implements fmt.Formatter: the JWKS URL and the number of keys.
-func (rk *RemoteKeys) Format(f fmt.State, _ rune) {
-	if rk == nil {
-		io.WriteString(f, "<nil>")
-		return
-	}
-	n := 0
-	if s := rk.snap.Load(); s != nil {
-		n = len(s.keys)
-	}
-	rk.mu.Lock()
-	u := rk.url
-	rk.mu.Unlock()
-	fmt.Fprintf(f, "middleware.RemoteKeys{issuer: %q, url: %q, %d keys}", rk.issuer, u, n)
 }
 
 // Format implements fmt.Formatter: the issuers, never cached keys or tokens.

@@ -1,24 +1,25 @@
 package middleware
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 var formatVerbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"}
 
-// TestSecretsNeverPrint: an HMAC key, a key set holding it, and credentials
-// carrying a token and a DPoP proof format without the secret under every
-// verb, in clear or in the encodings fmt uses.
+// TestSecretsNeverPrint: a validator holding an HMAC key (and a token it
+// verified with it), an issuer with the key set, and credentials carrying a
+// token and a DPoP proof format without the secret under every verb, in
+// clear or in the encodings fmt uses. The keys themselves: jwks's
+// TestFormatNeverPrintsSecret.
 func TestSecretsNeverPrint(t *testing.T) {
 	t.Parallel()
 	secret := []byte("hmac-secret-0123456789-abcdefghij-KLMNOP")
 	tk := mustTestKey("mac", "HS256", "HS256", secret)
-	k := tk.key
-	ks, err := NewStaticKeys(k)
+	ks, err := jwks.NewStatic(tk.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,17 +31,12 @@ func TestSecretsNeverPrint(t *testing.T) {
 	if _, err := validate(v, tk.token()); err != nil || v.cache.len() != 1 {
 		t.Fatalf("Validate(HS256) = %v, cache %d; want a cached token", err, v.cache.len())
 	}
-	rk, err := NewRemoteKeys(context.Background(), "", &RemoteKeysConfig{JWKSURL: "https://as.example.test/jwks", Lazy: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rk.Close()
 	const token, proof = "tok-Qz8-secret", "dpop-Wv5-proof"
 	cred := Credentials{Authorization: []string{"Bearer " + token}, Token: token, DPoP: []string{proof}, Method: "GET", URI: "https://api.example.test/x"}
 	secrets := []string{string(secret), fmt.Sprintf("%x", secret), fmt.Sprintf("%X", secret), strings.Trim(fmt.Sprint([]byte(secret)), "[]"),
 		token, proof, fmt.Sprintf("%x", token), fmt.Sprintf("%x", proof)}
 	for _, verb := range formatVerbs {
-		for what, v := range map[string]any{"key": k, "key set": ks, "credentials": cred, "*credentials": &cred, "validator": v, "remote keys": rk,
+		for what, v := range map[string]any{"credentials": cred, "*credentials": &cred, "validator": v,
 			"issuer": Issuer{URL: testIssuer, Audiences: []string{testAudience}, Keys: ks}} {
 			out := fmt.Sprintf(verb, v)
 			for _, s := range secrets {
@@ -48,39 +44,6 @@ func TestSecretsNeverPrint(t *testing.T) {
 					t.Errorf("%s of the %s = %q, which holds a secret (%q)", verb, what, out, s)
 				}
 			}
-		}
-	}
-	if out := fmt.Sprint(k); !strings.Contains(out, `"mac"`) || !strings.Contains(out, "HS256") {
-		t.Errorf("key prints as %q, want its kid and alg", out)
-	}
-	if out := fmt.Sprintf("%p", k); !strings.HasPrefix(out, "0x") {
-		t.Errorf("%%p of a key = %q, want its address", out)
-	}
-}
-
-// TestURLUserinfoRefused: a JWKS URL or issuer with user information is
-// refused when the key source is made, and the error does not quote the
-// password; so is a discovered jwks_uri carrying one.
-func TestURLUserinfoRefused(t *testing.T) {
-	t.Parallel()
-	const password = "pw-Hx3-secret"
-	for _, u := range []string{
-		"https://user:" + password + "@as.example.test/jwks",
-		"https://" + password + "@as.example.test/jwks",
-		"http://user:" + password + "@127.0.0.1/jwks",
-		"https://user:" + password + "@as.example.test/%zz",
-	} {
-		_, err := NewRemoteKeys(context.Background(), "", &RemoteKeysConfig{JWKSURL: u, Lazy: true})
-		if err == nil || strings.Contains(err.Error(), password) {
-			t.Errorf("NewRemoteKeys(JWKSURL %q) = %v, want an error without the password", u, err)
-		}
-		_, err = NewRemoteKeys(context.Background(), u, &RemoteKeysConfig{Lazy: true})
-		if err == nil || strings.Contains(err.Error(), password) {
-			t.Errorf("NewRemoteKeys(issuer %q) = %v, want an error without the password", u, err)
-		}
-		_, err = Discover(context.Background(), nil, u, false)
-		if !errors.Is(err, ErrDiscovery) || strings.Contains(err.Error(), password) {
-			t.Errorf("Discover(%q) = %v, want %v without the password", u, err, ErrDiscovery)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -118,7 +119,7 @@ func ClaimEquals(path string, want any) scopes.GrantRequirement {
 	match := literalMatcher(want)
 	return &claimReq{need: fmt.Sprintf("claim %s = %v", p, want), ok: func(c *Claims, _ time.Time) bool {
 		v, ok, err := lookupPath(c.raw, p)
-		return err == nil && ok && match(c.raw[v.start:v.end])
+		return err == nil && ok && match(c.raw[v.Start:v.End])
 	}}
 }
 
@@ -129,11 +130,11 @@ func ClaimIn(path string, values ...string) scopes.GrantRequirement {
 	values = mustNames("ClaimIn", values)
 	return &claimReq{need: fmt.Sprintf("claim %s in %s", p, quoted(values, ", ")), ok: func(c *Claims, _ time.Time) bool {
 		v, ok, err := lookupPath(c.raw, p)
-		if err != nil || !ok || c.raw[v.start] != '"' {
+		if err != nil || !ok || c.raw[v.Start] != '"' {
 			return false
 		}
-		s := scanner{b: c.raw[v.start:v.end]}
-		str, err := s.str()
+		s := jsonscan.Scanner{B: c.raw[v.Start:v.End]}
+		str, err := s.Str()
 		return err == nil && slices.Contains(values, str)
 	}}
 }
@@ -152,7 +153,7 @@ func ClaimContains(path string, values ...string) scopes.GrantRequirement {
 		if err != nil || !ok {
 			return false
 		}
-		return containsAll(c.raw[v.start:v.end], values)
+		return containsAll(c.raw[v.Start:v.End], values)
 	}}
 }
 
@@ -182,8 +183,8 @@ func literalMatcher(want any) func([]byte) bool {
 	switch w := want.(type) {
 	case string:
 		return func(b []byte) bool {
-			s := scanner{b: b}
-			got, err := s.str()
+			s := jsonscan.Scanner{B: b}
+			got, err := s.Str()
 			return len(b) > 0 && b[0] == '"' && err == nil && got == w
 		}
 	case bool:
@@ -201,8 +202,8 @@ func literalMatcher(want any) func([]byte) bool {
 
 func numberMatcher(w float64) func([]byte) bool {
 	return func(b []byte) bool {
-		s := scanner{b: b}
-		f, err := s.number()
-		return err == nil && s.i == len(b) && f == w
+		s := jsonscan.Scanner{B: b}
+		f, err := s.Number()
+		return err == nil && s.I == len(b) && f == w
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // ErrSignedResponse is the reason of the errors of [VerifySignedJWT]: a
@@ -20,7 +22,7 @@ var ErrSignedResponse = errors.New("middleware: signed response refused")
 // the caller's to check. Errors match [ErrUnavailable] (the server's answer
 // cannot be trusted, so the token is neither accepted nor refused) and
 // [ErrSignedResponse]; they never quote the token.
-func VerifySignedJWT(ctx context.Context, keys KeySource, algs []string, typ, token string) ([]byte, error) {
+func VerifySignedJWT(ctx context.Context, keys jwks.Source, algs []string, typ, token string) ([]byte, error) {
 	if len(algs) == 0 {
 		algs = DefaultAlgorithms()
 	}
@@ -39,7 +41,7 @@ func VerifySignedJWT(ctx context.Context, keys KeySource, algs []string, typ, to
 	if err != nil || key == nil {
 		return nil, signedRefused("no key for its kid")
 	}
-	if (key.alg != "" && key.alg != j.alg) || !key.fits(j.alg) || !j.verify(key) {
+	if !key.Accepts(j.alg) || !j.verify(key) {
 		return nil, signedRefused("signature does not verify")
 	}
 	buf := make([]byte, b64.DecodedLen(len(j.payload)))

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // tenantKeys holds the key sources of a template issuer's tenants: a
@@ -13,7 +15,7 @@ import (
 // sources are closed, and a bound on the sources made per minute.
 type tenantKeys struct {
 	base   *tenantIssuer
-	rkc    RemoteKeysConfig // the settings of every tenant's source, Lazy
+	rkc    jwks.Config // the settings of every tenant's source, Lazy
 	now    func() time.Time
 	max    int
 	perMin int
@@ -33,7 +35,7 @@ type tenantEntry struct {
 	src    *tenantSource
 }
 
-// tenantSource is a tenant's [RemoteKeys] as its issuer's [KeySource]. An
+// tenantSource is a tenant's [jwks.Remote] as its issuer's [jwks.Source]. An
 // evicted source is closed when its last lookup in flight ends, so that a
 // request that resolved the tenant before the eviction still gets its key;
 // a lookup on a source already closed resolves the tenant again.
@@ -41,14 +43,14 @@ type tenantSource struct {
 	k       *tenantKeys
 	tenant  string
 	iss     string
-	rk      *RemoteKeys
+	rk      *jwks.Remote
 	refs    int  // lookups in flight; guarded by k.mu
 	evicted bool // out of the list; guarded by k.mu
 	closed  bool // guarded by k.mu
 }
 
-// LookupKey implements [KeySource].
-func (s *tenantSource) LookupKey(ctx context.Context, kid string) (*Key, error) {
+// LookupKey implements [jwks.Source].
+func (s *tenantSource) LookupKey(ctx context.Context, kid string) (*jwks.Key, error) {
 	s.k.mu.Lock()
 	if s.closed {
 		s.k.mu.Unlock()
@@ -85,7 +87,7 @@ func (s *tenantSource) releaseLocked() bool {
 	return false
 }
 
-func newTenantKeys(ti *tenantIssuer, rkc *RemoteKeysConfig, now func() time.Time) *tenantKeys {
+func newTenantKeys(ti *tenantIssuer, rkc *jwks.Config, now func() time.Time) *tenantKeys {
 	k := &tenantKeys{base: ti, now: now, max: ti.Tenants.MaxTenants, perMin: ti.Tenants.NewTenantsPerMinute,
 		byTenant: make(map[string]*list.Element), draining: make(map[*tenantSource]struct{})}
 	if rkc != nil {
@@ -115,7 +117,7 @@ func (k *tenantKeys) issuer(tenant, iss string) (*issuer, error) {
 		return is, nil
 	}
 	e, err := k.makeLocked(tenant, iss)
-	var evicted *RemoteKeys
+	var evicted *jwks.Remote
 	if err == nil {
 		k.byTenant[tenant] = k.lru.PushFront(e)
 		if k.lru.Len() > k.max {
@@ -153,9 +155,9 @@ func (k *tenantKeys) makeLocked(tenant, iss string) (*tenantEntry, error) {
 	}
 	cfg := k.rkc
 	if k.base.jwks.prefix != "" {
-		cfg.JWKSURL = k.base.jwks.expand(tenant)
+		cfg.URL = k.base.jwks.expand(tenant)
 	}
-	rk, err := NewRemoteKeys(context.Background(), iss, &cfg)
+	rk, err := jwks.NewRemote(context.Background(), iss, &cfg)
 	if err != nil {
 		return nil, Unavailable(ErrKeysUnavailable, err)
 	}
@@ -173,7 +175,7 @@ func (k *tenantKeys) makeLocked(tenant, iss string) (*tenantEntry, error) {
 func (k *tenantKeys) Close() error {
 	k.mu.Lock()
 	k.closed = true
-	var sources []*RemoteKeys
+	var sources []*jwks.Remote
 	for el := k.lru.Front(); el != nil; el = el.Next() {
 		src := el.Value.(*tenantEntry).src
 		src.evicted, src.closed = true, true

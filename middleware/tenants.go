@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // TenantPlaceholder is the placeholder of an issuer template: Microsoft
@@ -28,7 +30,7 @@ const maxTenantLen = 64
 // any tenant with AllowAnyTenant. The match is made on the token's claims
 // before any key lookup, so a token naming an issuer outside the template or
 // a tenant outside the list causes no network call. Each tenant gets its own
-// key source (a [RemoteKeys], fetched on the first token of the tenant),
+// key source (a [jwks.Remote], fetched on the first token of the tenant),
 // used for that tenant's tokens only: a token of tenant A never verifies
 // with tenant B's keys. At most MaxTenants key sources are kept; the least
 // recently used is closed when another is needed.
@@ -47,7 +49,7 @@ type Tenants struct {
 	// JWKSURL is the template of a tenant's JWK Set URL, with
 	// [TenantPlaceholder] ("https://login.microsoftonline.com/{tenantid}/discovery/v2.0/keys").
 	// Default: each tenant's keys are discovered from its issuer
-	// ([NewRemoteKeys]).
+	// ([jwks.NewRemote]).
 	JWKSURL string
 	// MaxTenants bounds the tenants whose key sources are kept at once.
 	// Size it above the tenants active at once: beyond it, sources are
@@ -122,7 +124,7 @@ type tenantIssuer struct {
 	keys    *tenantKeys
 }
 
-func newTenantIssuer(is *issuer, rkc *RemoteKeysConfig, now func() time.Time) (*tenantIssuer, error) {
+func newTenantIssuer(is *issuer, rkc *jwks.Config, now func() time.Time) (*tenantIssuer, error) {
 	t := is.Tenants
 	if is.Keys != nil {
 		return nil, fmt.Errorf("middleware: issuer template %q: Keys must be nil: each tenant gets its own key source", is.URL)

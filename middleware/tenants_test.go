@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -171,7 +173,7 @@ func TestTenantsAnyTenant(t *testing.T) {
 // fetches its keys again.
 func TestTenantsEviction(t *testing.T) {
 	p := newTenantProvider(t, "t1", "t2", "t3")
-	base := jwksGoroutines()
+	base := guardtest.RemoteGoroutines()
 	v := p.validator(t, middleware.Tenants{AllowAnyTenant: true, MaxTenants: 2})
 	ctx := context.Background()
 	for i, tenant := range []string{"t1", "t2", "t1", "t3"} { // t2 is then the least recently used
@@ -182,7 +184,7 @@ func TestTenantsEviction(t *testing.T) {
 		}
 	}
 	// Two loops; a fetch's goroutine may still be ending as Validate returns.
-	jwksWaitFor(t, "two key sources' goroutines for MaxTenants 2", func() bool { return jwksGoroutines()-base == 2 })
+	guardtest.WaitFor(t, "two key sources' goroutines for MaxTenants 2", func() bool { return guardtest.RemoteGoroutines()-base == 2 })
 	if _, err := v.Validate(ctx, p.token("t2", "t2", map[string]any{"jti": "again"})); err != nil {
 		t.Fatalf("Validate(evicted t2 token) = %v", err)
 	}
@@ -195,7 +197,7 @@ func TestTenantsEviction(t *testing.T) {
 	if err := v.Close(); err != nil {
 		t.Fatal(err)
 	}
-	jwksWaitFor(t, "no key source goroutine after Close", func() bool { return jwksGoroutines() == base })
+	guardtest.WaitFor(t, "no key source goroutine after Close", func() bool { return guardtest.RemoteGoroutines() == base })
 	if _, err := v.Validate(ctx, p.token("t3", "t3", map[string]any{"jti": "closed"})); !errors.Is(err, middleware.ErrUnavailable) {
 		t.Errorf("Validate after Close = %v, want ErrUnavailable", err)
 	}
@@ -242,7 +244,7 @@ func TestTenantsDiscoveryRate(t *testing.T) {
 // TestTenantsConfig: a template is refused without tenants, with keys, or
 // without its placeholder in the path.
 func TestTenantsConfig(t *testing.T) {
-	keys, _ := middleware.NewStaticKeys()
+	keys, _ := jwks.NewStatic()
 	for _, tc := range []struct {
 		name string
 		iss  middleware.Issuer
@@ -269,7 +271,7 @@ func BenchmarkTenantsValidate(b *testing.B) {
 	ctx := context.Background()
 	b.Run("single-issuer", func(b *testing.B) {
 		as := p.tenants["t1"]
-		keys, err := middleware.NewRemoteKeys(ctx, "", &middleware.RemoteKeysConfig{JWKSURL: as.JWKSURL()})
+		keys, err := jwks.NewRemote(ctx, "", &jwks.Config{URL: as.JWKSURL()})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -313,7 +315,7 @@ func BenchmarkTenantsValidate(b *testing.B) {
 func TestTenantsConcurrent(t *testing.T) {
 	names := []string{"t1", "t2", "t3", "t4", "t5"}
 	p := newTenantProvider(t, names...)
-	base := jwksGoroutines()
+	base := guardtest.RemoteGoroutines()
 	v := p.validator(t, middleware.Tenants{AllowAnyTenant: true, MaxTenants: 2, NewTenantsPerMinute: 1000})
 	var wg sync.WaitGroup
 	var accepted, undecided atomic.Int64
@@ -350,5 +352,5 @@ func TestTenantsConcurrent(t *testing.T) {
 		t.Errorf("%d valid tokens undecided under eviction churn (%d accepted), want 0", n, accepted.Load())
 	}
 	v.Close()
-	jwksWaitFor(t, "no key source goroutine after Close", func() bool { return jwksGoroutines() == base })
+	guardtest.WaitFor(t, "no key source goroutine after Close", func() bool { return guardtest.RemoteGoroutines() == base })
 }

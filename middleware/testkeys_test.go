@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Shared fixtures: every test mints its tokens with keys generated here, at a
@@ -29,11 +31,11 @@ var (
 	hmacAlgs     = []string{"HS256", "HS384", "HS512"}
 )
 
-// testKey is a signing key generated for the tests and its verification Key.
+// testKey is a signing key generated for the tests and its verification jwks.Key.
 type testKey struct {
 	alg    string
 	signer any // *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey or []byte
-	key    *Key
+	key    *jwks.Key
 }
 
 var (
@@ -88,13 +90,13 @@ func newTestKey(tb testing.TB, kid, alg, keyAlg string) *testKey {
 }
 
 func mustTestKey(kid, alg, keyAlg string, signer any) *testKey {
-	var k *Key
+	var k *jwks.Key
 	var err error
 	switch s := signer.(type) {
 	case []byte:
-		k, err = NewSymmetricKey(kid, keyAlg, s)
+		k, err = jwks.NewSymmetricKey(kid, keyAlg, s)
 	case crypto.Signer:
-		k, err = NewKey(kid, keyAlg, s.Public())
+		k, err = jwks.NewKey(kid, keyAlg, s.Public())
 	}
 	if err != nil {
 		panic(err)
@@ -244,11 +246,11 @@ func fixedNow(t time.Time) func() time.Time { return func() time.Time { return t
 // changes the Issuer first.
 func newTestValidator(tb testing.TB, keys []*testKey, edit func(*Issuer), cfg *Config) *Validator {
 	tb.Helper()
-	ks := make([]*Key, len(keys))
+	ks := make([]*jwks.Key, len(keys))
 	for i, k := range keys {
 		ks[i] = k.key
 	}
-	src, err := NewStaticKeys(ks...)
+	src, err := jwks.NewStatic(ks...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/internal/jose"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Defaults for [Config] fields left zero.
@@ -56,7 +57,7 @@ type Issuer struct {
 	Audiences []string
 	// Keys verifies the issuer's JWT access tokens. A token from this issuer is
 	// refused when Keys is nil, unless Introspector is set.
-	Keys KeySource
+	Keys jwks.Source
 	// Introspector, when set, resolves opaque tokens — anything that is not a
 	// compact JWS, including a compact JWE, which a resource server cannot
 	// decrypt — and this issuer's JWTs when Keys is nil. Several issuers of a
@@ -72,7 +73,7 @@ type Issuer struct {
 	OpaquePrefix string
 	// Algorithms is the JWS algorithm allow-list. Default: [DefaultAlgorithms].
 	// HS256/HS384/HS512 are accepted only when listed here, and only with keys
-	// from [NewSymmetricKey].
+	// from [jwks.NewSymmetricKey].
 	Algorithms []string
 	// Types lists the accepted "typ" header values, compared case-insensitively
 	// with the "application/" prefix optional (RFC 7515 §4.1.9); "" accepts a
@@ -141,10 +142,11 @@ type Config struct {
 	Now func() time.Time
 	// Hooks, when set, receives every outcome.
 	Hooks *Hooks
-	// RemoteKeys holds the settings of the key source that
-	// [NewIssuerValidator] makes; other constructors ignore it. Default: the
-	// zero [RemoteKeysConfig].
-	RemoteKeys *RemoteKeysConfig
+	// RemoteKeys holds the settings of the key sources the validator makes
+	// itself: [NewIssuerValidator]'s and those of an issuer template's
+	// tenants ([Issuer.Tenants]); its Hooks default to [Hooks.JWKS] of
+	// Hooks. Default: the zero [jwks.Config].
+	RemoteKeys *jwks.Config
 	// DPoP configures the verification of DPoP proofs (RFC 9449) for the
 	// issuers whose [Issuer.DPoP] accepts them. Default: see [DPoPConfig].
 	DPoP DPoPConfig
@@ -283,16 +285,10 @@ func NewMultiIssuerValidator(issuers []Issuer, cfg *Config) (*Validator, error) 
 // the constructor sets it.
 func (v *Validator) clock() time.Time { return v.now() }
 
-// tenantKeysConfig returns the settings of tenants' key sources: cfg.RemoteKeys,
-// reporting to cfg.Hooks unless it names hooks of its own.
-func tenantKeysConfig(cfg *Config) *RemoteKeysConfig {
-	var rkc RemoteKeysConfig
-	if cfg.RemoteKeys != nil {
-		rkc = *cfg.RemoteKeys
-	}
-	if rkc.Hooks == nil {
-		rkc.Hooks = cfg.Hooks
-	}
+// tenantKeysConfig returns the settings of tenants' key sources:
+// cfg.RemoteKeys, reporting to cfg.Hooks unless it names hooks of its own.
+func tenantKeysConfig(cfg *Config) *jwks.Config {
+	rkc := cfg.Hooks.remoteConfig(cfg.RemoteKeys)
 	return &rkc
 }
 
@@ -501,10 +497,10 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if key == nil {
 		return nil, is, false, errNoKey
 	}
-	if (key.alg != "" && key.alg != jws.alg) || !key.fitsAlg(jws.a) {
+	if !key.Accepts(jws.alg) {
 		return nil, is, false, invalid(ErrKeyMismatch)
 	}
-	if key.issuer != "" && !key.issuerMatches(c) {
+	if key.Issuer() != "" && !keyIssuerMatches(key, c) {
 		return nil, is, false, keyIssuerError(is, key, c)
 	}
 	if !jws.verify(key) {
@@ -539,7 +535,7 @@ func (v *Validator) validFrom(c *Claims) time.Time {
 	return from.Add(-v.skew)
 }
 
-// Answers to a KeySource or Introspector of the user's that breaks its
+// Answers to a jwks.Source or Introspector of the user's that breaks its
 // contract by returning neither a result nor an error: undecided, like any
 // error whose meaning is unknown (see [AsError]).
 var (

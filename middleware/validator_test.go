@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 func TestValidateEveryAlgorithm(t *testing.T) {
@@ -282,21 +284,21 @@ func TestValidateCritical(t *testing.T) {
 
 // countingKeys is a key source that counts its lookups.
 type countingKeys struct {
-	KeySource
+	jwks.Source
 	n atomic.Int32
 }
 
-func (c *countingKeys) LookupKey(ctx context.Context, kid string) (*Key, error) {
+func (c *countingKeys) LookupKey(ctx context.Context, kid string) (*jwks.Key, error) {
 	c.n.Add(1)
-	return c.KeySource.LookupKey(ctx, kid)
+	return c.Source.LookupKey(ctx, kid)
 }
 
 func TestValidateMultiIssuer(t *testing.T) {
 	t.Parallel()
 	ka, kb := newTestKey(t, "a", "ES256", "ES256"), newTestKey(t, "b", "EdDSA", "EdDSA")
-	sa, _ := NewStaticKeys(ka.key)
-	sb, _ := NewStaticKeys(kb.key)
-	ca, cb := &countingKeys{KeySource: sa}, &countingKeys{KeySource: sb}
+	sa, _ := jwks.NewStatic(ka.key)
+	sb, _ := jwks.NewStatic(kb.key)
+	ca, cb := &countingKeys{Source: sa}, &countingKeys{Source: sb}
 	const issA, issB = "https://a.example.test", "https://b.example.test/tenant"
 	v, err := NewMultiIssuerValidator([]Issuer{
 		{URL: issA, Audiences: []string{testAudience}, Keys: ca, Algorithms: []string{"ES256"}},
@@ -341,7 +343,7 @@ func TestValidateMultiIssuer(t *testing.T) {
 
 func TestNewValidatorErrors(t *testing.T) {
 	t.Parallel()
-	src, _ := NewStaticKeys(keyFor(t, "ES256").key)
+	src, _ := jwks.NewStatic(keyFor(t, "ES256").key)
 	ok := Issuer{URL: testIssuer, Audiences: []string{testAudience}, Keys: src}
 	edit := func(f func(*Issuer)) Issuer {
 		is := ok

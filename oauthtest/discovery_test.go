@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/internal/discovery"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -47,8 +47,8 @@ func TestDiscoveryDocuments(t *testing.T) {
 				t.Errorf("MetadataURL() = %q, want %q", got, want)
 			}
 			// The core computes the same URLs independently.
-			if got, want := middleware.DiscoveryURLs(s.Issuer()), []string{s.OIDCDiscoveryURL(), s.MetadataURL()}; !slices.Equal(got, want) {
-				t.Errorf("DiscoveryURLs(%q) = %q, want %q", s.Issuer(), got, want)
+			if got, want := discovery.URLs(s.Issuer()), []string{s.OIDCDiscoveryURL(), s.MetadataURL()}; !slices.Equal(got, want) {
+				t.Errorf("discovery.URLs(%q) = %q, want %q", s.Issuer(), got, want)
 			}
 			checkDocument(t, s, s.OIDCDiscoveryURL(), tt.oidc)
 			checkDocument(t, s, s.MetadataURL(), tt.rfc)
@@ -62,7 +62,7 @@ func TestDiscoveryDocuments(t *testing.T) {
 			if got := s.Requests(EndpointDiscovery); got != served {
 				t.Errorf("Requests(EndpointDiscovery) = %d, want %d", got, served)
 			}
-			md, err := middleware.Discover(context.Background(), s.Client(), s.Issuer(), false)
+			md, err := discovery.Discover(context.Background(), s.Client(), s.Issuer(), false)
 			if err != nil {
 				t.Fatalf("Discover(%q) = %v, want nil", s.Issuer(), err)
 			}

@@ -26,7 +26,7 @@
 //	defer as.Close()
 //	v, err := middleware.NewIssuerValidator(ctx,
 //		middleware.Issuer{URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}},
-//		&middleware.Config{RemoteKeys: &middleware.RemoteKeysConfig{HTTPClient: as.Client()}})
+//		&middleware.Config{RemoteKeys: &jwks.Config{HTTPClient: as.Client()}})
 //	tok := as.Token(oauthtest.TokenOptions{Scopes: []string{"orders:read"}})
 //	req.Header.Set("Authorization", "Bearer "+tok)
 package oauthtest

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -16,7 +17,7 @@ import (
 func Example() {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 func TestFaultStatusAndCount(t *testing.T) {
@@ -50,8 +50,8 @@ func TestFaultGarbageBody(t *testing.T) {
 	if status != 200 || string(body) != string(garbage) || h.Get("Content-Type") != "application/json" {
 		t.Fatalf("GET JWKS = %d %q %q, want 200 application/json with the garbage body", status, h.Get("Content-Type"), body)
 	}
-	if _, err := middleware.NewStaticJWKS(body); err == nil {
-		t.Errorf("NewStaticJWKS(garbage) = nil error, want an error")
+	if _, err := jwks.ParseStatic(body); err == nil {
+		t.Errorf("jwks.ParseStatic(garbage) = nil error, want an error")
 	}
 	s.SetFault(EndpointJWKS, Fault{Body: []byte("oops"), Status: http.StatusBadGateway})
 	if status, _, body := get(t, s, s.JWKSURL()); status != 502 || string(body) != "oops" {
@@ -70,8 +70,8 @@ func TestFaultCacheControl(t *testing.T) {
 	if status != 200 || h.Get("Cache-Control") != "max-age=5" {
 		t.Errorf("GET JWKS = %d Cache-Control %q, want 200 max-age=5", status, h.Get("Cache-Control"))
 	}
-	if _, err := middleware.NewStaticJWKS(body); err != nil {
-		t.Errorf("NewStaticJWKS(body under Cache-Control fault) = %v, want the normal JWKS", err)
+	if _, err := jwks.ParseStatic(body); err != nil {
+		t.Errorf("jwks.ParseStatic(body under Cache-Control fault) = %v, want the normal JWKS", err)
 	}
 	// The fault's header replaces an endpoint's own.
 	s.SetFault(EndpointToken, Fault{CacheControl: "max-age=60"})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // newServer starts a server closed at the end of the test.
@@ -55,9 +56,9 @@ func validator(t *testing.T, s *Server) *middleware.Validator {
 	if status != http.StatusOK {
 		t.Fatalf("GET JWKS: status %d", status)
 	}
-	keys, err := middleware.NewStaticJWKS(body)
+	keys, err := jwks.ParseStatic(body)
 	if err != nil {
-		t.Fatalf("NewStaticJWKS: %v", err)
+		t.Fatalf("jwks.ParseStatic: %v", err)
 	}
 	v, err := middleware.NewValidator(middleware.Issuer{
 		URL:       s.Issuer(),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -21,7 +22,7 @@ import (
 func ExampleNew() {
 	as := oauthtest.NewServer(nil) // stands for your authorization server
 	defer as.Close()
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		log.Fatal(err)
 	}

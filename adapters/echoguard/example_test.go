@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/echoguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -20,7 +21,7 @@ func Example() {
 	as := oauthtest.NewServer(nil) // your authorization server
 	defer as.Close()
 
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		panic(err)
 	}
@@ -70,7 +71,7 @@ func Example() {
 func ExampleMiddleware_skipper() {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
-	keys, _ := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, _ := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	defer keys.Close()
 	v, _ := middleware.NewValidator(middleware.Issuer{URL: as.Issuer(), Audiences: []string{"https://api.example.test"}, Keys: keys}, nil)
 	g, _ := middleware.NewGuard(v, nil)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/ginguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -20,7 +21,7 @@ func Example() {
 	as := oauthtest.NewServer(nil) // your authorization server
 	defer as.Close()
 
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		panic(err)
 	}

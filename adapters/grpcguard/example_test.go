@@ -17,6 +17,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -37,7 +38,7 @@ func (ordersService) UnaryCall(ctx context.Context, _ *testpb.SimpleRequest) (*t
 func Example() {
 	as := oauthtest.NewServer(nil) // your authorization server
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		panic(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/mcpguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -19,7 +20,7 @@ import (
 func ExampleNew() {
 	as := oauthtest.NewServer(nil) // your authorization server
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/mcpguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -59,7 +60,7 @@ func newFixture(t testing.TB, fc fixtureConfig) *fixture {
 		Scopes: []string{scopeRead, scopeWrite},
 	}}})
 	t.Cleanup(f.as.Close)
-	keys, err := middleware.NewRemoteKeys(context.Background(), f.as.Issuer(), &middleware.RemoteKeysConfig{HTTPClient: f.as.Client()})
+	keys, err := jwks.NewRemote(context.Background(), f.as.Issuer(), &jwks.Config{HTTPClient: f.as.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}

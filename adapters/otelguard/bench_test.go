@@ -16,6 +16,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/otelguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -50,7 +51,7 @@ func benchGuards(b testing.TB, mopts ...sdkmetric.Option) (bare, off, otel http.
 func benchGuardsWith(b testing.TB, cfg otelguard.Config, mopts ...sdkmetric.Option) (bare, off, otel http.Handler, r *http.Request, tp *sdktrace.TracerProvider, guardWith func(*middleware.Hooks) http.Handler) {
 	as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256"})
 	b.Cleanup(as.Close)
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,13 +14,14 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/otelguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
 
 // ExampleNewHooks instruments a net/http guard. An application passes its
 // own providers (or none, for the global ones) and gives the same hooks to
-// the validator, its RemoteKeys and its introspector.
+// the validator, its jwks.Remote and its introspector.
 func ExampleNewHooks() {
 	as := oauthtest.NewServer(nil) // the authorization server, for the example
 	defer as.Close()
@@ -34,8 +35,8 @@ func ExampleNewHooks() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
-		Hooks: hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true, // (test server: plain HTTP)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
+		Hooks: hooks.JWKS(), HTTPClient: as.Client(), AllowInsecureHTTP: true, // (test server: plain HTTP)
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -3,7 +3,6 @@ package otelguard_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rsguard/rsguard/adapters/otelguard"
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -25,24 +25,7 @@ type telemetry struct {
 	tp     *sdktrace.TracerProvider
 	reader *sdkmetric.ManualReader
 	hooks  *middleware.Hooks
-	clock  *clock
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	clock  *guardtest.Clock
 }
 
 func newTelemetry(t testing.TB, cfg otelguard.Config) *telemetry {
@@ -50,7 +33,7 @@ func newTelemetry(t testing.TB, cfg otelguard.Config) *telemetry {
 	tel := &telemetry{
 		spans:  tracetest.NewInMemoryExporter(),
 		reader: sdkmetric.NewManualReader(),
-		clock:  &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)},
+		clock:  guardtest.ClockAt(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
 	}
 	tel.tp = sdktrace.NewTracerProvider(sdktrace.WithSyncer(tel.spans))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(tel.reader))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/otelguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -23,7 +24,7 @@ import (
 // downKeys is a key source whose authorization server cannot be reached.
 type downKeys struct{}
 
-func (downKeys) LookupKey(context.Context, string) (*middleware.Key, error) {
+func (downKeys) LookupKey(context.Context, string) (*jwks.Key, error) {
 	return nil, middleware.Unavailable(middleware.ErrKeysUnavailable, errors.New("connection refused"))
 }
 
@@ -35,7 +36,7 @@ func newJWTValidator(t testing.TB, tel *telemetry, as *oauthtest.Server) *middle
 		as = oauthtest.NewServer(nil)
 		t.Cleanup(as.Close)
 	}
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		t.Fatal(err)
 	}

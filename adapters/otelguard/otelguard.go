@@ -5,7 +5,7 @@
 //
 //	hooks, err := otelguard.NewHooks(nil) // the global TracerProvider and MeterProvider
 //	v, err := middleware.NewValidator(iss, &middleware.Config{Hooks: hooks})
-//	keys, err := middleware.NewRemoteKeys(ctx, issuer, &middleware.RemoteKeysConfig{Hooks: hooks})
+//	keys, err := jwks.NewRemote(ctx, issuer, &jwks.Config{Hooks: hooks.JWKS()})
 //
 // # Spans
 //
@@ -13,9 +13,9 @@
 // interceptor) is the span "rsguard.validation", a child of the span in the
 // request's context. Inside it, an introspection request (RFC 7662 §2) is the
 // span "rsguard.introspection". JWKS fetches run in background goroutines of
-// [middleware.RemoteKeys], never in a request's context, so each is a root
+// [jwks.Remote], never in a request's context, so each is a root
 // span "rsguard.jwks.fetch" (except the initial fetch of
-// [middleware.NewRemoteKeys], a child of the span in its caller's context),
+// [jwks.NewRemote], a child of the span in its caller's context),
 // with the metadata lookup that finds the JWKS URL (RFC 8414 §3) as its child
 // "rsguard.discovery". The HTTP requests of
 // introspection, discovery and JWKS fetches are made with the context of
@@ -106,7 +106,7 @@ type Config struct {
 }
 
 // NewHooks returns hooks that report to OpenTelemetry, for
-// [middleware.Config], [middleware.RemoteKeysConfig] and the introspection
+// [middleware.Config], [jwks.Config] and the introspection
 // package's Config. cfg may be nil. The hooks are safe for concurrent use.
 func NewHooks(cfg *Config) (*middleware.Hooks, error) {
 	t, err := newTelemetry(cfg)

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Span names, one per operation.
@@ -119,7 +120,7 @@ func (t *telemetry) introspected(ctx context.Context, ev middleware.Introspectio
 	}
 }
 
-func (t *telemetry) keysFetched(ctx context.Context, ev middleware.KeyFetchEvent) {
+func (t *telemetry) keysFetched(ctx context.Context, ev jwks.FetchEvent) {
 	attrs := []attribute.KeyValue{attribute.String("rsguard.jwks.reason", ev.Reason)}
 	if ev.URL != "" { // "" when discovery failed
 		attrs = append(attrs, attribute.String("url.full", ev.URL))
@@ -139,7 +140,7 @@ func (t *telemetry) keysFetched(ctx context.Context, ev middleware.KeyFetchEvent
 	}
 }
 
-func (t *telemetry) discovered(ctx context.Context, ev middleware.DiscoveryEvent) {
+func (t *telemetry) discovered(ctx context.Context, ev jwks.DiscoveryEvent) {
 	span := spanOf(ctx, middleware.OpDiscovery)
 	if span == nil {
 		return
@@ -168,15 +169,15 @@ func endWithError(span trace.Span, err error) {
 // sentinels.
 func fetchErrorType(err error) string {
 	switch {
-	case errors.Is(err, middleware.ErrDiscovery):
+	case errors.Is(err, jwks.ErrDiscovery):
 		return "discovery"
-	case errors.Is(err, middleware.ErrJWKSTooLarge):
+	case errors.Is(err, jwks.ErrTooLarge):
 		return "jwks_too_large"
-	case errors.Is(err, middleware.ErrJWKSInvalid):
+	case errors.Is(err, jwks.ErrInvalid):
 		return "jwks_invalid"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
-	case errors.Is(err, middleware.ErrJWKSFetch):
+	case errors.Is(err, jwks.ErrFetch):
 		return "fetch"
 	}
 	return "_OTHER"

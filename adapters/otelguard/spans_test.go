@@ -13,6 +13,7 @@ import (
 	"github.com/rsguard/rsguard/adapters/otelguard"
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -43,8 +44,8 @@ func parentOf(t *testing.T, child, parent tracetest.SpanStub) {
 func TestJWKSFetchSpans(t *testing.T) {
 	as := newAS(t)
 	tel := newTelemetry(t, otelguard.Config{})
-	rk, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
-		Hooks: tel.hooks, HTTPClient: tel.client(as.Client()), AllowInsecureHTTP: true,
+	rk, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
+		Hooks: tel.hooks.JWKS(), HTTPClient: tel.client(as.Client()), AllowInsecureHTTP: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +88,8 @@ func TestJWKSFetchSpans(t *testing.T) {
 func TestJWKSFetchFailure(t *testing.T) {
 	as := newAS(t)
 	tel := newTelemetry(t, otelguard.Config{})
-	rk, err := middleware.NewRemoteKeys(context.Background(), "", &middleware.RemoteKeysConfig{
-		JWKSURL: as.JWKSURL(), Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
+	rk, err := jwks.NewRemote(context.Background(), "", &jwks.Config{
+		URL: as.JWKSURL(), Hooks: tel.hooks.JWKS(), HTTPClient: as.Client(), AllowInsecureHTTP: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +97,8 @@ func TestJWKSFetchFailure(t *testing.T) {
 	defer rk.Close()
 	tel.clock.Advance(90 * time.Second)
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: 500})
-	if err := rk.Refresh(context.Background()); !errors.Is(err, middleware.ErrJWKSFetch) {
-		t.Fatalf("Refresh: %v, want ErrJWKSFetch", err)
+	if err := rk.Refresh(context.Background()); !errors.Is(err, jwks.ErrFetch) {
+		t.Fatalf("Refresh: %v, want jwks.ErrFetch", err)
 	}
 	f := tel.ended()[otelguard.SpanJWKSFetch]
 	if len(f) != 2 {
@@ -224,10 +225,10 @@ func TestDiscoveryFailure(t *testing.T) {
 	as := newAS(t)
 	as.SetFault(oauthtest.EndpointDiscovery, oauthtest.Fault{Status: 503})
 	tel := newTelemetry(t, otelguard.Config{})
-	_, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), &middleware.RemoteKeysConfig{
-		Hooks: tel.hooks, HTTPClient: as.Client(), AllowInsecureHTTP: true,
+	_, err := jwks.NewRemote(context.Background(), as.Issuer(), &jwks.Config{
+		Hooks: tel.hooks.JWKS(), HTTPClient: as.Client(), AllowInsecureHTTP: true,
 	})
-	if !errors.Is(err, middleware.ErrDiscovery) {
+	if !errors.Is(err, jwks.ErrDiscovery) {
 		t.Fatalf("NewRemoteKeys: %v, want ErrDiscovery", err)
 	}
 	s := tel.ended()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -38,7 +39,7 @@ const (
 type demo struct {
 	out          io.Writer
 	as           *oauthtest.Server
-	keys         *middleware.RemoteKeys
+	keys         *jwks.Remote
 	api          *http.Server
 	apiURL       string
 	client       *http.Client
@@ -95,7 +96,7 @@ func startDemo(ctx context.Context, out io.Writer) (*demo, error) {
 // an introspector for opaque tokens, a validator and a Guard around a mux.
 func (d *demo) protectedAPI(ctx context.Context, apiSecret string) (http.Handler, error) {
 	var err error
-	if d.keys, err = middleware.NewRemoteKeys(ctx, d.as.Issuer(), nil); err != nil {
+	if d.keys, err = jwks.NewRemote(ctx, d.as.Issuer(), nil); err != nil {
 		return nil, err
 	}
 	in, err := introspection.New(d.as.IntrospectionURL(),

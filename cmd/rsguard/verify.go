@@ -12,15 +12,16 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
-// maxKeyFile bounds a --jwks file, like middleware.DefaultJWKSMaxResponseSize bounds
+// maxKeyFile bounds a --jwks file, like jwks.DefaultMaxResponseSize bounds
 // a fetched JWKS.
-const maxKeyFile = middleware.DefaultJWKSMaxResponseSize
+const maxKeyFile = jwks.DefaultMaxResponseSize
 
 // verifyCmd holds the flags of "rsguard verify"; they mirror the library's
-// Issuer, Config and RemoteKeysConfig.
+// Issuer, Config and jwks.Config.
 type verifyCmd struct {
 	issuer        string
 	audiences     repeatFlag
@@ -159,8 +160,8 @@ func (c *verifyCmd) check() (scopes.Requirement, error) {
 type verifier struct {
 	cmd    *verifyCmd
 	v      *middleware.Validator
-	keys   middleware.KeySource // nil: JWTs go to introspection
-	remote *middleware.RemoteKeys
+	keys   jwks.Source // nil: JWTs go to introspection
+	remote *jwks.Remote
 	in     *introspection.Introspector
 	now    time.Time
 	skew   time.Duration
@@ -201,10 +202,10 @@ func (c *verifyCmd) verifier(ctx context.Context, stderr io.Writer) (*verifier, 
 }
 
 // keySource builds the key source: none when only --introspect is given,
-// a JWKS file, or a RemoteKeys for a JWKS URL or the issuer's
-// discovered jwks_uri. RemoteKeys is lazy, so that an unreachable server
+// a JWKS file, or a jwks.Remote for a JWKS URL or the issuer's
+// discovered jwks_uri. The Remote is lazy, so that an unreachable server
 // surfaces from Validate as ErrUnavailable, like in a running API.
-func (c *verifyCmd) keySource(ctx context.Context) (middleware.KeySource, *middleware.RemoteKeys, error) {
+func (c *verifyCmd) keySource(ctx context.Context) (jwks.Source, *jwks.Remote, error) {
 	if c.jwks == "" && c.introspect != "" {
 		return nil, nil, nil
 	}
@@ -212,8 +213,8 @@ func (c *verifyCmd) keySource(ctx context.Context) (middleware.KeySource, *middl
 		ks, err := keyFile(c.jwks)
 		return ks, nil, err
 	}
-	rk, err := middleware.NewRemoteKeys(ctx, c.issuer, &middleware.RemoteKeysConfig{
-		JWKSURL:           c.jwks,
+	rk, err := jwks.NewRemote(ctx, c.issuer, &jwks.Config{
+		URL:               c.jwks,
 		Lazy:              true,
 		Timeout:           c.timeout,
 		AllowInsecureHTTP: c.allowInsecure,
@@ -230,7 +231,7 @@ func isURL(s string) bool {
 }
 
 // keyFile reads a JWK Set (RFC 7517 §5) from a file.
-func keyFile(path string) (*middleware.StaticKeys, error) {
+func keyFile(path string) (*jwks.Static, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, usageError("--jwks: %v", err)
@@ -243,7 +244,7 @@ func keyFile(path string) (*middleware.StaticKeys, error) {
 	case len(data) > maxKeyFile:
 		return nil, usageError("--jwks: %s is larger than %d bytes", path, maxKeyFile)
 	}
-	ks, err := middleware.NewStaticJWKS(data)
+	ks, err := jwks.ParseStatic(data)
 	if err != nil {
 		return nil, usageError("--jwks %s: %v", path, err)
 	}

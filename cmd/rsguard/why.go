@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // why says in plain words why the check r refused the token.
@@ -138,7 +139,7 @@ func (vf *verifier) whyKey(e *middleware.Error, v *tokenView) string {
 
 // knownKIDs lists the kids of the key set, when the key source can tell.
 func (vf *verifier) knownKIDs() string {
-	l, ok := vf.keys.(interface{ Keys() []*middleware.Key })
+	l, ok := vf.keys.(interface{ Keys() []*jwks.Key })
 	if !ok {
 		return ""
 	}
@@ -153,7 +154,7 @@ func (vf *verifier) knownKIDs() string {
 }
 
 // keyType describes a verification key.
-func keyType(k *middleware.Key) string {
+func keyType(k *jwks.Key) string {
 	var t string
 	switch p := k.Public().(type) {
 	case *rsa.PublicKey:

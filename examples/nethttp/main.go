@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -50,7 +51,7 @@ func main() {
 
 // serve runs the API on ln until ctx ends.
 func serve(ctx context.Context, ln net.Listener, issuer, audience string) error {
-	keys, err := middleware.NewRemoteKeys(ctx, issuer, nil) // discovery, then the JWKS, kept fresh
+	keys, err := jwks.NewRemote(ctx, issuer, nil) // discovery, then the JWKS, kept fresh
 	if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func serve(ctx context.Context, ln net.Listener, issuer, audience string) error 
 
 // newAPI builds the protected handler: a validator for the issuer, a guard,
 // and a mux whose routes name the scopes they need.
-func newAPI(issuer, audience string, keys middleware.KeySource) (http.Handler, error) {
+func newAPI(issuer, audience string, keys jwks.Source) (http.Handler, error) {
 	v, err := middleware.NewValidator(middleware.Issuer{
 		URL:       issuer,
 		Audiences: []string{audience},

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
 func TestAPI(t *testing.T) {
 	as := oauthtest.NewServer(nil)
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
 // Table is one file of the conformance corpus in the repository's top-level
@@ -58,7 +58,7 @@ func (t *Table) clock() time.Time { return t.Now }
 
 func (t *Table) issuer(tb testing.TB) middleware.Issuer {
 	tb.Helper()
-	keys, err := middleware.NewStaticJWKS(t.JWKS)
+	keys, err := jwks.ParseStatic(t.JWKS)
 	if err != nil {
 		tb.Fatalf("guardtest: corpus JWKS: %v", err)
 	}
@@ -138,7 +138,7 @@ func (c *fileCase) toCase() (Case, error) {
 		return out, errors.New("unknown verdict and error " + c.Verdict + " " + c.Error)
 	}
 	for _, r := range reasons {
-		if strings.TrimPrefix(r.Error(), "middleware: ") == c.Reason {
+		if middleware.InvalidToken(r, nil).Description == c.Reason { // the reason's text, as the core describes it
 			out.Reason = r
 		}
 	}

@@ -9,11 +9,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"math/big"
 	"strconv"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/keytest"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -45,7 +45,7 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 func (k *proofKey) proof(token, method, url, nonce string, now time.Time, hdr, claims map[string]any) string {
 	h := map[string]any{"typ": "dpop+jwt", "alg": "ES256", "jwk": k.jwk}
 	ath := sha256.Sum256([]byte(token))
-	c := map[string]any{"jti": b64(randomBytes(16)), "htm": method, "htu": url, "iat": now.Unix(), "ath": b64(ath[:])}
+	c := map[string]any{"jti": b64(keytest.Random(16)), "htm": method, "htu": url, "iat": now.Unix(), "ath": b64(ath[:])}
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
@@ -56,7 +56,7 @@ func (k *proofKey) proof(token, method, url, nonce string, now time.Time, hdr, c
 // header, signed with priv (ES256, RFC 7518 §3.4: R and S of 32 bytes
 // each), computed here, independently of the core.
 func SignES256(priv *ecdsa.PrivateKey, header, claims map[string]any) string {
-	input := b64(marshal(header)) + "." + b64(marshal(claims))
+	input := b64(keytest.JSON(header)) + "." + b64(keytest.JSON(claims))
 	digest := sha256.Sum256([]byte(input))
 	r, s, err := ecdsa.Sign(rand.Reader, priv, digest[:])
 	if err != nil {
@@ -95,20 +95,6 @@ func apply(base, mods map[string]any) map[string]any {
 		}
 	}
 	return out
-}
-
-func marshal(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
 }
 
 // boundToken mints a token of the trusted server for [Subject] with [Scope],

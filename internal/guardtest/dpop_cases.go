@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/keytest"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -61,7 +62,7 @@ func (f *Fixture) dpopCases() []Case {
 		{"dpop_wrong_typ", bound, "DPoP", ok(bound, map[string]any{"typ": "JWT"}, nil), proofErr(middleware.ErrDPoPType, "DPoP proof typ is not dpop+jwt")},
 		{"dpop_alg_none", bound, "DPoP", ok(bound, map[string]any{"alg": "none"}, nil), proofErr(middleware.ErrDPoPAlgorithm, "DPoP proof algorithm not allowed")},
 		{"dpop_alg_hs256", bound, "DPoP", ok(bound, map[string]any{"alg": "HS256"}, nil), proofErr(middleware.ErrDPoPAlgorithm, "DPoP proof algorithm not allowed")},
-		{"dpop_private_jwk", bound, "DPoP", ok(bound, map[string]any{"jwk": apply(k.jwk, map[string]any{"d": b64(randomBytes(32))})}, nil),
+		{"dpop_private_jwk", bound, "DPoP", ok(bound, map[string]any{"jwk": apply(k.jwk, map[string]any{"d": b64(keytest.Random(32))})}, nil),
 			proofErr(middleware.ErrDPoPKey, "DPoP proof key missing, private or unusable")},
 		{"dpop_no_jwk", bound, "DPoP", ok(bound, map[string]any{"jwk": nil}, nil), proofErr(middleware.ErrDPoPKey, "DPoP proof key missing, private or unusable")},
 		{"dpop_bad_signature", bound, "DPoP", func(method, url string) []string { return []string{tamper(ok(bound, nil, nil)(method, url)[0])} },
@@ -73,7 +74,7 @@ func (f *Fixture) dpopCases() []Case {
 			proofErr(middleware.ErrDPoPTime, "DPoP proof iat outside the accepted window")},
 		{"dpop_future_iat", bound, "DPoP", ok(bound, nil, map[string]any{"iat": f.Now.Add(10 * time.Minute).Unix()}),
 			proofErr(middleware.ErrDPoPTime, "DPoP proof iat outside the accepted window")},
-		{"dpop_wrong_ath", bound, "DPoP", ok(bound, nil, map[string]any{"ath": b64(randomBytes(32))}),
+		{"dpop_wrong_ath", bound, "DPoP", ok(bound, nil, map[string]any{"ath": b64(keytest.Random(32))}),
 			proofErr(middleware.ErrDPoPTokenHash, "DPoP proof ath does not match the access token")},
 		{"dpop_replayed", bound, "DPoP", f.usedProof(bound, cur), proofErr(middleware.ErrDPoPReplayed, "DPoP proof already used")},
 		{"dpop_key_not_the_tokens", other, "DPoP", ok(other, nil, nil), Case{Kind: middleware.ErrInvalidToken, Reason: middleware.ErrDPoPKeyBinding,

@@ -29,7 +29,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/keytest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -74,7 +76,7 @@ const (
 // their own tokens.
 type Fixture struct {
 	// Server is a trusted authorization server on the pinned clock; the
-	// validator fetches its JWK Set over HTTP ([middleware.NewRemoteKeys]).
+	// validator fetches its JWK Set over HTTP ([jwks.NewRemote]).
 	Server *oauthtest.Server
 	// Validator trusts the table's issuers and Server, for [Audience].
 	Validator *middleware.Validator
@@ -104,7 +106,7 @@ func New(tb testing.TB) *Fixture {
 	tb.Cleanup(down.Close)
 	down.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
 
-	nonce, err := middleware.NewNonceKey(randomBytes(32), nonceStep)
+	nonce, err := middleware.NewNonceKey(keytest.Random(32), nonceStep)
 	if err != nil {
 		tb.Fatalf("guardtest: NewNonceKey: %v", err)
 	}
@@ -132,13 +134,13 @@ func (f *Fixture) liveIssuer(tb testing.TB) middleware.Issuer {
 
 // remoteKeys returns a key source for issuer whose JWK Set s serves, closed
 // when tb ends; lazy ones fetch on first use.
-func remoteKeys(tb testing.TB, issuer string, s *oauthtest.Server, lazy bool) *middleware.RemoteKeys {
+func remoteKeys(tb testing.TB, issuer string, s *oauthtest.Server, lazy bool) *jwks.Remote {
 	tb.Helper()
-	rk, err := middleware.NewRemoteKeys(context.Background(), issuer, &middleware.RemoteKeysConfig{
-		JWKSURL: s.JWKSURL(), HTTPClient: s.Client(), Lazy: lazy,
+	rk, err := jwks.NewRemote(context.Background(), issuer, &jwks.Config{
+		URL: s.JWKSURL(), HTTPClient: s.Client(), Lazy: lazy,
 	})
 	if err != nil {
-		tb.Fatalf("guardtest: NewRemoteKeys(%s): %v", issuer, err)
+		tb.Fatalf("guardtest: jwks.NewRemote(%s): %v", issuer, err)
 	}
 	tb.Cleanup(func() { rk.Close() })
 	return rk

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/scopes"
 )
 
@@ -178,7 +179,7 @@ func guardSettings(t *testing.T, app App) {
 func validatesOnce(t *testing.T, app App) {
 	f := New(t)
 	var validations atomic.Int64
-	keys, err := middleware.NewStaticJWKS(f.Server.JWKS())
+	keys, err := jwks.ParseStatic(f.Server.JWKS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/dpop"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -64,7 +65,7 @@ func ExampleTransport() {
 }
 
 func exampleAPI(as *oauthtest.Server) *httptest.Server {
-	keys, _ := middleware.NewStaticJWKS(as.JWKS())
+	keys, _ := jwks.ParseStatic(as.JWKS())
 	nonces, _ := middleware.NewNonceKey([]byte("a 32-byte secret shared by all replicas"), 0)
 	v, err := middleware.NewValidator(middleware.Issuer{
 		URL: as.Issuer(), Audiences: []string{oauthtest.DefaultAudience}, Keys: keys, DPoP: middleware.DPoPRequired,

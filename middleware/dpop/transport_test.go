@@ -14,6 +14,7 @@ import (
 
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/dpop"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -118,7 +119,7 @@ func newAPI(t *testing.T, as *oauthtest.Server) *api {
 // newAPIMode is newAPI with the issuer's DPoP mode.
 func newAPIMode(t *testing.T, as *oauthtest.Server, mode middleware.DPoPMode) *api {
 	t.Helper()
-	keys, err := middleware.NewStaticJWKS(as.JWKS())
+	keys, err := jwks.ParseStatic(as.JWKS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/middleware/presets"
 )
 
@@ -115,13 +116,13 @@ func sign(t *testing.T, header, claims map[string]any) string {
 
 // keys returns the fixture's JWK Set: the test key under the header's kid,
 // with the fixture's extra JWK members (Entra ID's "issuer").
-func (f *fixture) keys(t *testing.T) middleware.KeySource {
+func (f *fixture) keys(t *testing.T) jwks.Source {
 	t.Helper()
 	pub := signingKey(t).PublicKey
 	jwk := map[string]any{"kty": "RSA", "kid": f.Header["kid"], "n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes())}
 	maps.Copy(jwk, f.JWK)
 	doc, _ := json.Marshal(map[string]any{"keys": []any{jwk}})
-	ks, err := middleware.NewStaticJWKS(doc)
+	ks, err := jwks.ParseStatic(doc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/stores/redisstore"
 )
@@ -66,7 +67,7 @@ type request struct{ authorization, proof string }
 func dpopGuards(b *testing.B, stores []namedStore) ([]http.Handler, func() request) {
 	as := oauthtest.NewServer(nil)
 	b.Cleanup(as.Close)
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

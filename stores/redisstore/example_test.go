@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/stores/redisstore"
 )
 
@@ -38,7 +39,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := middleware.NewRemoteKeys(ctx, "https://auth.example.com", nil) // JWKS: per replica
+	keys, err := jwks.NewRemote(ctx, "https://auth.example.com", nil) // JWKS: per replica
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rsguard/rsguard/introspection"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/stores/redisstore"
 )
@@ -87,7 +88,7 @@ func replicaHandler(ctx context.Context, cfg replicaConfig) (http.Handler, func(
 	rcfg := &redisstore.Config{Timeout: cfg.Timeout}
 	replay, err1 := redisstore.NewReplayStore(client, rcfg)
 	cache, err2 := redisstore.NewIntrospectionCache(client, rcfg)
-	keys, err3 := middleware.NewRemoteKeys(ctx, cfg.Issuer, nil)
+	keys, err3 := jwks.NewRemote(ctx, cfg.Issuer, nil)
 	if err := firstErr(err1, err2, err3); err != nil {
 		stop()
 		return nil, nil, err

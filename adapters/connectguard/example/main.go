@@ -35,6 +35,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -81,7 +82,7 @@ func main() {
 			Subject: "alice", Scopes: []string{"orders:read"}, Audience: []string{*audience},
 		}))
 	}
-	keys, err := middleware.NewRemoteKeys(ctx, *issuer, nil) // discovers jwks_uri
+	keys, err := jwks.NewRemote(ctx, *issuer, nil) // discovers jwks_uri
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func NewServer(addr string, h http.Handler) *http.Server {
 
 // newAPI builds the protected service: a validator for the issuer, the
 // interceptor with a requirement per procedure, and the handlers.
-func newAPI(issuer, audience string, keys middleware.KeySource) (http.Handler, error) {
+func newAPI(issuer, audience string, keys jwks.Source) (http.Handler, error) {
 	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{audience}, Keys: keys}, nil)
 	if err != nil {
 		return nil, err

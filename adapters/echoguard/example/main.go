@@ -28,6 +28,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/echoguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -48,7 +49,7 @@ func main() {
 			Subject: "alice", Scopes: []string{"orders:read"}, Audience: []string{*audience},
 		}))
 	}
-	keys, err := middleware.NewRemoteKeys(ctx, *issuer, nil) // discovers jwks_uri
+	keys, err := jwks.NewRemote(ctx, *issuer, nil) // discovers jwks_uri
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func main() {
 
 // newAPI builds the protected Echo API: a validator for the issuer, a guard,
 // the guard's middleware on the /api group, and per-route scopes.
-func newAPI(issuer, audience string, keys middleware.KeySource) (*echo.Echo, error) {
+func newAPI(issuer, audience string, keys jwks.Source) (*echo.Echo, error) {
 	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{audience}, Keys: keys},
 		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
 	if err != nil {

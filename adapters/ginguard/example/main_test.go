@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -18,7 +18,7 @@ import (
 func TestAPI(t *testing.T) {
 	as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256"})
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

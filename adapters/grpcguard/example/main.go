@@ -36,6 +36,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -66,7 +67,7 @@ func main() {
 		token = as.Token(oauthtest.TokenOptions{Subject: "alice", Scopes: []string{"orders:read"}, Audience: []string{*audience}})
 		fmt.Println("TOKEN=" + token)
 	}
-	keys, err := middleware.NewRemoteKeys(ctx, *issuer, nil) // discovers jwks_uri
+	keys, err := jwks.NewRemote(ctx, *issuer, nil) // discovers jwks_uri
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func main() {
 // method table (the test service needs orders:read; health checks and
 // reflection are public; every other method is denied), and the
 // interceptors.
-func newServer(issuer, audience string, keys middleware.KeySource) (*grpc.Server, error) {
+func newServer(issuer, audience string, keys jwks.Source) (*grpc.Server, error) {
 	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{audience}, Keys: keys},
 		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/rsguard/rsguard/adapters/grpcguard"
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -27,7 +27,7 @@ import (
 func TestServer(t *testing.T) {
 	as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256"})
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

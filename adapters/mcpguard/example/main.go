@@ -36,6 +36,7 @@ import (
 
 	"github.com/rsguard/rsguard/adapters/mcpguard"
 	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -54,7 +55,7 @@ func main() {
 		*issuer = as.Issuer()
 		fmt.Println("TOKEN=" + as.Token(oauthtest.TokenOptions{Subject: "alice", Scopes: []string{"orders:read"}}))
 	}
-	keys, err := middleware.NewRemoteKeys(ctx, *issuer, nil) // discovers jwks_uri
+	keys, err := jwks.NewRemote(ctx, *issuer, nil) // discovers jwks_uri
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func main() {
 // accepting this server's canonical URI as audience, the guard with a
 // requirement per tool, the metadata document at its well-known path, and
 // the SDK's streamable HTTP handler behind the guard.
-func newHandler(issuer, resource string, keys middleware.KeySource) (http.Handler, error) {
+func newHandler(issuer, resource string, keys jwks.Source) (http.Handler, error) {
 	v, err := middleware.NewValidator(middleware.Issuer{URL: issuer, Audiences: []string{resource}, Keys: keys},
 		&middleware.Config{Hooks: middleware.SlogHooks(slog.Default())})
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -49,7 +49,7 @@ func TestExample(t *testing.T) {
 	resource := "http://" + srv.Listener.Addr().String() + "/mcp"
 	as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Audience: resource})
 	defer as.Close()
-	keys, err := middleware.NewRemoteKeys(context.Background(), as.Issuer(), nil)
+	keys, err := jwks.NewRemote(context.Background(), as.Issuer(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package middleware_test
+package jwks_test
 
 import (
 	"net/http"
@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/internal/httpx"
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
-func TestRemoteKeysDiscovery(t *testing.T) {
+func TestRemoteDiscovery(t *testing.T) {
 	tests := []struct {
 		name string
 		mode oauthtest.DiscoveryMode
@@ -30,7 +31,7 @@ func TestRemoteKeysDiscovery(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			as := oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", DiscoveryMode: tt.mode, Path: tt.path})
 			defer as.Close()
-			rk := jwksRemote(t, as.Issuer(), nil)
+			rk := guardtest.Remote(t, as.Issuer(), nil)
 			if got := rk.Status().URL; got != as.JWKSURL() {
 				t.Errorf("Status().URL = %q, want %q", got, as.JWKSURL())
 			}
@@ -47,14 +48,14 @@ func TestRemoteKeysDiscovery(t *testing.T) {
 	}
 }
 
-func TestRemoteKeysDiscoveryRefused(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
+func TestRemoteDiscoveryRefused(t *testing.T) {
+	as := guardtest.Server(t, nil, "ES256")
 	// The same metadata documents, but the configured issuer has a trailing
 	// slash: the "issuer" member no longer matches exactly (RFC 8414 §3.3).
-	_, err := middleware.NewRemoteKeys(t.Context(), as.Issuer()+"/", nil)
-	jwksWantError(t, "NewRemoteKeys(issuer + \"/\")", err, middleware.ErrDiscovery)
+	_, err := jwks.NewRemote(t.Context(), as.Issuer()+"/", nil)
+	guardtest.WantError(t, "NewRemote(issuer + \"/\")", err, jwks.ErrDiscovery)
 	if !strings.Contains(err.Error(), "names issuer") {
-		t.Errorf("NewRemoteKeys error %q does not explain the mismatch", err)
+		t.Errorf("NewRemote error %q does not explain the mismatch", err)
 	}
 	if n := as.Requests(oauthtest.EndpointJWKS); n != 0 {
 		t.Errorf("JWKS requests after refused discovery = %d, want 0", n)
@@ -67,59 +68,59 @@ func TestRemoteKeysDiscoveryRefused(t *testing.T) {
 		w.Write([]byte(`{"issuer":"` + srv.URL + `","jwks_uri":"http://keys.example.com/jwks"}`))
 	}))
 	defer srv.Close()
-	_, err = middleware.NewRemoteKeys(t.Context(), srv.URL, nil)
-	jwksWantError(t, "NewRemoteKeys(http jwks_uri)", err, middleware.ErrDiscovery, httpx.ErrInsecureURL)
+	_, err = jwks.NewRemote(t.Context(), srv.URL, nil)
+	guardtest.WantError(t, "NewRemote(http jwks_uri)", err, jwks.ErrDiscovery, httpx.ErrInsecureURL)
 }
 
-func TestNewRemoteKeysConfig(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
+func TestNewRemoteConfig(t *testing.T) {
+	as := guardtest.Server(t, nil, "ES256")
 	tests := []struct {
 		name   string
 		issuer string
-		cfg    *middleware.RemoteKeysConfig
+		cfg    *jwks.Config
 		ok     bool
 	}{
 		{"nil config", as.Issuer(), nil, true},
-		{"JWKSURL without issuer", "", &middleware.RemoteKeysConfig{JWKSURL: as.JWKSURL()}, true},
+		{"JWKSURL without issuer", "", &jwks.Config{URL: as.JWKSURL()}, true},
 		{"neither issuer nor JWKSURL", "", nil, false},
 		{"http issuer off loopback", "http://auth.example.com", nil, false},
-		{"http JWKSURL off loopback", "", &middleware.RemoteKeysConfig{JWKSURL: "http://auth.example.com/jwks"}, false},
-		{"relative JWKSURL", "", &middleware.RemoteKeysConfig{JWKSURL: "/jwks"}, false},
-		{"negative RefreshInterval", as.Issuer(), &middleware.RemoteKeysConfig{RefreshInterval: -1}, false},
-		{"negative Timeout", as.Issuer(), &middleware.RemoteKeysConfig{Timeout: -time.Second}, false},
-		{"negative MaxKeys", as.Issuer(), &middleware.RemoteKeysConfig{MaxKeys: -1}, false},
-		{"min over max", as.Issuer(), &middleware.RemoteKeysConfig{MinRefreshInterval: 2 * time.Hour}, false},
-		{"retry over max retry", as.Issuer(), &middleware.RemoteKeysConfig{RetryInterval: 2 * time.Minute}, false},
-		{"staleness under max refresh", as.Issuer(), &middleware.RemoteKeysConfig{MaxStaleness: 30 * time.Minute}, false},
+		{"http JWKSURL off loopback", "", &jwks.Config{URL: "http://auth.example.com/jwks"}, false},
+		{"relative JWKSURL", "", &jwks.Config{URL: "/jwks"}, false},
+		{"negative RefreshInterval", as.Issuer(), &jwks.Config{RefreshInterval: -1}, false},
+		{"negative Timeout", as.Issuer(), &jwks.Config{Timeout: -time.Second}, false},
+		{"negative MaxKeys", as.Issuer(), &jwks.Config{MaxKeys: -1}, false},
+		{"min over max", as.Issuer(), &jwks.Config{MinRefreshInterval: 2 * time.Hour}, false},
+		{"retry over max retry", as.Issuer(), &jwks.Config{RetryInterval: 2 * time.Minute}, false},
+		{"staleness under max refresh", as.Issuer(), &jwks.Config{MaxStaleness: 30 * time.Minute}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rk, err := middleware.NewRemoteKeys(t.Context(), tt.issuer, tt.cfg)
+			rk, err := jwks.NewRemote(t.Context(), tt.issuer, tt.cfg)
 			if rk != nil {
 				defer rk.Close()
 			}
 			if (err == nil) != tt.ok {
-				t.Fatalf("NewRemoteKeys(%q, %+v) = %v, want success %v", tt.issuer, tt.cfg, err, tt.ok)
+				t.Fatalf("NewRemote(%q, %+v) = %v, want success %v", tt.issuer, tt.cfg, err, tt.ok)
 			}
 		})
 	}
 	t.Run("insecure allowed explicitly", func(t *testing.T) {
-		rk, err := middleware.NewRemoteKeys(t.Context(), "", &middleware.RemoteKeysConfig{
-			JWKSURL: "http://auth.example.com/jwks", Lazy: true, AllowInsecureHTTP: true,
+		rk, err := jwks.NewRemote(t.Context(), "", &jwks.Config{
+			URL: "http://auth.example.com/jwks", Lazy: true, AllowInsecureHTTP: true,
 		})
 		if err != nil {
-			t.Fatalf("NewRemoteKeys(http, AllowInsecureHTTP) = %v, want nil error", err)
+			t.Fatalf("NewRemote(http, AllowInsecureHTTP) = %v, want nil error", err)
 		}
 		rk.Close()
 	})
 }
 
-func TestRemoteKeysLazy(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Lazy: true, Now: clock.Now})
+func TestRemoteLazy(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Lazy: true, Now: clock.Now})
 	if n := as.Requests(oauthtest.EndpointDiscovery) + as.Requests(oauthtest.EndpointJWKS); n != 0 {
-		t.Fatalf("requests after lazy NewRemoteKeys = %d, want 0", n)
+		t.Fatalf("requests after lazy NewRemote = %d, want 0", n)
 	}
 	if st := rk.Status(); !st.Stale || st.Keys != 0 {
 		t.Errorf("Status() before first fetch = %+v, want stale with no keys", st)
@@ -145,21 +146,21 @@ func TestRemoteKeysLazy(t *testing.T) {
 	}
 }
 
-func TestRemoteKeysLazyFailure(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
+func TestRemoteLazyFailure(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusServiceUnavailable})
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Lazy: true, Now: clock.Now})
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Lazy: true, Now: clock.Now})
 	_, err := rk.LookupKey(t.Context(), as.KeyID())
-	jwksWantError(t, "LookupKey during outage", err, middleware.ErrUnavailable, middleware.ErrKeysUnavailable, middleware.ErrJWKSFetch)
+	guardtest.WantError(t, "LookupKey during outage", err, jwks.ErrUnavailable, jwks.ErrFetch)
 	// Until the retry is due, lookups fail at once without a request.
 	_, err = rk.LookupKey(t.Context(), as.KeyID())
-	jwksWantError(t, "second LookupKey", err, middleware.ErrUnavailable)
+	guardtest.WantError(t, "second LookupKey", err, jwks.ErrUnavailable)
 	if n := as.Requests(oauthtest.EndpointJWKS); n != 1 {
 		t.Fatalf("JWKS requests before retry is due = %d, want 1", n)
 	}
 	as.ClearFault(oauthtest.EndpointJWKS)
-	clock.Advance(middleware.DefaultJWKSRetryInterval * 11 / 10)
+	clock.Advance(jwks.DefaultRetryInterval * 11 / 10)
 	if _, err := rk.LookupKey(t.Context(), as.KeyID()); err != nil {
 		t.Fatalf("LookupKey after recovery = %v, want nil error", err)
 	}
@@ -168,24 +169,24 @@ func TestRemoteKeysLazyFailure(t *testing.T) {
 	}
 }
 
-func TestNewRemoteKeysFailsFast(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
+func TestNewRemoteFailsFast(t *testing.T) {
+	as := guardtest.Server(t, nil, "ES256")
 	as.SetFault(oauthtest.EndpointJWKS, oauthtest.Fault{Status: http.StatusInternalServerError})
-	rk, err := middleware.NewRemoteKeys(t.Context(), as.Issuer(), nil)
-	jwksWantError(t, "NewRemoteKeys(JWKS answers 500)", err, middleware.ErrJWKSFetch)
+	rk, err := jwks.NewRemote(t.Context(), as.Issuer(), nil)
+	guardtest.WantError(t, "NewRemote(JWKS answers 500)", err, jwks.ErrFetch)
 	if rk != nil {
-		t.Errorf("NewRemoteKeys returned a key source with error %v", err)
+		t.Errorf("NewRemote returned a key source with error %v", err)
 	}
 	if !strings.Contains(err.Error(), "status 500") {
-		t.Errorf("NewRemoteKeys error %q does not name the status", err)
+		t.Errorf("NewRemote error %q does not name the status", err)
 	}
 }
 
-// TestRemoteKeysSchedule checks that the next refresh follows the response's
+// TestRemoteSchedule checks that the next refresh follows the response's
 // freshness lifetime (RFC 9111 §4.2), refreshes at 90% of it, and is clamped
 // to [MinRefreshInterval, MaxRefreshInterval] (defaults 1m and 1h).
-func TestRemoteKeysSchedule(t *testing.T) {
-	date := jwksEpoch.Format(http.TimeFormat)
+func TestRemoteSchedule(t *testing.T) {
+	date := guardtest.Epoch.Format(http.TimeFormat)
 	tests := []struct {
 		name   string
 		header http.Header
@@ -199,16 +200,16 @@ func TestRemoteKeysSchedule(t *testing.T) {
 		{"huge max-age", http.Header{"Cache-Control": {"max-age=99999999999999999999"}}, time.Hour},
 		{"no-store", http.Header{"Cache-Control": {"no-store"}}, time.Minute},
 		{"no-cache beats max-age", http.Header{"Cache-Control": {"max-age=600, no-cache"}}, time.Minute},
-		{"Expires minus Date", http.Header{"Date": {date}, "Expires": {jwksEpoch.Add(20 * time.Minute).Format(http.TimeFormat)}}, 18 * time.Minute},
+		{"Expires minus Date", http.Header{"Date": {date}, "Expires": {guardtest.Epoch.Add(20 * time.Minute).Format(http.TimeFormat)}}, 18 * time.Minute},
 		{"invalid Expires", http.Header{"Expires": {"0"}}, time.Minute},
 		{"max-age beats Expires", http.Header{"Cache-Control": {"max-age=1200"}, "Date": {date}, "Expires": {date}}, 18 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := newJWKSClock()
-			srv := newJWKSDocServer(t, jwksDoc(t, jwksECKey(t, "a")))
-			srv.set(*srv.body.Load(), tt.header)
-			rk := jwksRemote(t, "", &middleware.RemoteKeysConfig{JWKSURL: srv.URL, Now: clock.Now})
+			clock := guardtest.NewClock()
+			srv := guardtest.NewDocServer(t, guardtest.JWKS(t, guardtest.ECJWK(t, "a")))
+			srv.Set(srv.Body(), tt.header)
+			rk := guardtest.Remote(t, "", &jwks.Config{URL: srv.URL, Now: clock.Now})
 			st := rk.Status()
 			if got := st.NextRefresh.Sub(clock.Now()); got != tt.want {
 				t.Errorf("next refresh with %v = %v, want %v", tt.header, got, tt.want)
@@ -220,31 +221,31 @@ func TestRemoteKeysSchedule(t *testing.T) {
 	}
 }
 
-func TestRemoteKeysScheduledRefreshRuns(t *testing.T) {
-	as := jwksAS(t, nil, "ES256")
-	var events jwksEvents
-	jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{
-		RefreshInterval: 20 * time.Millisecond, MinRefreshInterval: 10 * time.Millisecond, Hooks: events.hooks(),
+func TestRemoteScheduledRefreshRuns(t *testing.T) {
+	as := guardtest.Server(t, nil, "ES256")
+	var events guardtest.Fetches
+	guardtest.Remote(t, as.Issuer(), &jwks.Config{
+		RefreshInterval: 20 * time.Millisecond, MinRefreshInterval: 10 * time.Millisecond, Hooks: events.Hooks(),
 	})
-	jwksWaitFor(t, "three scheduled refreshes", func() bool { return as.Requests(oauthtest.EndpointJWKS) >= 4 })
-	reasons := events.reasons()
+	guardtest.WaitFor(t, "three scheduled refreshes", func() bool { return as.Requests(oauthtest.EndpointJWKS) >= 4 })
+	reasons := events.Reasons()
 	if reasons[0] != "initial" || !slices.Contains(reasons[1:], "scheduled") {
 		t.Errorf("fetch reasons = %v, want initial then scheduled", reasons)
 	}
 }
 
-func TestRemoteKeysClose(t *testing.T) {
-	clock := newJWKSClock()
-	as := jwksAS(t, clock, "ES256")
-	rk := jwksRemote(t, as.Issuer(), &middleware.RemoteKeysConfig{Now: clock.Now})
+func TestRemoteClose(t *testing.T) {
+	clock := guardtest.NewClock()
+	as := guardtest.Server(t, clock, "ES256")
+	rk := guardtest.Remote(t, as.Issuer(), &jwks.Config{Now: clock.Now})
 	rk.Close()
 	rk.Close() // idempotent
 	if _, err := rk.LookupKey(t.Context(), as.KeyID()); err != nil {
 		t.Errorf("LookupKey(known) after Close = %v, want the last set to keep serving", err)
 	}
 	_, err := rk.LookupKey(t.Context(), "unknown")
-	jwksWantError(t, "LookupKey(unknown) after Close", err, middleware.ErrUnknownKey)
-	jwksWantError(t, "Refresh after Close", rk.Refresh(t.Context()), middleware.ErrKeySourceClosed)
+	guardtest.WantError(t, "LookupKey(unknown) after Close", err, jwks.ErrUnknownKey)
+	guardtest.WantError(t, "Refresh after Close", rk.Refresh(t.Context()), jwks.ErrClosed)
 	if n := as.Requests(oauthtest.EndpointJWKS); n != 1 {
 		t.Errorf("JWKS requests after Close = %d, want 1", n)
 	}

@@ -1,4 +1,4 @@
-package middleware_test
+package discovery_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rsguard/rsguard/middleware"
+	"github.com/rsguard/rsguard/internal/discovery"
 )
 
 // TestDiscoverDuplicateMembers: a metadata document naming "issuer" or
@@ -25,7 +25,7 @@ func TestDiscoverDuplicateMembers(t *testing.T) {
 	defer srv.Close()
 	ok := `{"issuer":"ISSUER","jwks_uri":"ISSUER/jwks"}`
 	body = ok
-	if md, err := middleware.Discover(context.Background(), srv.Client(), srv.URL, false); err != nil || md.JWKSURI != srv.URL+"/jwks" {
+	if md, err := discovery.Discover(context.Background(), srv.Client(), srv.URL, false); err != nil || md.JWKSURI != srv.URL+"/jwks" {
 		t.Fatalf("Discover(%s) = %+v, %v", ok, md, err)
 	}
 	for _, doc := range []string{
@@ -36,9 +36,9 @@ func TestDiscoverDuplicateMembers(t *testing.T) {
 		`{"issuer":"ISSUER","jwks_uri":"ISSUER/jwks","introspection_endpoint":"ISSUER/i","Introspection_Endpoint":"https://evil.example.test/i"}`,
 	} {
 		body = doc
-		md, err := middleware.Discover(context.Background(), srv.Client(), srv.URL, false)
-		if !errors.Is(err, middleware.ErrDiscovery) {
-			t.Errorf("Discover(%s) = %+v, %v; want %v", doc, md, err, middleware.ErrDiscovery)
+		md, err := discovery.Discover(context.Background(), srv.Client(), srv.URL, false)
+		if !errors.Is(err, discovery.ErrDiscovery) {
+			t.Errorf("Discover(%s) = %+v, %v; want %v", doc, md, err, discovery.ErrDiscovery)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package middleware
+package jsonscan
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 // scanObject runs the scanner over doc as a top-level object, skipping every
 // member's value.
 func scanObject(doc []byte) error {
-	s := scanner{b: doc}
-	return s.object(true, func(string) error { return s.skip(1) })
+	s := Scanner{B: doc}
+	return s.Object(true, func(string) error { return s.Skip(1) })
 }
 
 func TestScanner(t *testing.T) {
@@ -33,8 +33,8 @@ func TestScanner(t *testing.T) {
 		{`{"a":"` + "caf\u00e9 \U0001F600" + `"}`, true},
 		{`{"a":"\uFFFD"}`, true},
 		{`{"a":1,"a":2}`, true}, // duplicates are the claims parser's business
-		{nest(maxDepth), true},
-		{nest(maxDepth + 1), false},
+		{nest(MaxDepth), true},
+		{nest(MaxDepth + 1), false},
 		{`{"a":"\ud83d"}`, false},       // lone high surrogate
 		{`{"a":"\ude00"}`, false},       // lone low surrogate
 		{`{"a":"\ud83d\u0041"}`, false}, // high surrogate, then not a low one
@@ -97,14 +97,14 @@ func TestScannerStrings(t *testing.T) {
 		`"plain"`, `""`, `"esc\"aped\\"`, `"\u0041\u00e9\u4e2d\ud83d\ude00"`,
 		`"\/\b\f\n\r\t"`, "\"caf\u00e9\"", `"a\u0000b"`,
 	} {
-		s := scanner{b: []byte(in)}
-		got, err := s.str()
+		s := Scanner{B: []byte(in)}
+		got, err := s.Str()
 		var want string
 		if jerr := json.Unmarshal([]byte(in), &want); jerr != nil {
 			t.Fatalf("json.Unmarshal(%q): %v", in, jerr)
 		}
-		if err != nil || got != want || s.i != len(in) {
-			t.Errorf("str(%q) = %q, %v (at %d), want %q", in, got, err, s.i, want)
+		if err != nil || got != want || s.I != len(in) {
+			t.Errorf("str(%q) = %q, %v (at %d), want %q", in, got, err, s.I, want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package middleware
+package jwks
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/discovery"
 	"github.com/rsguard/rsguard/internal/httpx"
 )
 
 // startLocked starts a fetch in its own goroutine and makes it the fetch in
 // flight. The caller holds rk.mu and has checked that none is in flight and
 // that rk is not closed.
-func (rk *RemoteKeys) startLocked(reason string) *fetchCall {
+func (rk *Remote) startLocked(reason string) *fetchCall {
 	ctx, cancel := context.WithTimeout(context.Background(), rk.cfg.Timeout)
 	call := &fetchCall{done: make(chan struct{}), cancel: cancel}
 	rk.inflight = call
@@ -36,7 +37,7 @@ func (rk *RemoteKeys) startLocked(reason string) *fetchCall {
 }
 
 // poke wakes the loop so that it re-reads the schedule.
-func (rk *RemoteKeys) poke() {
+func (rk *Remote) poke() {
 	select {
 	case rk.wake <- struct{}{}:
 	default:
@@ -44,7 +45,7 @@ func (rk *RemoteKeys) poke() {
 }
 
 // loop runs the scheduled refreshes and retries until Close.
-func (rk *RemoteKeys) loop() {
+func (rk *Remote) loop() {
 	defer rk.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -67,7 +68,7 @@ func (rk *RemoteKeys) loop() {
 
 // untilDue returns the time until the next scheduled fetch, and false when
 // none is scheduled (Lazy mode before the first fetch).
-func (rk *RemoteKeys) untilDue() (time.Duration, bool) {
+func (rk *Remote) untilDue() (time.Duration, bool) {
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
 	if rk.next.IsZero() {
@@ -78,7 +79,7 @@ func (rk *RemoteKeys) untilDue() (time.Duration, bool) {
 
 // refreshIfDue runs the scheduled fetch (or retry) if it is due by the
 // configured clock, and waits for it.
-func (rk *RemoteKeys) refreshIfDue() {
+func (rk *Remote) refreshIfDue() {
 	rk.mu.Lock()
 	call := rk.inflight
 	if call == nil {
@@ -101,9 +102,9 @@ func (rk *RemoteKeys) refreshIfDue() {
 
 // fetch discovers the JWKS URL if needed, downloads and parses the set, then
 // records the outcome and reports it to the hook.
-func (rk *RemoteKeys) fetch(ctx context.Context, reason string) error {
+func (rk *Remote) fetch(ctx context.Context, reason string) error {
 	start := time.Now()
-	ctx = rk.cfg.Hooks.start(ctx, OpKeyFetch)
+	ctx = rk.cfg.Hooks.startFetch(ctx)
 	u, err := rk.jwksURL(ctx)
 	var keys []*Key
 	var skipped []error
@@ -112,7 +113,7 @@ func (rk *RemoteKeys) fetch(ctx context.Context, reason string) error {
 		keys, skipped, fresh, err = rk.download(ctx, u)
 	}
 	rk.record(keys, fresh, err)
-	rk.cfg.Hooks.keysFetched(ctx, KeyFetchEvent{
+	rk.cfg.Hooks.fetched(ctx, FetchEvent{
 		URL: u, Keys: len(keys), Skipped: len(skipped), Err: err,
 		Duration: time.Since(start), Reason: reason,
 	})
@@ -121,7 +122,7 @@ func (rk *RemoteKeys) fetch(ctx context.Context, reason string) error {
 
 // jwksURL returns the configured or discovered JWKS URL. Fetches never
 // overlap, so discovery runs at most once at a time.
-func (rk *RemoteKeys) jwksURL(ctx context.Context) (string, error) {
+func (rk *Remote) jwksURL(ctx context.Context) (string, error) {
 	rk.mu.Lock()
 	u := rk.url
 	rk.mu.Unlock()
@@ -144,59 +145,59 @@ func (rk *RemoteKeys) jwksURL(ctx context.Context) (string, error) {
 	return md.JWKSURI, nil
 }
 
-func (rk *RemoteKeys) discover(ctx context.Context) (*Metadata, error) {
-	return Discover(ctx, rk.client, rk.issuer, rk.cfg.AllowInsecureHTTP)
+func (rk *Remote) discover(ctx context.Context) (*discovery.Metadata, error) {
+	return discovery.Discover(ctx, rk.client, rk.issuer, rk.cfg.AllowInsecureHTTP)
 }
 
 // download fetches and parses the set at u. It returns the usable keys, the
 // skipped ones, and the freshness lifetime the response headers give (or
 // RefreshInterval).
-func (rk *RemoteKeys) download(ctx context.Context, u string) ([]*Key, []error, time.Duration, error) {
+func (rk *Remote) download(ctx context.Context, u string) ([]*Key, []error, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%w: %w", ErrJWKSFetch, err)
+		return nil, nil, 0, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	resp, err := rk.client.Do(req)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("%w: %w", ErrJWKSFetch, err)
+		return nil, nil, 0, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, 0, fmt.Errorf("%w: %s: status %d", ErrJWKSFetch, u, resp.StatusCode)
+		return nil, nil, 0, fmt.Errorf("%w: %s: status %d", ErrFetch, u, resp.StatusCode)
 	}
 	limit := rk.cfg.MaxResponseSize
 	if resp.ContentLength > limit {
-		return nil, nil, 0, fmt.Errorf("%w: %s: %w (over %d bytes)", ErrJWKSFetch, u, ErrJWKSTooLarge, limit)
+		return nil, nil, 0, fmt.Errorf("%w: %s: %w (over %d bytes)", ErrFetch, u, ErrTooLarge, limit)
 	}
 	body, err := httpx.ReadBody(resp.Body, limit)
 	if errors.Is(err, httpx.ErrTooLarge) {
-		return nil, nil, 0, fmt.Errorf("%w: %s: %w (over %d bytes)", ErrJWKSFetch, u, ErrJWKSTooLarge, limit)
+		return nil, nil, 0, fmt.Errorf("%w: %s: %w (over %d bytes)", ErrFetch, u, ErrTooLarge, limit)
 	} else if err != nil {
-		return nil, nil, 0, fmt.Errorf("%w: %s: %w", ErrJWKSFetch, u, err)
+		return nil, nil, 0, fmt.Errorf("%w: %s: %w", ErrFetch, u, err)
 	}
 	keys, skipped, err := rk.parse(body)
 	if err != nil {
-		return nil, skipped, 0, fmt.Errorf("%w: %s: %w", ErrJWKSFetch, u, err)
+		return nil, skipped, 0, fmt.Errorf("%w: %s: %w", ErrFetch, u, err)
 	}
 	return keys, skipped, rk.freshness(resp.Header), nil
 }
 
 // parse converts a JWKS document into keys, refusing a set that is too large
 // or has no usable key.
-func (rk *RemoteKeys) parse(body []byte) ([]*Key, []error, error) {
-	keys, skipped, err := ParseJWKS(body)
+func (rk *Remote) parse(body []byte) ([]*Key, []error, error) {
+	keys, skipped, err := ParseSet(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrJWKSInvalid, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if n := len(keys) + len(skipped); n > rk.cfg.MaxKeys {
-		return nil, skipped, fmt.Errorf("%w: %d keys, more than the limit of %d", ErrJWKSInvalid, n, rk.cfg.MaxKeys)
+		return nil, skipped, fmt.Errorf("%w: %d keys, more than the limit of %d", ErrInvalid, n, rk.cfg.MaxKeys)
 	}
 	if len(keys) == 0 {
 		if len(skipped) > 0 {
-			return nil, skipped, fmt.Errorf("%w: no usable key (%d skipped; first: %w)", ErrJWKSInvalid, len(skipped), skipped[0])
+			return nil, skipped, fmt.Errorf("%w: no usable key (%d skipped; first: %w)", ErrInvalid, len(skipped), skipped[0])
 		}
-		return nil, nil, fmt.Errorf("%w: no keys", ErrJWKSInvalid)
+		return nil, nil, fmt.Errorf("%w: no keys", ErrInvalid)
 	}
 	return keys, skipped, nil
 }
@@ -205,7 +206,7 @@ func (rk *RemoteKeys) parse(body []byte) ([]*Key, []error, error) {
 // next fetch: after a success when 90% of the freshness lifetime has passed
 // (clamped to [MinRefreshInterval, MaxRefreshInterval]); after a failure with
 // exponential backoff. A failure never touches the current set.
-func (rk *RemoteKeys) record(keys []*Key, fresh time.Duration, err error) {
+func (rk *Remote) record(keys []*Key, fresh time.Duration, err error) {
 	now := rk.cfg.Now()
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
@@ -223,7 +224,7 @@ func (rk *RemoteKeys) record(keys []*Key, fresh time.Duration, err error) {
 // backoff returns the delay before retry n (n >= 1): RetryInterval doubled
 // n-1 times, capped at MaxRetryInterval, plus up to 10% jitter so that a fleet
 // of APIs does not retry in step.
-func (rk *RemoteKeys) backoff(n int) time.Duration {
+func (rk *Remote) backoff(n int) time.Duration {
 	d, limit := rk.cfg.RetryInterval, rk.cfg.MaxRetryInterval
 	for i := 1; i < n && d < limit; i++ {
 		if d > limit/2 {
@@ -284,7 +285,7 @@ func sameKey(a, b *Key) bool {
 // Cache-Control max-age minus Age, else Expires minus Date, else
 // RefreshInterval. "no-cache" or "no-store", or an invalid Expires, mean
 // zero: the next refresh comes after MinRefreshInterval.
-func (rk *RemoteKeys) freshness(h http.Header) time.Duration {
+func (rk *Remote) freshness(h http.Header) time.Duration {
 	if cc := h.Values("Cache-Control"); len(cc) > 0 {
 		maxAge, noCache := parseCacheControl(strings.Join(cc, ","))
 		if noCache {

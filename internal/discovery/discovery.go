@@ -1,4 +1,7 @@
-package middleware
+// Package discovery fetches an authorization server's metadata (RFC 8414 §3,
+// OpenID Connect Discovery 1.0 §4) for rsguard's packages: the JWKS key
+// source (jwks_uri), introspection (introspection_endpoint) and the CLI.
+package discovery
 
 import (
 	"context"
@@ -10,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/rsguard/rsguard/internal/httpx"
+	"github.com/rsguard/rsguard/internal/jsonscan"
 )
 
 // Metadata is the part of an authorization server's metadata (RFC 8414 §2,
@@ -33,13 +37,13 @@ type Metadata struct {
 const MaxMetadataSize = 1 << 20
 
 // ErrDiscovery is matched by every error [Discover] returns.
-var ErrDiscovery = errors.New("middleware: discovery failed")
+var ErrDiscovery = errors.New("rsguard: authorization server metadata discovery failed")
 
-// DiscoveryURLs returns the metadata URLs tried for issuer, in order: OpenID
+// URLs returns the metadata URLs tried for issuer, in order: OpenID
 // Connect Discovery (issuer + "/.well-known/openid-configuration"), then
 // RFC 8414 §3.1, where the well-known segment goes between the host and the
 // issuer's path.
-func DiscoveryURLs(issuer string) []string {
+func URLs(issuer string) []string {
 	trimmed := strings.TrimSuffix(issuer, "/")
 	oidc := trimmed + "/.well-known/openid-configuration"
 	scheme, rest, ok := strings.Cut(issuer, "://")
@@ -55,7 +59,7 @@ func DiscoveryURLs(issuer string) []string {
 	return []string{oidc, oauth}
 }
 
-// Discover fetches the issuer's metadata from the URLs of [DiscoveryURLs], in
+// Discover fetches the issuer's metadata from the URLs of [URLs], in
 // order, and returns the first document found. The document's "issuer" must
 // equal issuer exactly (RFC 8414 §3.3), else it is refused; a document with a
 // member name twice, also in another case, is refused too. client may be nil;
@@ -67,7 +71,7 @@ func Discover(ctx context.Context, client *http.Client, issuer string, allowInse
 	}
 	client = httpx.Client(client)
 	var errs []error
-	for _, u := range DiscoveryURLs(issuer) {
+	for _, u := range URLs(issuer) {
 		md, err := fetchMetadata(ctx, client, u)
 		if err != nil {
 			errs = append(errs, err)
@@ -102,7 +106,7 @@ func fetchMetadata(ctx context.Context, client *http.Client, u string) (*Metadat
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
-	if err := uniqueMembers(body); err != nil {
+	if err := jsonscan.UniqueMembers(body); err != nil {
 		// A second "issuer" or "jwks_uri" (or "Issuer") must not be read
 		// last-wins (RFC 8259 §4).
 		return nil, fmt.Errorf("%s: %w", u, err)

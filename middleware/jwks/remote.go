@@ -1,4 +1,4 @@
-package middleware
+package jwks
 
 import (
 	"context"
@@ -22,28 +22,10 @@ import (
 // no rate limit for unknown-kid refreshes, so a kid flood becomes a fetch
 // flood; and it stores jwk.Set values, so keys would be converted per request
 // or need a second cache, and the keys a refresh drops could not be retired.
-// The fetch loop is therefore built here, with jwx (through ParseJWKS) for
+// The fetch loop is therefore built here, with jwx (through ParseSet) for
 // the parsing, the part of jwk.Cache that fits.
 
-// Errors of [RemoteKeys]. A failed fetch matches ErrJWKSFetch, and also
-// ErrJWKSTooLarge or ErrJWKSInvalid when the document is to blame. LookupKey
-// wraps them in an [Unavailable] error (reason ErrKeysUnavailable).
-var (
-	// ErrJWKSFetch: a JWKS fetch failed (transport error, timeout, status
-	// other than 200, or a document refused below).
-	ErrJWKSFetch = errors.New("middleware: JWKS fetch failed")
-	// ErrJWKSTooLarge: the response exceeded MaxResponseSize.
-	ErrJWKSTooLarge = errors.New("middleware: JWKS response too large")
-	// ErrJWKSInvalid: the document is not a JWK Set (RFC 7517 §5), has no
-	// usable key, or has more than MaxKeys keys.
-	ErrJWKSInvalid = errors.New("middleware: invalid JWKS")
-	// ErrStaleKeys: no fetch has succeeded for longer than MaxStaleness.
-	ErrStaleKeys = errors.New("middleware: key set older than the maximum staleness")
-	// ErrKeySourceClosed: the key source was closed and fetches no more.
-	ErrKeySourceClosed = errors.New("middleware: key source closed")
-)
-
-// RemoteKeys is a [KeySource] that fetches a JWK Set (RFC 7517 §5) over
+// Remote is a [Source] that fetches a JWK Set (RFC 7517 §5) over
 // HTTP(S), from a URL given or discovered (RFC 8414 §2 "jwks_uri"), and keeps
 // it fresh in the background. Keys are converted to Go keys once per fetch;
 // LookupKey of a known key reads an immutable snapshot and never waits on a
@@ -51,11 +33,11 @@ var (
 // refresh. When fetches fail, the last good set keeps serving for up to
 // MaxStaleness. A key dropped by a refresh is retired ([Key.Retire]).
 //
-// RemoteKeys is safe for concurrent use. Call Close to stop its background
+// Remote is safe for concurrent use. Call Close to stop its background
 // goroutine.
-type RemoteKeys struct {
+type Remote struct {
 	issuer string
-	cfg    RemoteKeysConfig // defaults applied
+	cfg    Config // defaults applied
 	client *http.Client
 
 	snap atomic.Pointer[keySnapshot] // nil until the first successful fetch
@@ -111,31 +93,31 @@ func (c *fetchCall) wait(ctx context.Context) error {
 	}
 }
 
-// NewRemoteKeys returns a key source for issuer's JWK Set. The set's URL is
-// cfg.JWKSURL or, when that is empty, discovered from issuer (which may be
-// empty only when JWKSURL is set). Unless cfg.Lazy is set, it fetches the set
+// NewRemote returns a key source for issuer's JWK Set. The set's URL is
+// cfg.URL or, when that is empty, discovered from issuer (which may be
+// empty only when URL is set). Unless cfg.Lazy is set, it fetches the set
 // before returning and returns an error matching [ErrDiscovery] or
-// [ErrJWKSFetch] if it cannot. cfg may be nil. Call Close when done.
-func NewRemoteKeys(ctx context.Context, issuer string, cfg *RemoteKeysConfig) (*RemoteKeys, error) {
-	c, err := remoteKeysDefaults(cfg)
+// [ErrFetch] if it cannot. cfg may be nil. Call Close when done.
+func NewRemote(ctx context.Context, issuer string, cfg *Config) (*Remote, error) {
+	c, err := configDefaults(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if c.JWKSURL == "" {
+	if c.URL == "" {
 		if issuer == "" {
-			return nil, errors.New("middleware: remote keys: neither issuer nor JWKSURL set")
+			return nil, errors.New("jwks: neither issuer nor Config.URL set")
 		}
 		if _, err := httpx.CheckURL(issuer, c.AllowInsecureHTTP); err != nil {
-			return nil, fmt.Errorf("middleware: issuer: %w", err)
+			return nil, fmt.Errorf("jwks: issuer: %w", err)
 		}
-	} else if _, err := httpx.CheckURL(c.JWKSURL, c.AllowInsecureHTTP); err != nil {
-		return nil, fmt.Errorf("middleware: JWKSURL: %w", err)
+	} else if _, err := httpx.CheckURL(c.URL, c.AllowInsecureHTTP); err != nil {
+		return nil, fmt.Errorf("jwks: Config.URL: %w", err)
 	}
-	rk := &RemoteKeys{
+	rk := &Remote{
 		issuer: issuer,
 		cfg:    c,
 		client: fetchClient(c),
-		url:    c.JWKSURL,
+		url:    c.URL,
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
@@ -155,7 +137,7 @@ func NewRemoteKeys(ctx context.Context, issuer string, cfg *RemoteKeysConfig) (*
 // fetchClient returns the client for fetches: cfg.HTTPClient (or
 // http.DefaultClient) with the rules of httpx.Client, and cfg.Timeout when the
 // client sets no timeout of its own.
-func fetchClient(cfg RemoteKeysConfig) *http.Client {
+func fetchClient(cfg Config) *http.Client {
 	base := http.DefaultClient
 	if cfg.HTTPClient != nil {
 		base = cfg.HTTPClient
@@ -167,7 +149,15 @@ func fetchClient(cfg RemoteKeysConfig) *http.Client {
 	return httpx.Client(&c)
 }
 
-// LookupKey implements [KeySource]. A known key is returned from the current
+// unavailable is LookupKey's error when the keys cannot be obtained.
+func unavailable(cause error) error {
+	if cause == nil {
+		return ErrUnavailable
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, cause)
+}
+
+// LookupKey implements [Source]. A known key is returned from the current
 // set without waiting. An unknown kid (or an empty kid when the set does not
 // hold exactly one key) triggers a refresh if the unknown-kid limiter is open,
 // or joins the fetch in flight; otherwise it is refused at once with an error
@@ -176,14 +166,14 @@ func fetchClient(cfg RemoteKeysConfig) *http.Client {
 // ErrUnavailable until a fetch succeeds (the limiter still bounds fetches).
 // When the set is older than MaxStaleness, or was never fetched, the error
 // matches ErrUnavailable.
-func (rk *RemoteKeys) LookupKey(ctx context.Context, kid string) (*Key, error) {
+func (rk *Remote) LookupKey(ctx context.Context, kid string) (*Key, error) {
 	s := rk.snap.Load()
 	if s == nil {
 		return rk.lookupFirst(ctx, kid)
 	}
 	now := rk.cfg.Now()
 	if now.Sub(s.fetched) > rk.cfg.MaxStaleness {
-		return nil, Unavailable(ErrKeysUnavailable, rk.staleCause())
+		return nil, unavailable(rk.staleCause())
 	}
 	if k := s.lookup(kid); k != nil {
 		return k, nil
@@ -192,7 +182,7 @@ func (rk *RemoteKeys) LookupKey(ctx context.Context, kid string) (*Key, error) {
 }
 
 // lookupUnknown handles a kid missing from the current set.
-func (rk *RemoteKeys) lookupUnknown(ctx context.Context, kid string, now time.Time) (*Key, error) {
+func (rk *Remote) lookupUnknown(ctx context.Context, kid string, now time.Time) (*Key, error) {
 	rk.mu.Lock()
 	if k := rk.snap.Load().lookup(kid); k != nil { // a fetch just ended
 		rk.mu.Unlock()
@@ -207,65 +197,65 @@ func (rk *RemoteKeys) lookupUnknown(ctx context.Context, kid string, now time.Ti
 			if failing {
 				// The set may well hold the kid by now: while the last
 				// fetch failed, an unknown kid is undecided, not invalid.
-				return nil, Unavailable(ErrKeysUnavailable, err)
+				return nil, unavailable(err)
 			}
-			return nil, errUnknownKey
+			return nil, ErrUnknownKey
 		}
 		rk.unknownNext = now.Add(rk.cfg.UnknownKIDInterval)
 		call = rk.startLocked("unknown-kid")
 	}
 	rk.mu.Unlock()
 	if err := call.wait(ctx); err != nil {
-		return nil, Unavailable(ErrKeysUnavailable, err)
+		return nil, unavailable(err)
 	}
 	if k := rk.snap.Load().lookup(kid); k != nil {
 		return k, nil
 	}
-	return nil, errUnknownKey
+	return nil, ErrUnknownKey
 }
 
 // lookupFirst handles a lookup before any fetch has succeeded (Lazy mode, or
 // after failed lazy fetches): it starts or joins a fetch, unless the last one
 // failed and its retry is not yet due.
-func (rk *RemoteKeys) lookupFirst(ctx context.Context, kid string) (*Key, error) {
+func (rk *Remote) lookupFirst(ctx context.Context, kid string) (*Key, error) {
 	rk.mu.Lock()
 	call := rk.inflight
 	if call == nil {
 		switch {
 		case rk.closed:
 			rk.mu.Unlock()
-			return nil, Unavailable(ErrKeysUnavailable, ErrKeySourceClosed)
+			return nil, unavailable(ErrClosed)
 		case rk.failures > 0 && rk.cfg.Now().Before(rk.next):
 			err := rk.lastErr
 			rk.mu.Unlock()
-			return nil, Unavailable(ErrKeysUnavailable, err)
+			return nil, unavailable(err)
 		}
 		call = rk.startLocked("initial")
 	}
 	rk.mu.Unlock()
 	if err := call.wait(ctx); err != nil {
-		return nil, Unavailable(ErrKeysUnavailable, err)
+		return nil, unavailable(err)
 	}
 	s := rk.snap.Load()
 	if s == nil {
-		return nil, Unavailable(ErrKeysUnavailable, rk.LastError())
+		return nil, unavailable(rk.LastError())
 	}
 	if k := s.lookup(kid); k != nil {
 		return k, nil
 	}
-	return nil, errUnknownKey
+	return nil, ErrUnknownKey
 }
 
-func (rk *RemoteKeys) staleCause() error {
+func (rk *Remote) staleCause() error {
 	if err := rk.LastError(); err != nil {
-		return fmt.Errorf("%w: %w", ErrStaleKeys, err)
+		return fmt.Errorf("%w: %w", ErrStale, err)
 	}
-	return ErrStaleKeys
+	return ErrStale
 }
 
 // Keys returns the keys of the current set (nil before the first successful
 // fetch).
-func (rk *RemoteKeys) Keys() []*Key {
+func (rk *Remote) Keys() []*Key {
 	if s := rk.snap.Load(); s != nil {
 		return append([]*Key(nil), s.keys...)
 	}
@@ -274,15 +264,15 @@ func (rk *RemoteKeys) Keys() []*Key {
 
 // LastError returns the error of the last fetch, or nil if it succeeded (or
 // none was made yet).
-func (rk *RemoteKeys) LastError() error {
+func (rk *Remote) LastError() error {
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
 	return rk.lastErr
 }
 
-// RemoteKeysStatus is a health report of a [RemoteKeys], for readiness probes
+// Status is a health report of a [Remote], for readiness probes
 // and metrics.
-type RemoteKeysStatus struct {
+type Status struct {
 	URL         string    // the JWKS URL, once known
 	Keys        int       // usable keys in the current set
 	FetchedAt   time.Time // last successful fetch; zero if none
@@ -294,10 +284,10 @@ type RemoteKeysStatus struct {
 }
 
 // Status returns the key source's health.
-func (rk *RemoteKeys) Status() RemoteKeysStatus {
+func (rk *Remote) Status() Status {
 	s := rk.snap.Load()
 	rk.mu.Lock()
-	st := RemoteKeysStatus{
+	st := Status{
 		URL: rk.url, LastAttempt: rk.lastTry, LastError: rk.lastErr,
 		Failures: rk.failures, NextRefresh: rk.next,
 	}
@@ -311,13 +301,13 @@ func (rk *RemoteKeys) Status() RemoteKeysStatus {
 
 // Refresh fetches the set now, or joins the fetch in flight, and returns its
 // error. It is not rate-limited. A failed refresh keeps the current set.
-func (rk *RemoteKeys) Refresh(ctx context.Context) error {
+func (rk *Remote) Refresh(ctx context.Context) error {
 	rk.mu.Lock()
 	call := rk.inflight
 	if call == nil {
 		if rk.closed {
 			rk.mu.Unlock()
-			return ErrKeySourceClosed
+			return ErrClosed
 		}
 		call = rk.startLocked("manual")
 	}
@@ -328,7 +318,7 @@ func (rk *RemoteKeys) Refresh(ctx context.Context) error {
 // Close stops the background refresh, cancels a fetch in flight and waits for
 // them to end. Lookups of known keys keep working on the last set. Close is
 // idempotent.
-func (rk *RemoteKeys) Close() error {
+func (rk *Remote) Close() error {
 	rk.closeOnce.Do(func() {
 		rk.mu.Lock()
 		rk.closed = true

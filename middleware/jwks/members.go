@@ -1,4 +1,4 @@
-package middleware
+package jwks
 
 import (
 	"crypto"

@@ -1,0 +1,416 @@
+// Package jsonscan is rsguard's strict, allocation-light JSON scanner for
+// JOSE headers, claim sets (RFC 7519 §7.2), JWK Sets (RFC 7517 §5) and
+// authorization server metadata (RFC 8414 §3.2), and the check that an
+// object's member names are unique under case folding (RFC 8259 §4). It is
+// on every uncached token validation's path: its methods allocate nothing
+// unless a string holds escapes.
+//
+// It accepts a subset of what encoding/json accepts (the fuzz tests check
+// this): the input must be one JSON object; strings must be valid UTF-8
+// without lone surrogate escapes; nesting is limited to [MaxDepth]. Strings
+// it returns point into the scanned buffer, which the caller must therefore
+// never modify.
+package jsonscan
+
+import (
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// MaxDepth is the deepest nesting of arrays and objects [Scanner.Skip]
+// accepts.
+const MaxDepth = 32
+
+// ErrSyntax is the error of every scan of input that is not JSON the scanner
+// accepts. It never quotes the input.
+var ErrSyntax = errors.New("invalid JSON")
+
+// Scanner scans B from position I. Callers position it (I) at a value
+// before calling a method that scans one; methods leave I after what they
+// scanned.
+type Scanner struct {
+	B []byte
+	I int
+}
+
+// Span is a value's [Start, End) in the buffer.
+type Span struct{ Start, End int }
+
+// SkipSpace skips white space (RFC 8259 §2).
+func (s *Scanner) SkipSpace() {
+	for s.I < len(s.B) {
+		switch s.B[s.I] {
+		case ' ', '\t', '\n', '\r':
+			s.I++
+		default:
+			return
+		}
+	}
+}
+
+// Expect consumes c after white space.
+func (s *Scanner) Expect(c byte) bool {
+	s.SkipSpace()
+	if s.I < len(s.B) && s.B[s.I] == c {
+		s.I++
+		return true
+	}
+	return false
+}
+
+// Object scans one object, calling member for each member with the member's
+// name; member must consume the value. After the object only white space may
+// follow when top is set.
+func (s *Scanner) Object(top bool, member func(name string) error) error {
+	if !s.Expect('{') {
+		return ErrSyntax
+	}
+	if s.Expect('}') {
+		return s.end(top)
+	}
+	for {
+		s.SkipSpace()
+		name, err := s.Str()
+		if err != nil {
+			return err
+		}
+		if !s.Expect(':') {
+			return ErrSyntax
+		}
+		s.SkipSpace()
+		if err := member(name); err != nil {
+			return err
+		}
+		if s.Expect(',') {
+			continue
+		}
+		if s.Expect('}') {
+			return s.end(top)
+		}
+		return ErrSyntax
+	}
+}
+
+// end checks that only white space follows a top-level value.
+func (s *Scanner) end(top bool) error {
+	if top {
+		s.SkipSpace()
+		if s.I != len(s.B) {
+			return ErrSyntax
+		}
+	}
+	return nil
+}
+
+// plainASCII marks the bytes that stand for themselves in a JSON string:
+// printable ASCII other than '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str scans a string at s.I and returns its value. Without escapes the value
+// aliases the buffer; with escapes it is a new string.
+func (s *Scanner) Str() (string, error) {
+	if s.I >= len(s.B) || s.B[s.I] != '"' {
+		return "", ErrSyntax
+	}
+	s.I++
+	start := s.I
+	for s.I < len(s.B) {
+		c := s.B[s.I]
+		if plainASCII[c] {
+			s.I++
+			continue
+		}
+		switch {
+		case c == '"':
+			v := s.B[start:s.I]
+			s.I++
+			return unsafe.String(unsafe.SliceData(v), len(v)), nil
+		case c == '\\':
+			return s.strEscaped(start)
+		case c < utf8.RuneSelf:
+			return "", ErrSyntax // a control character
+		default:
+			r, n := utf8.DecodeRune(s.B[s.I:])
+			if r == utf8.RuneError && n <= 1 {
+				return "", ErrSyntax
+			}
+			s.I += n
+		}
+	}
+	return "", ErrSyntax
+}
+
+// StrOnce scans the string value of a member that an object may hold once
+// into dst, recording bit in seen: a member named twice is an error (RFC
+// 7515 §4, RFC 7519 §4), refused rather than read last-wins. The member
+// scanners of the tokens, headers, DPoP proofs and their keys read their
+// string members through it; it inlines, so their hot paths make no call
+// for it.
+func (s *Scanner) StrOnce(seen *int, bit int, dst *string) (err error) {
+	if *seen&bit != 0 {
+		return ErrSyntax
+	}
+	*seen |= bit
+	*dst, err = s.Str()
+	return err
+}
+
+// strEscaped continues Str from the first backslash, decoding into a new buffer.
+func (s *Scanner) strEscaped(start int) (string, error) {
+	buf := make([]byte, 0, s.I-start+16)
+	buf = append(buf, s.B[start:s.I]...)
+	for s.I < len(s.B) {
+		c := s.B[s.I]
+		switch {
+		case c == '"':
+			s.I++
+			return string(buf), nil
+		case c == '\\':
+			if s.I+1 >= len(s.B) {
+				return "", ErrSyntax
+			}
+			esc := s.B[s.I+1]
+			s.I += 2
+			switch esc {
+			case '"', '\\', '/':
+				buf = append(buf, esc)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := s.hex4()
+				if !ok {
+					return "", ErrSyntax
+				}
+				if utf16.IsSurrogate(r) {
+					if r >= 0xdc00 || s.I+1 >= len(s.B) || s.B[s.I] != '\\' || s.B[s.I+1] != 'u' {
+						return "", ErrSyntax // lone surrogate
+					}
+					s.I += 2
+					r2, ok := s.hex4()
+					if !ok {
+						return "", ErrSyntax
+					}
+					r = utf16.DecodeRune(r, r2)
+					if r == utf8.RuneError {
+						return "", ErrSyntax
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", ErrSyntax
+			}
+		case c < 0x20:
+			return "", ErrSyntax
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			s.I++
+		default:
+			r, n := utf8.DecodeRune(s.B[s.I:])
+			if r == utf8.RuneError && n <= 1 {
+				return "", ErrSyntax
+			}
+			buf = append(buf, s.B[s.I:s.I+n]...)
+			s.I += n
+		}
+	}
+	return "", ErrSyntax
+}
+
+func (s *Scanner) hex4() (rune, bool) {
+	if s.I+4 > len(s.B) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.B[s.I : s.I+4] {
+		r <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			r |= rune(c - '0')
+		case 'a' <= c && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	s.I += 4
+	return r, true
+}
+
+// Number scans a JSON number and returns its value.
+func (s *Scanner) Number() (float64, error) {
+	start := s.I
+	if s.I < len(s.B) && s.B[s.I] == '-' {
+		s.I++
+	}
+	switch {
+	case s.I < len(s.B) && s.B[s.I] == '0':
+		s.I++
+	case s.I < len(s.B) && '1' <= s.B[s.I] && s.B[s.I] <= '9':
+		s.digits()
+	default:
+		return 0, ErrSyntax
+	}
+	if s.I < len(s.B) && s.B[s.I] == '.' {
+		s.I++
+		if s.digits() == 0 {
+			return 0, ErrSyntax
+		}
+	}
+	if s.I < len(s.B) && (s.B[s.I] == 'e' || s.B[s.I] == 'E') {
+		s.I++
+		if s.I < len(s.B) && (s.B[s.I] == '+' || s.B[s.I] == '-') {
+			s.I++
+		}
+		if s.digits() == 0 {
+			return 0, ErrSyntax
+		}
+	}
+	v := s.B[start:s.I]
+	if len(v) <= 15 && isDigits(v) {
+		// Fast path: a non-negative integer of at most 15 digits is exact
+		// in a float64, as ParseFloat would return it.
+		var u uint64
+		for _, c := range v {
+			u = u*10 + uint64(c-'0')
+		}
+		return float64(u), nil
+	}
+	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(v), len(v)), 64)
+	if err != nil {
+		return 0, ErrSyntax
+	}
+	return f, nil
+}
+
+func isDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Scanner) digits() int {
+	n := 0
+	for s.I < len(s.B) && '0' <= s.B[s.I] && s.B[s.I] <= '9' {
+		s.I++
+		n++
+	}
+	return n
+}
+
+// Strings scans a string or an array of strings, calling each for every
+// string.
+func (s *Scanner) Strings(each func(string) error) error {
+	if s.I < len(s.B) && s.B[s.I] == '"' {
+		v, err := s.Str()
+		if err != nil {
+			return err
+		}
+		return each(v)
+	}
+	if !s.Expect('[') {
+		return ErrSyntax
+	}
+	if s.Expect(']') {
+		return nil
+	}
+	for {
+		s.SkipSpace()
+		v, err := s.Str()
+		if err != nil {
+			return err
+		}
+		if err := each(v); err != nil {
+			return err
+		}
+		if s.Expect(',') {
+			continue
+		}
+		if s.Expect(']') {
+			return nil
+		}
+		return ErrSyntax
+	}
+}
+
+// Skip scans any value at nesting depth depth (1 for a member of a
+// top-level object), checking its grammar.
+func (s *Scanner) Skip(depth int) error {
+	if depth > MaxDepth {
+		return ErrSyntax
+	}
+	if s.I >= len(s.B) {
+		return ErrSyntax
+	}
+	switch c := s.B[s.I]; {
+	case c == '"':
+		_, err := s.Str()
+		return err
+	case c == '{':
+		return s.Object(false, func(string) error { return s.Skip(depth + 1) })
+	case c == '[':
+		s.I++
+		if s.Expect(']') {
+			return nil
+		}
+		for {
+			s.SkipSpace()
+			if err := s.Skip(depth + 1); err != nil {
+				return err
+			}
+			if s.Expect(',') {
+				continue
+			}
+			if s.Expect(']') {
+				return nil
+			}
+			return ErrSyntax
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		_, err := s.Number()
+		return err
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(s.B)-s.I >= len(lit) && string(s.B[s.I:s.I+len(lit)]) == lit {
+				s.I += len(lit)
+				return nil
+			}
+		}
+		return ErrSyntax
+	}
+}
+
+// Value skips a value and returns its span.
+func (s *Scanner) Value() (Span, error) {
+	start := s.I
+	err := s.Skip(1)
+	return Span{start, s.I}, err
+}
+
+// Peek returns the byte at the scanner's position, or 0 at the end.
+func (s *Scanner) Peek() byte {
+	if s.I < len(s.B) {
+		return s.B[s.I]
+	}
+	return 0
+}
