@@ -143,6 +143,15 @@ var (
 // request, cache hit or not, so that a token is accepted only when the
 // request proves what its "cnf" demands. cred is nil for [Validator.Validate],
 // which therefore refuses every bound token.
+// plainBearer reports whether bind has nothing to check, so that the
+// request path skips it: a bearer token without "cnf" or "token_type", no
+// DPoP proof presented, under an issuer that does not require DPoP, with no
+// mode of the request's own. TestPlainBearer holds it to bind.
+func plainBearer(c *Claims, is *issuer, p presentation, cred *Credentials) bool {
+	return !p.dpop && c.Confirmation == nil && c.TokenType == "" && is != nil && is.dpop != DPoPRequired &&
+		(cred == nil || (cred.DPoPMode == DPoPInherit && len(cred.DPoP) == 0))
+}
+
 func (v *Validator) bind(ctx context.Context, c *Claims, is *issuer, p presentation, cred *Credentials) error {
 	if is == nil {
 		is = v.configOf(c.Issuer)

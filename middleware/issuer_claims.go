@@ -122,11 +122,9 @@ func RejectClaims(description string) *Error {
 
 // runValidators runs the checks of c's issuer (is, or on a cache hit the
 // issuer whose settings apply to c's "iss": of that URL, or the template it
-// is a tenant of).
+// is a tenant of). Its caller skips it unless some issuer has checks
+// (v.validators).
 func (v *Validator) runValidators(ctx context.Context, c *Claims, is *issuer) error {
-	if !v.validators {
-		return nil // no issuer has checks of its own: nothing to look up
-	}
 	if is == nil {
 		is = v.configOf(c.Issuer)
 		if is == nil && v.introspector != nil {

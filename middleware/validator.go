@@ -367,22 +367,47 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	return c, err
 }
 
-// run validates the presented token at now (zero: the validator's clock) and
-// checks its binding against cred (nil: none), reporting the outcome to the
-// Validated hook when it is set.
+// run validates the presented token at now (zero: the validator's clock),
+// then checks its binding against cred (nil: none) and the issuer's own
+// claim checks, which run on every request, cache hit or not; it reports the
+// outcome to the Validated hook when it is set. One function, not a chain:
+// this is every request's path.
 func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials, now time.Time) (*Claims, *issuer, bool, error) {
 	if !v.built() {
 		return nil, nil, false, errUnbuilt
 	}
-	if v.hooks == nil || v.hooks.Validated == nil {
-		c, is, hit, err := v.validateBound(ctx, p, cred, now)
-		if err != nil {
-			v.reportMisconfiguration(ctx, err)
-		}
-		return c, is, hit, err
+	hooked := v.hooks != nil && v.hooks.Validated != nil
+	var start time.Time
+	if hooked {
+		start = time.Now()
 	}
-	start := time.Now()
-	c, is, hit, err := v.validateBound(ctx, p, cred, now)
+	c, is, hit, err := v.validate(ctx, p.token, now)
+	if err == nil {
+		if is == nil { // a cache hit: the hooks name the issuer of a refusal too
+			is = v.issuerByURL(c.Issuer)
+		}
+		if !plainBearer(c, is, p, cred) {
+			err = v.bind(ctx, c, is, p, cred)
+		}
+		if err == nil && v.validators { // some issuer has checks of its own
+			err = v.runValidators(ctx, c, is)
+		}
+		if err != nil {
+			c = nil
+		}
+	}
+	if hooked {
+		v.reportValidated(ctx, start, c, is, hit, err)
+	}
+	if err != nil {
+		v.reportMisconfiguration(ctx, err)
+	}
+	return c, is, hit, err
+}
+
+// reportValidated passes the outcome of run to the Validated hook; out of
+// line, so that run stays small for every request without hooks.
+func (v *Validator) reportValidated(ctx context.Context, start time.Time, c *Claims, is *issuer, hit bool, err error) {
 	ev := ValidationEvent{CacheHit: hit, Err: err, Duration: time.Since(start)}
 	if c != nil {
 		ev.Issuer = c.Issuer
@@ -390,10 +415,6 @@ func (v *Validator) run(ctx context.Context, p presentation, cred *Credentials, 
 		ev.Issuer = is.URL
 	}
 	v.hooks.validated(ctx, ev)
-	if err != nil {
-		v.reportMisconfiguration(ctx, err)
-	}
-	return c, is, hit, err
 }
 
 // reportMisconfiguration passes the [Misconfiguration] that caused err, if
@@ -417,25 +438,6 @@ var errUnbuilt = Unavailable(ErrUnavailable, errors.New("middleware: Validator n
 
 // built reports whether v was made by a constructor.
 func (v *Validator) built() bool { return v != nil && v.now != nil }
-
-// validateBound is validate followed by the binding checks, which run on
-// every request, cache hit or not.
-func (v *Validator) validateBound(ctx context.Context, p presentation, cred *Credentials, now time.Time) (*Claims, *issuer, bool, error) {
-	c, is, hit, err := v.validate(ctx, p.token, now)
-	if err != nil {
-		return nil, is, hit, err
-	}
-	if is == nil { // a cache hit: the hooks name the issuer of a refusal too
-		is = v.issuerByURL(c.Issuer)
-	}
-	if err := v.bind(ctx, c, is, p, cred); err != nil {
-		return nil, is, hit, err
-	}
-	if err := v.runValidators(ctx, c, is); err != nil {
-		return nil, is, hit, err
-	}
-	return c, is, hit, nil
-}
 
 // validate validates token at now (zero: the validator's clock).
 func (v *Validator) validate(ctx context.Context, token string, now time.Time) (*Claims, *issuer, bool, error) {
@@ -497,13 +499,17 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	if key == nil {
 		return nil, is, false, errNoKey
 	}
-	if !key.Accepts(jws.alg) {
-		return nil, is, false, invalid(ErrKeyMismatch)
-	}
-	if key.Issuer() != "" && !keyIssuerMatches(key, c) {
-		return nil, is, false, keyIssuerError(is, key, c)
-	}
-	if !jws.verify(key) {
+	// One call checks the key's fit and the signature (Key.Verify); a
+	// refusal is then classified in the rules' order: key mismatch, the
+	// key's own issuer, the signature.
+	issuerOK := key.Issuer() == "" || keyIssuerMatches(key, c)
+	if !issuerOK || !jws.verify(key) {
+		switch {
+		case !key.Accepts(jws.alg):
+			return nil, is, false, invalid(ErrKeyMismatch)
+		case !issuerOK:
+			return nil, is, false, keyIssuerError(is, key, c)
+		}
 		return nil, is, false, invalid(ErrBadSignature)
 	}
 	if err := v.checkClaims(c, is, now, true); err != nil {

@@ -22,7 +22,7 @@ func sign(alg string, priv crypto.Signer, input []byte) ([]byte, error) {
 // The key type must fit the algorithm; HMAC and "none" are never accepted.
 func verify(alg string, pub crypto.PublicKey, input, sig []byte) bool {
 	a, ok := jose.Lookup(alg)
-	return ok && a.Family != jose.HMAC && jose.Fits(alg, pub) && jose.Verify(a, pub, input, sig, nil)
+	return ok && a.Family != jose.HMAC && jose.Fits(alg, pub) && jose.Verify(a, pub, input, sig)
 }
 
 // encodeJWS returns the compact serialization (RFC 7515 §7.1) of header and

@@ -55,7 +55,9 @@ func ParseFields(s string) (Set, error) {
 		return Set{}, nil
 	}
 	d := dedup{list: make([]string, 0, strings.Count(s, " ")+1)}
-	for tok := range strings.SplitSeq(s, " ") {
+	for s != "" {
+		var tok string
+		tok, s, _ = strings.Cut(s, " ") // a plain loop: this is every token's path
 		if tok == "" {
 			continue
 		}

@@ -7,7 +7,7 @@
 //
 //	a, _ := jose.Lookup("ES256")                           // family, hash, curve
 //	jwt, err := jose.Sign(map[string]any{"typ": "JWT"}, payload, key, "ES256")
-//	ok := jose.Verify(a, key.Public(), input, sig, nil)   // nil: allocates
+//	ok := jose.Verify(a, key.Public(), input, sig)
 package jose
 
 import (

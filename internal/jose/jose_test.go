@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/asn1"
 	"encoding/json"
 	"errors"
 	"io"
@@ -165,4 +166,70 @@ func verify(alg string, pub any, input, sig []byte) bool {
 		return len(sig) == 2*((pub.Curve.Params().BitSize+7)/8) && ecdsa.Verify(pub, digest, r, s)
 	}
 	return false
+}
+
+// TestVerifyAllocations checks that Verify allocates no more than the
+// standard library's own verification of the same signature, given the
+// digest (and for ECDSA the DER form) ready: the digest, the DER form and a
+// PSS digest cost it nothing. It also checks that a signature with one byte
+// changed is refused.
+func TestVerifyAllocations(t *testing.T) {
+	input := []byte("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0")
+	for _, alg := range []string{"RS256", "PS384", "ES256", "ES512", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			priv, err := jose.GenerateKey(alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := jose.Lookup(alg)
+			sig, err := jose.Signature(priv, alg, input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub := priv.Public()
+			if !jose.Verify(a, pub, input, sig) {
+				t.Fatal("Verify refused a good signature")
+			}
+			bad := append([]byte(nil), sig...)
+			bad[len(bad)/2] ^= 1
+			if jose.Verify(a, pub, input, bad) {
+				t.Fatal("Verify accepted a changed signature")
+			}
+			h := a.Hash
+			var digest []byte
+			if h != 0 {
+				d := h.New()
+				d.Write(input)
+				digest = d.Sum(nil)
+			}
+			var stdlib func() bool
+			switch k := pub.(type) {
+			case *rsa.PublicKey:
+				opts := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
+				stdlib = func() bool {
+					if a.Family == jose.PSS {
+						return rsa.VerifyPSS(k, h, digest, sig, opts) == nil
+					}
+					return rsa.VerifyPKCS1v15(k, h, digest, sig) == nil
+				}
+			case *ecdsa.PublicKey:
+				n := len(sig) / 2
+				der, err := asn1.Marshal(struct{ R, S *big.Int }{new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stdlib = func() bool { return ecdsa.VerifyASN1(k, digest, der) }
+			case ed25519.PublicKey:
+				stdlib = func() bool { return ed25519.Verify(k, input, sig) }
+			}
+			if !stdlib() {
+				t.Fatal("the standard library refused the signature")
+			}
+			got := testing.AllocsPerRun(20, func() { jose.Verify(a, pub, input, sig) })
+			want := testing.AllocsPerRun(20, func() { stdlib() })
+			if got > want {
+				t.Errorf("Verify: %v allocations, the standard library %v", got, want)
+			}
+		})
+	}
 }

@@ -9,29 +9,26 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"hash"
+	"sync"
 )
 
-// Room that [Verify] needs in its scratch buffer to allocate nothing: the
-// largest digest of a supported algorithm (SHA-512), then the largest DER
-// ECDSA signature (P-521: two INTEGERs of up to 67 bytes in a SEQUENCE with
-// a two-byte length).
+// Sizes of the room [Verify] uses: the largest digest of a supported
+// algorithm (SHA-512), and the largest DER ECDSA signature (P-521: two
+// INTEGERs of up to 67 bytes in a SEQUENCE with a two-byte length).
 const (
-	maxDigest   = 64
-	maxDERSig   = 2*(2+67) + 3
-	ScratchSize = maxDigest + maxDERSig
+	maxDigest = 64
+	maxDERSig = 2*(2+67) + 3
 )
 
 // Verify reports whether sig is the JWS signature (RFC 7518 §3, RFC 8037
 // §3.1) of input under a, with pub: an *rsa.PublicKey, *ecdsa.PublicKey,
 // ed25519.PublicKey or, for HMAC, the []byte secret, whose fit to a the
 // caller checked (a mismatched key type is false, never a panic). ECDSA
-// signatures are the fixed-length R || S of §3.4, never DER. scratch, of
-// length [ScratchSize], makes Verify allocate nothing (the verifier's hot
-// path); nil allocates.
-func Verify(a Alg, pub crypto.PublicKey, input, sig, scratch []byte) bool {
-	if len(scratch) < ScratchSize {
-		scratch = make([]byte, ScratchSize)
-	}
+// signatures are the fixed-length R || S of §3.4, never DER. It allocates
+// nothing of its own: the digest is on the stack, and the DER form of an
+// ECDSA signature and a PSS digest, which crypto/ecdsa and crypto/rsa would
+// move to the heap, in a pooled buffer (the verifier's hot path).
+func Verify(a Alg, pub crypto.PublicKey, input, sig []byte) bool {
 	switch a.Family {
 	case EdDSA:
 		k, ok := pub.(ed25519.PublicKey)
@@ -40,19 +37,41 @@ func Verify(a Alg, pub crypto.PublicKey, input, sig, scratch []byte) bool {
 		k, ok := pub.([]byte)
 		return ok && verifyHMAC(a.Hash, k, input, sig)
 	}
-	digest := sum(a.Hash, input, scratch[:0:maxDigest])
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
-		if a.Family == PSS {
+		switch a.Family {
+		case RSA:
+			if a.Hash == crypto.SHA256 { // RS256, by far the most used: no call to sum
+				d := sha256.Sum256(input)
+				return rsa.VerifyPKCS1v15(k, a.Hash, d[:], sig) == nil
+			}
+			var room [maxDigest]byte
+			return rsa.VerifyPKCS1v15(k, a.Hash, sum(a.Hash, input, room[:0]), sig) == nil
+		case PSS:
+			// crypto/rsa's VerifyPSS would move a digest on the stack to
+			// the heap.
+			buf := pool.Get().(*[maxDERSig]byte)
 			opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: a.Hash}
-			return rsa.VerifyPSS(k, a.Hash, digest, sig, &opts) == nil
+			ok := rsa.VerifyPSS(k, a.Hash, sum(a.Hash, input, buf[:0]), sig, &opts) == nil
+			pool.Put(buf)
+			return ok
 		}
-		return a.Family == RSA && rsa.VerifyPKCS1v15(k, a.Hash, digest, sig) == nil
 	case *ecdsa.PublicKey:
-		return a.Family == ECDSA && verifyECDSA(k, digest, sig, scratch[maxDigest:maxDigest])
+		if a.Family != ECDSA {
+			return false
+		}
+		var room [maxDigest]byte
+		der := pool.Get().(*[maxDERSig]byte)
+		ok := verifyECDSA(k, sum(a.Hash, input, room[:0]), sig, der[:0])
+		pool.Put(der)
+		return ok
 	}
 	return false
 }
+
+// pool holds the buffers that crypto/rsa's VerifyPSS and crypto/ecdsa would
+// move to the heap: a PSS digest, an ECDSA signature's DER form.
+var pool = sync.Pool{New: func() any { return new([maxDERSig]byte) }}
 
 // sum appends the digest of input to dst, without allocating.
 func sum(h crypto.Hash, input, dst []byte) []byte {

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"github.com/rsguard/rsguard/internal/jose"
@@ -165,25 +164,16 @@ func (k *Key) Accepts(alg string) bool {
 	return ok && (k.alg == "" || k.alg == alg) && k.fitsAlg(a)
 }
 
-// Verify reports whether sig is a valid JWS signature (RFC 7515 §5.2, RFC
-// 7518 §3) of signingInput under alg with this key. It does not check
-// [Key.Accepts] first; a key of another type is false, never a panic. ECDSA
-// signatures are the fixed-length R || S of RFC 7518 §3.4. Verify allocates
-// nothing.
+// Verify reports whether the key accepts alg ([Key.Accepts]) and sig is a
+// valid JWS signature (RFC 7515 §5.2, RFC 7518 §3) of signingInput under alg
+// with this key: a key that does not accept alg verifies nothing, and is
+// never tried. ECDSA signatures are the fixed-length R || S of RFC 7518
+// §3.4. Verify allocates nothing. A caller that must tell a key mismatch
+// from a bad signature asks Accepts once Verify has said false.
 func (k *Key) Verify(alg string, signingInput, sig []byte) bool {
 	a, ok := jose.Lookup(alg)
-	if !ok {
-		return false
-	}
-	scratch := scratchPool.Get().(*[jose.ScratchSize]byte)
-	ok = jose.Verify(a, k.public, signingInput, sig, scratch[:])
-	scratchPool.Put(scratch)
-	return ok
+	return ok && (k.alg == "" || k.alg == alg) && k.fitsAlg(a) && jose.Verify(a, k.public, signingInput, sig)
 }
-
-// scratchPool holds the digest and DER room of [Key.Verify], which would
-// escape to the heap as a local array (the crypto packages take slices of it).
-var scratchPool = sync.Pool{New: func() any { return new([jose.ScratchSize]byte) }}
 
 // fits reports whether the key's type fits the JWS algorithm's family
 // (RFC 7518 §3.1), from the one algorithm table ([jose.Lookup]).

@@ -72,7 +72,7 @@ func TestNewKey(t *testing.T) {
 
 // TestKeyAcceptsVerify: Accepts follows the key's own "alg" and type
 // (RFC 7517 §4.4, RFC 7518 §3.1); Verify checks the signature, and a key of
-// another type is false, never a panic.
+// another type, or of another "alg", is false, never a panic.
 func TestKeyAcceptsVerify(t *testing.T) {
 	t.Parallel()
 	rs, es, ed := signerFor(t, "RS256"), signerFor(t, "ES256"), signerFor(t, "EdDSA")
@@ -118,6 +118,15 @@ func TestKeyAcceptsVerify(t *testing.T) {
 		if tc.key.Verify(tc.alg, input, tc.sig) {
 			t.Errorf("%s: Verify = true", tc.name)
 		}
+	}
+	// Verify checks the fit itself: a good PS256 signature of the RSA key
+	// verifies under the unpinned key, not under the key pinned to RS256.
+	ps := signature(t, rs, "PS256", input)
+	if !rsKey.Verify("PS256", input, ps) {
+		t.Error("unpinned RSA key: Verify(PS256) of a good signature = false")
+	}
+	if rsPinned.Verify("PS256", input, ps) {
+		t.Error("RSA key pinned to RS256: Verify(PS256) = true")
 	}
 }
 
