@@ -286,13 +286,7 @@ func parseClaims(c *Claims, buf []byte) (*Claims, claimSpans, error) {
 			}
 			return s.Skip(1)
 		}
-		if seen&bit != 0 {
-			return jsonscan.ErrSyntax
-		}
-		seen |= bit
-		v, err := s.Str()
-		*dst = v
-		return err
+		return s.StrOnce(&seen, bit, dst)
 	})
 	if err != nil {
 		return nil, sp, errClaims

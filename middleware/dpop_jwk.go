@@ -155,13 +155,7 @@ func scanJWK(raw []byte, m *jwkMembers) error {
 		default:
 			return s.Skip(1)
 		}
-		if seen&bit != 0 {
-			return jsonscan.ErrSyntax
-		}
-		seen |= bit
-		v, err := s.Str()
-		*dst = v
-		return err
+		return s.StrOnce(&seen, bit, dst)
 	})
 }
 

@@ -181,23 +181,16 @@ func parseProofClaims(b []byte, pc *proofClaims) error {
 		case "nonce":
 			dst, bit = &pc.nonce, 16
 		case "iat":
-			if seen&32 != 0 {
-				return jsonscan.ErrSyntax
+			if err := scanOnce(&s, &seen, 32); err != nil {
+				return err
 			}
-			seen |= 32
 			f, err := s.Number()
 			pc.iat, pc.hasIat = f, err == nil
 			return err
 		default:
 			return s.Skip(1)
 		}
-		if seen&bit != 0 {
-			return jsonscan.ErrSyntax
-		}
-		seen |= bit
-		v, err := s.Str()
-		*dst = v
-		return err
+		return s.StrOnce(&seen, bit, dst)
 	})
 	switch {
 	case err != nil:

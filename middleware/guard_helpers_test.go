@@ -5,9 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -22,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
@@ -109,28 +107,7 @@ func (f *htFixture) token(t testing.TB, scope string, claims map[string]any) str
 	}
 	maps.Copy(c, claims)
 	maps.DeleteFunc(c, func(_ string, v any) bool { return v == nil })
-	return f.sign(t, map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": f.kid}, c)
-}
-
-func (f *htFixture) sign(t testing.TB, header, claims map[string]any) string {
-	t.Helper()
-	enc := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	input := enc(header) + "." + enc(claims)
-	d := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, f.key, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+	return guardtest.SignES256(f.key, map[string]any{"alg": "ES256", "typ": "at+jwt", "kid": f.kid}, c)
 }
 
 // htDownKeys is a key source whose authorization server cannot be reached.

@@ -157,13 +157,7 @@ func (j *jws) parseHeader(buf []byte) error {
 		default:
 			return s.Skip(1)
 		}
-		if seen&bit != 0 {
-			return jsonscan.ErrSyntax
-		}
-		seen |= bit
-		v, err := s.Str()
-		*dst = v
-		return err
+		return s.StrOnce(&seen, bit, dst)
 	})
 	j.a, _ = jose.Lookup(j.alg)
 	switch {

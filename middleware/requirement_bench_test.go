@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/scopes"
 )
@@ -31,8 +32,8 @@ func requirementRoutes(tb testing.TB) (bare, scopeOnly, rolePlusScope http.Handl
 		"realm_access":    map[string]any{"roles": []string{"offline_access", "user"}},
 		"resource_access": map[string]any{"orders": map[string]any{"roles": []string{"viewer", "approver"}}},
 	}))
-	return benchHandler, g.Require(scopes.AllOf("orders:read"), benchHandler),
-		g.Require(scopes.All(scopes.AllOf("orders:read"), middleware.Role("approver")), benchHandler), r
+	return guardtest.BenchHandler, g.Require(scopes.AllOf("orders:read"), guardtest.BenchHandler),
+		g.Require(scopes.All(scopes.AllOf("orders:read"), middleware.Role("approver")), guardtest.BenchHandler), r
 }
 
 // BenchmarkRequirementPaired measures what a role-plus-scope requirement
@@ -43,11 +44,11 @@ func requirementRoutes(tb testing.TB) (bare, scopeOnly, rolePlusScope http.Handl
 // bare) as role+scope/scope. Acceptance (issue 16): at most 1.2.
 func BenchmarkRequirementPaired(b *testing.B) {
 	bare, scopeOnly, rolePlusScope, r := requirementRoutes(b)
-	w := &benchWriter{h: http.Header{}}
+	w := guardtest.NewBenchWriter()
 	for _, h := range []http.Handler{scopeOnly, rolePlusScope} {
 		h.ServeHTTP(w, r) // warm the cache
-		if w.code != 0 {
-			b.Fatalf("status %d", w.code)
+		if w.Code != 0 {
+			b.Fatalf("status %d", w.Code)
 		}
 	}
 	const batch = 16 // requests per timing, above the clock's resolution
@@ -82,14 +83,14 @@ func BenchmarkRequirementPaired(b *testing.B) {
 func TestRequirementRoutes(t *testing.T) {
 	_, scopeOnly, rolePlusScope, r := requirementRoutes(t)
 	for _, h := range []http.Handler{scopeOnly, rolePlusScope} {
-		w := &benchWriter{h: http.Header{}}
+		w := guardtest.NewBenchWriter()
 		h.ServeHTTP(w, r)
-		if w.code != 0 {
-			t.Fatalf("status %d, want 200", w.code)
+		if w.Code != 0 {
+			t.Fatalf("status %d, want 200", w.Code)
 		}
 	}
-	n := testing.AllocsPerRun(100, func() { rolePlusScope.ServeHTTP(&benchWriter{h: http.Header{}}, r) })
-	m := testing.AllocsPerRun(100, func() { scopeOnly.ServeHTTP(&benchWriter{h: http.Header{}}, r) })
+	n := testing.AllocsPerRun(100, func() { rolePlusScope.ServeHTTP(guardtest.NewBenchWriter(), r) })
+	m := testing.AllocsPerRun(100, func() { scopeOnly.ServeHTTP(guardtest.NewBenchWriter(), r) })
 	if n > m {
 		t.Errorf("role+scope route: %v allocations per request, scope-only %v; want no more", n, m)
 	}

@@ -2,50 +2,19 @@ package connectguard_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	"connectrpc.com/connect"
 
 	"github.com/rsguard/rsguard/adapters/connectguard"
 	"github.com/rsguard/rsguard/internal/guardtest"
 )
-
-// clientCert returns a self-signed client certificate, generated for the
-// test.
-func clientCert(t *testing.T, name string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
 
 // tlsServer serves the test service behind Interceptor.Handler over TLS
 // (HTTP/1.1 and HTTP/2) on loopback, asking for (not requiring) a client
@@ -82,7 +51,7 @@ func TestCertificateBoundConnect(t *testing.T) {
 	f := guardtest.New(t)
 	i := newInterceptor(t, f.Validator, table)
 	url, client := tlsServer(t, i)
-	mine, other := clientCert(t, "client"), clientCert(t, "other")
+	mine, other := guardtest.ClientCertificate("client"), guardtest.ClientCertificate("other")
 	tok := "Bearer " + f.CertificateToken(mine.Leaf)
 	tests := []struct {
 		name string
@@ -159,7 +128,7 @@ func TestDPoPConnectTLS(t *testing.T) {
 // admitted; the same headers from an untrusted peer are ignored.
 func TestProxySettings(t *testing.T) {
 	f := guardtest.New(t)
-	mine := clientCert(t, "client")
+	mine := guardtest.ClientCertificate("client")
 	certTok := "Bearer " + f.CertificateToken(mine.Leaf)
 	dpopTok := f.DPoPToken()
 	const external = "https://api.example.test/prefix"

@@ -2,72 +2,23 @@ package ginguard_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/rsguard/rsguard/adapters/ginguard"
 	"github.com/rsguard/rsguard/internal/guardtest"
-	"github.com/rsguard/rsguard/middleware"
 )
-
-// benchWriter is a ResponseWriter that allocates nothing, so that the
-// benchmark measures the handlers, not the recorder.
-type benchWriter struct {
-	h    http.Header
-	code int
-}
-
-func (w *benchWriter) Header() http.Header         { return w.h }
-func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *benchWriter) WriteHeader(code int)        { w.code = code }
 
 var benchBody = []byte("ok")
 
-// The application handlers: they read the claims if any and write a small
-// body, in net/http and in Gin.
-var (
-	netHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := middleware.FromContext(r.Context()); ok && c.Subject == "" {
-			w.WriteHeader(http.StatusTeapot)
-		}
-		w.Write(benchBody)
-	})
-	ginHandler = func(c *gin.Context) {
-		if cl, ok := ginguard.Claims(c); ok && cl.Subject == "" {
-			c.Status(http.StatusTeapot)
-		}
-		c.Writer.Write(benchBody)
+// ginHandler is the application handler in Gin: it reads the claims if any
+// and writes a small body, as guardtest.BenchHandler in net/http.
+func ginHandler(c *gin.Context) {
+	if cl, ok := ginguard.Claims(c); ok && cl.Subject == "" {
+		c.Status(http.StatusTeapot)
 	}
-)
-
-type benchCase struct {
-	name string
-	h    http.Handler
-}
-
-// benchCases returns the bare and protected handlers of net/http and Gin,
-// all with the same validator and token, and a request carrying the token.
-func benchCases(tb testing.TB) ([]benchCase, *http.Request) {
-	f := guardtest.New(tb)
-	g := newGuard(tb, f.Validator, nil)
-	bare := gin.New()
-	bare.GET("/orders", ginHandler)
-	protected := gin.New()
-	protected.Group("", ginguard.Middleware(g, nil)).GET("/orders", ginHandler)
-	scoped := gin.New()
-	scoped.GET("/orders", ginguard.Require(g, guardtest.Requirement), ginHandler)
-	r := httptest.NewRequest("GET", "/orders", nil)
-	r.Header.Set("Authorization", "Bearer "+f.Token(guardtest.Scope))
-	return []benchCase{
-		{"nethttp/bare", netHandler},
-		{"nethttp/protected", g.Protect(netHandler)},
-		{"nethttp/protected+scope", g.Require(guardtest.Requirement, netHandler)},
-		{"gin/bare", bare},
-		{"gin/protected", protected},
-		{"gin/protected+scope", scoped},
-	}, r
+	c.Writer.Write(benchBody)
 }
 
 // BenchmarkGin measures a request through Gin with the guard, cache warm,
@@ -75,20 +26,19 @@ func benchCases(tb testing.TB) ([]benchCase, *http.Request) {
 // validator and token: the adapter's overhead (gin/protected - gin/bare)
 // must stay within 1.2x the guard's (nethttp/protected - nethttp/bare).
 func BenchmarkGin(b *testing.B) {
-	cases, r := benchCases(b)
-	for _, bc := range cases {
-		b.Run(bc.name, func(b *testing.B) {
-			w := &benchWriter{h: http.Header{}}
-			bc.h.ServeHTTP(w, r) // warm the cache
-			if w.code != 0 && w.code != http.StatusOK {
-				b.Fatalf("status %d", w.code)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				bc.h.ServeHTTP(w, r)
-			}
-		})
-	}
+	f := guardtest.New(b)
+	g := guardtest.NewGuard(b, f.Validator, nil)
+	bare := gin.New()
+	bare.GET("/orders", ginHandler)
+	protected := gin.New()
+	protected.Group("", ginguard.Middleware(g, nil)).GET("/orders", ginHandler)
+	scoped := gin.New()
+	scoped.GET("/orders", ginguard.Require(g, guardtest.Requirement), ginHandler)
+	guardtest.RunBench(b, guardtest.BenchRequest(f.Token(guardtest.Scope)), append(guardtest.NetHTTPBenchCases("nethttp/", g, guardtest.Requirement),
+		guardtest.BenchCase{Name: "gin/bare", Handler: bare, Status: 200},
+		guardtest.BenchCase{Name: "gin/protected", Handler: protected, Status: 200},
+		guardtest.BenchCase{Name: "gin/protected+scope", Handler: scoped, Status: 200},
+	))
 }
 
 // TestAllocs holds the allocation budget: the Gin adapter allocates no more
@@ -98,15 +48,11 @@ func BenchmarkGin(b *testing.B) {
 // detector).
 func TestAllocs(t *testing.T) {
 	f := guardtest.New(t)
-	g := newGuard(t, f.Validator, nil)
-	r := httptest.NewRequest("GET", "/orders", nil)
-	r.Header.Set("Authorization", "Bearer "+f.Token(guardtest.Scope))
-	w := &benchWriter{h: http.Header{}}
-	h := g.Protect(netHandler)
-	h.ServeHTTP(w, r)
-	guard := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, r) }) - testing.AllocsPerRun(200, func() { netHandler.ServeHTTP(w, r) })
+	g := guardtest.NewGuard(t, f.Validator, nil)
+	r := guardtest.BenchRequest(f.Token(guardtest.Scope))
+	guard := guardtest.GuardAllocs(r, g)
 
-	c, _ := gin.CreateTestContext(w)
+	c, _ := gin.CreateTestContext(guardtest.NewBenchWriter())
 	for _, mw := range []struct {
 		name string
 		h    gin.HandlerFunc

@@ -2,8 +2,6 @@ package grpcguard_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -16,24 +14,7 @@ import (
 	"github.com/rsguard/rsguard/scopes"
 )
 
-// benchWriter is a ResponseWriter that allocates nothing.
-type benchWriter struct {
-	h    http.Header
-	code int
-}
-
-func (w *benchWriter) Header() http.Header         { return w.h }
-func (w *benchWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *benchWriter) WriteHeader(code int)        { w.code = code }
-
 var (
-	benchBody  = []byte("ok")
-	netHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := middleware.FromContext(r.Context()); ok && c.Subject == "" {
-			w.WriteHeader(http.StatusTeapot)
-		}
-		w.Write(benchBody)
-	})
 	benchResponse = &testpb.SimpleResponse{}
 	// unaryHandler is the application handler of a unary method.
 	unaryHandler = func(ctx context.Context, _ any) (any, error) {
@@ -57,32 +38,8 @@ func BenchmarkGRPC(b *testing.B) {
 	g := newGuard(b, f.Validator, grpcguard.WithMethods(map[string]scopes.Requirement{
 		emptyCall: nil, unaryCall: guardtest.Requirement,
 	}))
-	hg, err := middleware.NewGuard(f.Validator, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := httptest.NewRequest("GET", "/orders", nil)
-	r.Header.Set("Authorization", "Bearer "+token)
-	for _, bc := range []struct {
-		name string
-		h    http.Handler
-	}{
-		{"nethttp/bare", netHandler},
-		{"nethttp/protected", hg.Protect(netHandler)},
-		{"nethttp/protected+scope", hg.Require(guardtest.Requirement, netHandler)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			w := &benchWriter{h: http.Header{}}
-			bc.h.ServeHTTP(w, r)
-			if w.code != 0 {
-				b.Fatalf("status %d", w.code)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				bc.h.ServeHTTP(w, r)
-			}
-		})
-	}
+	hg := guardtest.NewGuard(b, f.Validator, nil)
+	guardtest.RunBench(b, guardtest.BenchRequest(token), guardtest.NetHTTPBenchCases("nethttp/", hg, guardtest.Requirement))
 
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{"authorization": {"Bearer " + token}})
 	unary := g.UnaryServerInterceptor()
@@ -138,14 +95,9 @@ func TestAllocs(t *testing.T) {
 	f := guardtest.New(t)
 	token := f.Token(guardtest.Scope)
 	g := newGuard(t, f.Validator, grpcguard.WithMethods(map[string]scopes.Requirement{unaryCall: guardtest.Requirement}))
-	hg, err := middleware.NewGuard(f.Validator, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest("GET", "/orders", nil)
-	r.Header.Set("Authorization", "Bearer "+token)
-	h := hg.Require(guardtest.Requirement, netHandler)
-	w := &benchWriter{h: http.Header{}}
+	r := guardtest.BenchRequest(token)
+	h := guardtest.NewGuard(t, f.Validator, nil).Require(guardtest.Requirement, guardtest.BenchHandler)
+	w := guardtest.NewBenchWriter()
 	h.ServeHTTP(w, r)
 	guard := testing.AllocsPerRun(200, func() { h.ServeHTTP(w, r) })
 

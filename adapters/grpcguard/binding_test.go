@@ -1,17 +1,10 @@
 package grpcguard_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,30 +17,6 @@ import (
 	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/scopes"
 )
-
-// clientCert returns a self-signed client certificate, generated for the
-// test.
-func clientCert(t *testing.T, name string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
 
 // serveTLS starts g's server on a loopback TCP port with TLS that asks for
 // (and does not require) a client certificate, and returns a dialer for a
@@ -87,7 +56,7 @@ func TestCertificateBoundGRPC(t *testing.T) {
 	f := guardtest.New(t)
 	g := newGuard(t, f.Validator, grpcguard.WithMethods(map[string]scopes.Requirement{unaryCall: guardtest.Requirement}))
 	connect := serveTLS(t, g)
-	mine, other := clientCert(t, "client"), clientCert(t, "other")
+	mine, other := guardtest.ClientCertificate("client"), guardtest.ClientCertificate("other")
 	token := f.CertificateToken(mine.Leaf)
 	tests := []struct {
 		name string

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -48,13 +49,37 @@ func (k *proofKey) proof(token, method, url, nonce string, now time.Time, hdr, c
 	if nonce != "" {
 		c["nonce"] = nonce
 	}
-	input := b64(keytest.JSON(apply(h, hdr))) + "." + b64(keytest.JSON(apply(c, claims)))
+	return SignES256(k.priv, apply(h, hdr), apply(c, claims))
+}
+
+// SignES256 returns the compact JWS (RFC 7515 §7.1) of claims under
+// header, signed with priv (ES256, RFC 7518 §3.4: R and S of 32 bytes
+// each), computed here, independently of the core.
+func SignES256(priv *ecdsa.PrivateKey, header, claims map[string]any) string {
+	input := b64(keytest.JSON(header)) + "." + b64(keytest.JSON(claims))
 	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
+	r, s, err := ecdsa.Sign(rand.Reader, priv, digest[:])
 	if err != nil {
 		panic(err)
 	}
 	return input + "." + b64(append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...))
+}
+
+// DPoPKey is a DPoP client's proof key (ES256, RFC 9449 §4.2), for tests
+// that bind tokens of their own authorization server to it.
+type DPoPKey struct{ k *proofKey }
+
+// NewDPoPKey returns a new DPoP client key.
+func NewDPoPKey() *DPoPKey { return &DPoPKey{newProofKey()} }
+
+// JKT is the key's RFC 7638 thumbprint, the "cnf"."jkt" of the tokens bound
+// to it (RFC 9449 §6.1), computed here.
+func (k *DPoPKey) JKT() string { return k.k.jkt }
+
+// Proof returns a new proof, with a random "jti" of its own and the current
+// time as "iat", for a request (method, uri) presenting token.
+func (k *DPoPKey) Proof(token, method, uri string) string {
+	return k.k.proof(token, method, uri, "", time.Now(), nil, nil)
 }
 
 func apply(base, mods map[string]any) map[string]any {
@@ -80,12 +105,19 @@ func (f *Fixture) boundToken(cnf map[string]any) string {
 
 // newCertificate returns a self-signed client certificate.
 func newCertificate() *x509.Certificate {
+	return ClientCertificate("guardtest client " + strconv.Itoa(int(time.Now().UnixNano()%1000))).Leaf
+}
+
+// ClientCertificate returns a new self-signed client certificate (ECDSA
+// P-256, valid from an hour ago to an hour from now) for name, with its
+// private key and parsed leaf, for mutual TLS on loopback (RFC 8705 §3).
+func ClientCertificate(name string) tls.Certificate {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "guardtest client " + strconv.Itoa(int(time.Now().UnixNano()%1000))},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
@@ -93,11 +125,11 @@ func newCertificate() *x509.Certificate {
 	if err != nil {
 		panic(err)
 	}
-	cert, err := x509.ParseCertificate(der)
+	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
 		panic(err)
 	}
-	return cert
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: priv, Leaf: leaf}
 }
 
 // x5t is the RFC 8705 §3.1 thumbprint of cert, computed here.

@@ -14,6 +14,9 @@
 // to it, and checks the answer with [Case.CheckHTTP] or [Case.CheckGRPC].
 // The expectations are written out — statuses, RFC 6750 challenges, gRPC
 // codes — not computed at test time, so a front door that disagrees fails.
+// The HTTP framework adapters share their whole suite ([RunHTTPSuite]),
+// giving only what names their framework ([App]); their benchmarks share
+// the net/http baseline and the loop ([RunBench]).
 //
 // It is for tests only: it starts in-process authorization servers
 // ([oauthtest.Server]) and reports failures through [testing.TB].

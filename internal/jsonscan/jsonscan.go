@@ -148,6 +148,21 @@ func (s *Scanner) Str() (string, error) {
 	return "", ErrSyntax
 }
 
+// StrOnce scans the string value of a member that an object may hold once
+// into dst, recording bit in seen: a member named twice is an error (RFC
+// 7515 §4, RFC 7519 §4), refused rather than read last-wins. The member
+// scanners of the tokens, headers, DPoP proofs and their keys read their
+// string members through it; it inlines, so their hot paths make no call
+// for it.
+func (s *Scanner) StrOnce(seen *int, bit int, dst *string) (err error) {
+	if *seen&bit != 0 {
+		return ErrSyntax
+	}
+	*seen |= bit
+	*dst, err = s.Str()
+	return err
+}
+
 // strEscaped continues Str from the first backslash, decoding into a new buffer.
 func (s *Scanner) strEscaped(start int) (string, error) {
 	buf := make([]byte, 0, s.I-start+16)

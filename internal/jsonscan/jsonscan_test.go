@@ -108,3 +108,42 @@ func TestScannerStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestStrOnce checks the once-only string members: each is read into its
+// destination, a second member with the same bit is refused even when its
+// name differs (the caller maps names to bits), a member of another bit is
+// still read, and a value that is not a string is refused.
+func TestStrOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		doc  string
+		ok   bool
+		a, b string
+	}{
+		{`{"a":"x","b":"y"}`, true, "x", "y"},
+		{`{"a":"x","a":"x"}`, false, "x", ""},
+		{`{"a":"x","A":"y"}`, false, "x", ""}, // "A" shares a's bit
+		{`{"b":"y","a":"\u00e9"}`, true, "\u00e9", "y"},
+		{`{"a":1}`, false, "", ""},
+		{`{"c":"z"}`, true, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.doc, func(t *testing.T) {
+			var seen int
+			var a, b string
+			s := Scanner{B: []byte(tt.doc)}
+			err := s.Object(true, func(name string) error {
+				switch name {
+				case "a", "A":
+					return s.StrOnce(&seen, 1, &a)
+				case "b":
+					return s.StrOnce(&seen, 2, &b)
+				}
+				return s.Skip(1)
+			})
+			if (err == nil) != tt.ok || a != tt.a || b != tt.b {
+				t.Errorf("err %v, a %q, b %q; want ok %v, a %q, b %q", err, a, b, tt.ok, tt.a, tt.b)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/middleware"
 	"github.com/rsguard/rsguard/middleware/jwks"
 	"github.com/rsguard/rsguard/oauthtest"
@@ -72,13 +73,13 @@ func dpopGuards(b *testing.B, stores []namedStore) ([]http.Handler, func() reque
 	}
 	b.Cleanup(func() { _ = keys.Close() })
 	type client struct {
-		key   *dpopKey
+		key   *guardtest.DPoPKey
 		token string
 	}
 	clients := make([]client, 16)
 	for i := range clients {
-		k := newDPoPKey(b)
-		clients[i] = client{k, as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": k.jkt}}})}
+		k := guardtest.NewDPoPKey()
+		clients[i] = client{k, as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": k.JKT()}}})}
 	}
 	var hs []http.Handler
 	for _, s := range stores {
@@ -98,7 +99,7 @@ func dpopGuards(b *testing.B, stores []namedStore) ([]http.Handler, func() reque
 	return hs, func() request {
 		c := clients[n%len(clients)]
 		n++
-		return request{"DPoP " + c.token, c.key.proof(b, "GET", apiURL+"/orders", c.token)}
+		return request{"DPoP " + c.token, c.key.Proof(c.token, "GET", apiURL+"/orders")}
 	}
 }
 

@@ -18,14 +18,7 @@ import (
 
 func newCache(t testing.TB, c redis.UniversalClient, cfg *redisstore.Config) *redisstore.IntrospectionCache {
 	t.Helper()
-	if cfg == nil {
-		cfg = &redisstore.Config{Timeout: testTimeout}
-	}
-	s, err := redisstore.NewIntrospectionCache(c, cfg)
-	if err != nil {
-		t.Fatalf("NewIntrospectionCache: %v", err)
-	}
-	return s
+	return newStore(t, "NewIntrospectionCache", redisstore.NewIntrospectionCache, c, cfg)
 }
 
 func TestCacheGetSet(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/oauthtest"
 )
 
@@ -76,11 +77,11 @@ func isReplayRefusal(a answer) bool {
 func TestCrossProcessDPoPReplay(t *testing.T) {
 	env := newSharedSetUp(t)
 	a, b := startReplica(t, env.cfg), startReplica(t, env.cfg)
-	key := newDPoPKey(t)
-	token := env.as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": key.jkt}}})
+	key := guardtest.NewDPoPKey()
+	token := env.as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": key.JKT()}}})
 	auth := "DPoP " + token
 
-	proof := key.proof(t, "GET", apiURL+"/orders", token)
+	proof := key.Proof(token, "GET", apiURL+"/orders")
 	if got := get(t, a, auth, proof); got.status != http.StatusOK || got.body != "hello "+oauthtest.DefaultSubject {
 		t.Fatalf("replica A, fresh proof: %d %q %q; want 200", got.status, got.challenge, got.body)
 	}
@@ -94,7 +95,7 @@ func TestCrossProcessDPoPReplay(t *testing.T) {
 	const rounds = 500
 	accepted := [2]int{}
 	for i := range rounds {
-		proof := key.proof(t, "GET", apiURL+"/orders", token)
+		proof := key.Proof(token, "GET", apiURL+"/orders")
 		got := atOnce(t, []string{a, b}, auth, proof)
 		ok := 0
 		for r, ans := range got {

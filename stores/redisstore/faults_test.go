@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/guardtest"
 	"github.com/rsguard/rsguard/oauthtest"
 	"github.com/rsguard/rsguard/stores/redisstore"
 )
@@ -32,22 +33,22 @@ func inProcessReplica(t *testing.T, cfg replicaConfig) string {
 type faultClient struct {
 	t      *testing.T
 	as     *oauthtest.Server
-	key    *dpopKey
+	key    *guardtest.DPoPKey
 	bound  string // DPoP-bound JWT
 	bearer string // unbound JWT
 }
 
 func newFaultClient(t *testing.T, as *oauthtest.Server) *faultClient {
-	key := newDPoPKey(t)
+	key := guardtest.NewDPoPKey()
 	return &faultClient{t: t, as: as, key: key,
-		bound:  as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": key.jkt}}}),
+		bound:  as.Token(oauthtest.TokenOptions{Claims: map[string]any{"cnf": map[string]any{"jkt": key.JKT()}}}),
 		bearer: as.Token(oauthtest.TokenOptions{}),
 	}
 }
 
 // dpop sends a request with a fresh proof.
 func (c *faultClient) dpop(base string) (answer, time.Duration) {
-	proof := c.key.proof(c.t, "GET", apiURL+"/orders", c.bound)
+	proof := c.key.Proof(c.bound, "GET", apiURL+"/orders")
 	start := time.Now()
 	a := get(c.t, base, "DPoP "+c.bound, proof)
 	return a, time.Since(start)
@@ -117,7 +118,7 @@ func TestRedisStopped(t *testing.T) {
 	}
 	// Shared again: a replayed proof is refused at the other replica, a new
 	// token is introspected once for both.
-	proof := c.key.proof(t, "GET", apiURL+"/orders", c.bound)
+	proof := c.key.Proof(c.bound, "GET", apiURL+"/orders")
 	if got := get(t, a, "DPoP "+c.bound, proof); got.status != http.StatusOK {
 		t.Fatalf("after recovery, A: %d", got.status)
 	}

@@ -18,16 +18,23 @@ import (
 // long enough that a loaded machine does not fail them.
 const testTimeout = 5 * time.Second
 
-func newReplayStore(t testing.TB, c redis.UniversalClient, cfg *redisstore.Config) *redisstore.ReplayStore {
+// newStore returns the store that newFn (named name) makes of c with cfg,
+// or with the test timeout when cfg is nil, failing t if it cannot.
+func newStore[S any](t testing.TB, name string, newFn func(redis.UniversalClient, *redisstore.Config) (S, error), c redis.UniversalClient, cfg *redisstore.Config) S {
 	t.Helper()
 	if cfg == nil {
 		cfg = &redisstore.Config{Timeout: testTimeout}
 	}
-	s, err := redisstore.NewReplayStore(c, cfg)
+	s, err := newFn(c, cfg)
 	if err != nil {
-		t.Fatalf("NewReplayStore: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	return s
+}
+
+func newReplayStore(t testing.TB, c redis.UniversalClient, cfg *redisstore.Config) *redisstore.ReplayStore {
+	t.Helper()
+	return newStore(t, "NewReplayStore", redisstore.NewReplayStore, c, cfg)
 }
 
 func TestReplayUse(t *testing.T) {
