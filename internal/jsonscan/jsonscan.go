@@ -331,16 +331,24 @@ func (s *Scanner) Strings(each func(string) error) error {
 	if !s.Expect('[') {
 		return ErrSyntax
 	}
+	return s.elements(func() error {
+		v, err := s.Str()
+		if err != nil {
+			return err
+		}
+		return each(v)
+	})
+}
+
+// elements scans the rest of an array whose '[' was read: each element
+// through elem, which scans one value, with commas between them.
+func (s *Scanner) elements(elem func() error) error {
 	if s.Expect(']') {
 		return nil
 	}
 	for {
 		s.SkipSpace()
-		v, err := s.Str()
-		if err != nil {
-			return err
-		}
-		if err := each(v); err != nil {
+		if err := elem(); err != nil {
 			return err
 		}
 		if s.Expect(',') {
@@ -370,22 +378,7 @@ func (s *Scanner) Skip(depth int) error {
 		return s.Object(false, func(string) error { return s.Skip(depth + 1) })
 	case c == '[':
 		s.I++
-		if s.Expect(']') {
-			return nil
-		}
-		for {
-			s.SkipSpace()
-			if err := s.Skip(depth + 1); err != nil {
-				return err
-			}
-			if s.Expect(',') {
-				continue
-			}
-			if s.Expect(']') {
-				return nil
-			}
-			return ErrSyntax
-		}
+		return s.elements(func() error { return s.Skip(depth + 1) })
 	case c == '-' || ('0' <= c && c <= '9'):
 		_, err := s.Number()
 		return err
