@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +34,35 @@ func TestNewClaims(t *testing.T) {
 		if got := testing.AllocsPerRun(20, func() { newClaims(n) }); got != want {
 			t.Errorf("newClaims(%d): %v allocations, want %v", n, got, want)
 		}
+	}
+}
+
+// TestColdValidationAllocations holds an uncached validation to two
+// allocations beyond the signature check's own, for every algorithm: the
+// block of the claims (with their JSON and the decoded header) and the set of
+// scopes. The decoded signature stays on the stack (splitToken).
+func TestColdValidationAllocations(t *testing.T) {
+	for _, alg := range allAlgs() {
+		t.Run(alg, func(t *testing.T) {
+			k := keyFor(t, alg)
+			tok := k.token()
+			v := newTestValidator(t, []*testKey{k}, issuerFor(alg), &Config{CacheSize: -1})
+			if _, err := validate(v, tok); err != nil {
+				t.Fatalf("Validate = %v", err)
+			}
+			dot := strings.LastIndexByte(tok, '.')
+			sig, err := b64.DecodeString(tok[dot+1:])
+			if err != nil || !k.key.Verify(alg, []byte(tok[:dot]), sig) {
+				t.Fatalf("the token's signature does not verify: %v", err)
+			}
+			input := []byte(tok[:dot])
+			// 100 runs each: see TestVerifyAllocations (internal/jose) on
+			// the pooled buffers of PSS and ECDSA under the race detector.
+			verify := testing.AllocsPerRun(100, func() { k.key.Verify(alg, input, sig) })
+			got := testing.AllocsPerRun(100, func() { validate(v, tok) })
+			if got > verify+2 {
+				t.Errorf("Validate: %v allocations, want at most the signature check's %v + 2", got, verify)
+			}
+		})
 	}
 }

@@ -17,8 +17,9 @@ import (
 var b64 = base64.RawURLEncoding.Strict()
 
 // jws is a compact JWS (RFC 7515 §7.1) split into its parts, with the
-// protected header parsed. Its decoded parts share one scratch buffer; the
-// payload gets its own, which the claims keep.
+// protected header parsed. splitJWS decodes the header and the signature into
+// one scratch buffer and the payload into a block of its own, which the claims
+// keep; splitToken puts the header into that block too (see there).
 type jws struct {
 	signingInput string        // header "." payload, as received
 	payload      string        // base64url, as received
@@ -28,9 +29,11 @@ type jws struct {
 	kid          string        // alias scratch
 	jwk          jsonscan.Span // the "jwk" member's value in the decoded header, for DPoP proofs; zero if absent
 	hasTyp       bool
-	sig          []byte // decoded signature, in scratch
-	scratch      []byte // decoded header, then room for the signature
-	hdrLen       int    // decoded header bytes at the start of scratch
+	sig          []byte  // decoded signature, in scratch (not set by splitToken)
+	scratch      []byte  // decoded header, then room for the signature
+	hdrLen       int     // decoded header bytes at the start of scratch
+	claimsBlock  *Claims // from splitToken: the claims, sharing one block with
+	body         []byte  // the room for their JSON, and the header after it
 }
 
 var errNotJWS = invalid(ErrMalformed)
@@ -61,15 +64,49 @@ func splitJWS(token string, j *jws) error {
 		return err
 	}
 	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature)))
-	n, err := b64.Decode(j.scratch, bytesOf(token[:h]))
+	if err := j.splitHeader(token[:h]); err != nil {
+		return err
+	}
+	return j.finishSplit()
+}
+
+// sigBufSize is the room a validation keeps on its stack for the decoded
+// signature: enough for RSA keys up to 4096 bits, ECDSA and EdDSA.
+const sigBufSize = 512
+
+// splitToken is splitJWS for an access token, with one allocation fewer:
+// the decoded header goes into the block of the claims (newClaims), after
+// the room for their JSON, and the signature into sigBuf, which only the
+// signature check reads (a larger one gets a buffer of its own). It returns
+// the signature; j.claims then decodes the payload into the block.
+func splitToken(token string, j *jws, sigBuf []byte) ([]byte, error) {
+	h, err := cutJWS(token, j)
+	if err != nil {
+		return nil, err
+	}
+	pn, hn := b64.DecodedLen(len(j.payload)), b64.DecodedLen(h)
+	c, buf := newClaims(pn + hn)
+	j.claimsBlock, j.body, j.scratch = c, buf[:pn:pn], buf[pn:]
+	if err := j.splitHeader(token[:h]); err != nil {
+		return nil, err
+	}
+	if j.signature == "" {
+		return nil, errNoSignature // after the header: see finishSplit
+	}
+	if sn := b64.DecodedLen(len(j.signature)); sn > len(sigBuf) {
+		sigBuf = make([]byte, sn)
+	}
+	return decodeSignature(sigBuf, j.signature)
+}
+
+// splitHeader decodes the encoded header enc into j.scratch and parses it.
+func (j *jws) splitHeader(enc string) error {
+	n, err := b64.Decode(j.scratch, bytesOf(enc))
 	if err != nil || n == 0 || j.scratch[0] != '{' {
 		return errNotJWS // not a JWS header: perhaps an opaque token
 	}
 	j.hdrLen = n
-	if err := j.parseHeader(j.scratch[:n]); err != nil {
-		return err
-	}
-	return j.finishSplit()
+	return j.parseHeader(j.scratch[:n])
 }
 
 // cutJWS finds the parts of a compact JWS and sets j's signingInput, payload
@@ -102,7 +139,7 @@ func (j *jws) finishSplit() error {
 		return errNoSignature
 	}
 	var err error
-	j.sig, err = j.decodeSignature()
+	j.sig, err = decodeSignature(j.scratch[j.hdrLen:], j.signature)
 	return err
 }
 
@@ -176,7 +213,10 @@ func (j *jws) parseHeader(buf []byte) error {
 // claims decodes and parses the payload, into a buffer of its own that the
 // claims keep.
 func (j *jws) claims() (*Claims, claimSpans, error) {
-	c, buf := newClaims(b64.DecodedLen(len(j.payload)))
+	c, buf := j.claimsBlock, j.body
+	if c == nil {
+		c, buf = newClaims(b64.DecodedLen(len(j.payload)))
+	}
 	n, err := b64.Decode(buf, bytesOf(j.payload))
 	if err != nil {
 		return nil, claimSpans{}, errClaims
@@ -192,13 +232,13 @@ var errNoSignature = newError(ErrInvalidToken, ErrMalformed, errors.New("signatu
 
 var errSignature = newError(ErrInvalidToken, ErrMalformed, errors.New("signature is not valid base64url"))
 
-// decodeSignature decodes the signature into scratch after the header.
-func (j *jws) decodeSignature() ([]byte, error) {
-	n, err := b64.Decode(j.scratch[j.hdrLen:], bytesOf(j.signature))
+// decodeSignature decodes the base64url signature sig into dst.
+func decodeSignature(dst []byte, sig string) ([]byte, error) {
+	n, err := b64.Decode(dst, bytesOf(sig))
 	if err != nil {
 		return nil, errSignature
 	}
-	return j.scratch[j.hdrLen : j.hdrLen+n], nil
+	return dst[:n], nil
 }
 
 // verify checks the signature with key, whose fit to j.alg the caller

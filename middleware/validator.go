@@ -455,8 +455,15 @@ func (v *Validator) validate(ctx context.Context, token string, now time.Time) (
 			return c, nil, true, nil
 		}
 	}
+	return v.validateJWS(ctx, token, now)
+}
+
+// validateJWS validates a token the cache does not hold: a JWS, or an opaque
+// token for the introspector.
+func (v *Validator) validateJWS(ctx context.Context, token string, now time.Time) (*Claims, *issuer, bool, error) {
 	var jws jws
-	err := splitJWS(token, &jws)
+	var sigBuf [sigBufSize]byte // on the stack: only the signature check reads it
+	sig, err := splitToken(token, &jws, sigBuf[:])
 	if (err == errNotJWS || err == errJWE) && v.introspector != nil {
 		c, is, err := v.introspectOpaque(ctx, token, now)
 		return c, is, false, err
@@ -464,10 +471,6 @@ func (v *Validator) validate(ctx context.Context, token string, now time.Time) (
 	if err != nil {
 		return nil, nil, false, err
 	}
-	return v.validateJWS(ctx, token, &jws, now)
-}
-
-func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now time.Time) (*Claims, *issuer, bool, error) {
 	if !v.anyAlg.Has(jws.a) {
 		return nil, nil, false, invalid(ErrDisallowedAlg)
 	}
@@ -503,7 +506,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, jws *jws, now
 	// refusal is then classified in the rules' order: key mismatch, the
 	// key's own issuer, the signature.
 	issuerOK := key.Issuer() == "" || keyIssuerMatches(key, c)
-	if !issuerOK || !jws.verify(key) {
+	if !issuerOK || !key.Verify(jws.alg, bytesOf(jws.signingInput), sig) {
 		switch {
 		case !key.Accepts(jws.alg):
 			return nil, is, false, invalid(ErrKeyMismatch)
