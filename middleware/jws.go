@@ -196,7 +196,8 @@ func (j *jws) parseHeader(buf []byte) error {
 		}
 		return s.StrOnce(&seen, bit, dst)
 	})
-	j.a, _ = jose.Lookup(j.alg)
+	var known bool
+	j.a, known = jose.Lookup(j.alg)
 	switch {
 	case err != nil:
 		return errHeader
@@ -204,7 +205,7 @@ func (j *jws) parseHeader(buf []byte) error {
 		return errHeader
 	case crit:
 		return invalid(ErrUnknownCritical)
-	case strings.EqualFold(j.alg, "none"):
+	case !known && strings.EqualFold(j.alg, "none"): // no known algorithm is "none"
 		return invalid(ErrDisallowedAlg)
 	}
 	return nil

@@ -521,10 +521,14 @@ func (v *Validator) validateJWS(ctx context.Context, token string, now time.Time
 	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
 		return nil, is, false, err
 	}
-	if err := is.readRoles(c); err != nil {
-		return nil, is, false, err
+	if len(is.roles) > 0 {
+		if err := is.readRoles(c); err != nil {
+			return nil, is, false, err
+		}
 	}
-	c.bindToken(token)
+	if c.Confirmation != nil || c.TokenType != "" { // what c.dpopBound reads
+		c.bindToken(token)
+	}
 	if v.cache != nil {
 		v.cache.put(token, c, key, v.validFrom(c), c.ExpiresAt.Add(v.skew), now)
 	}

@@ -94,18 +94,26 @@ type dedup struct {
 }
 
 func (d *dedup) add(tok string) {
+	if d.seen != nil || len(d.list) >= linearDedup {
+		d.addMany(tok)
+		return
+	}
+	if !slices.Contains(d.list, tok) {
+		d.list = append(d.list, tok)
+	}
+}
+
+// addMany is add once the list is long: through the map, which it makes at
+// the first token beyond linearDedup distinct ones.
+func (d *dedup) addMany(tok string) {
 	if d.seen == nil {
 		if slices.Contains(d.list, tok) {
 			return
 		}
-		d.list = append(d.list, tok)
-		if len(d.list) > linearDedup {
-			d.seen = make(map[string]struct{}, 2*len(d.list))
-			for _, t := range d.list {
-				d.seen[t] = struct{}{}
-			}
+		d.seen = make(map[string]struct{}, 2*(len(d.list)+1))
+		for _, t := range d.list {
+			d.seen[t] = struct{}{}
 		}
-		return
 	}
 	if _, ok := d.seen[tok]; !ok {
 		d.seen[tok] = struct{}{}

@@ -46,6 +46,7 @@ type Key struct {
 	public crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey, or []byte (HMAC)
 	family string           // "RSA", "EC-" and the JWK "crv" ("EC-P-256"), "OKP-Ed25519", "oct"
 	issuer string           // the JWK "issuer" member (Microsoft Entra ID), or ""
+	a      jose.Alg         // the facts of alg, when alg is set (it fits the key: checked when made)
 
 	retired atomic.Bool
 }
@@ -86,6 +87,7 @@ func NewKey(id, alg string, public crypto.PublicKey) (*Key, error) {
 	if alg != "" && !k.fits(alg) {
 		return nil, fmt.Errorf("%w: key type does not fit its alg %q", ErrUnusableKey, alg)
 	}
+	k.a, _ = jose.Lookup(alg)
 	return k, nil
 }
 
@@ -121,6 +123,7 @@ func NewSymmetricKey(id, alg string, secret []byte) (*Key, error) {
 	if alg != "" && !k.fits(alg) {
 		return nil, fmt.Errorf("%w: key type does not fit its alg %q", ErrUnusableKey, alg)
 	}
+	k.a, _ = jose.Lookup(alg)
 	return k, nil
 }
 
@@ -171,8 +174,11 @@ func (k *Key) Accepts(alg string) bool {
 // §3.4. Verify allocates nothing. A caller that must tell a key mismatch
 // from a bad signature asks Accepts once Verify has said false.
 func (k *Key) Verify(alg string, signingInput, sig []byte) bool {
+	if k.alg != "" { // the key's own algorithm, whose fit was checked when it was made
+		return alg == k.alg && jose.Verify(k.a, k.public, signingInput, sig)
+	}
 	a, ok := jose.Lookup(alg)
-	return ok && (k.alg == "" || k.alg == alg) && k.fitsAlg(a) && jose.Verify(a, k.public, signingInput, sig)
+	return ok && k.fitsAlg(a) && jose.Verify(a, k.public, signingInput, sig)
 }
 
 // fits reports whether the key's type fits the JWS algorithm's family

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/internal/keytest"
 )
 
@@ -166,5 +167,62 @@ func TestNewSymmetricKey(t *testing.T) {
 	clear(own)
 	if !k.Verify("HS256", input, sig) {
 		t.Fatal("Verify after the caller cleared its secret = false")
+	}
+}
+
+// TestVerifyEveryPinning holds Verify to Accepts for every key type, pinned
+// to each algorithm it fits and not pinned, under every algorithm: Verify is
+// true exactly when the key accepts the algorithm and the signature is the
+// signer's under it. A pinned key verifies through the algorithm it was made
+// with, without looking it up again.
+func TestVerifyEveryPinning(t *testing.T) {
+	t.Parallel()
+	algs := append(jose.Asymmetric(), "HS256", "HS384", "HS512")
+	probes := append(append([]string(nil), algs...), "none", "rs256", "")
+	input := []byte("eyJhbGciOiJ0ZXN0In0.eyJzdWIiOiJ0ZXN0In0")
+	secret := []byte(strings.Repeat("k", 64))
+	signers := map[string]any{"RSA": signerFor(t, "RS256"), "P-256": signerFor(t, "ES256"),
+		"P-384": signerFor(t, "ES384"), "P-521": signerFor(t, "ES512"), "Ed25519": signerFor(t, "EdDSA"), "oct": secret}
+	for name, signer := range signers {
+		for _, pin := range append([]string{""}, algs...) {
+			var k *Key
+			var err error
+			if s, ok := signer.([]byte); ok {
+				k, err = NewSymmetricKey("k", pin, s)
+			} else {
+				k, err = NewKey("k", pin, signer.(crypto.Signer).Public())
+			}
+			if err != nil {
+				continue // the key does not fit pin
+			}
+			for _, alg := range probes {
+				sig, signed := []byte(nil), false
+				if s, ok := signer.([]byte); ok {
+					if h, ok := jose.Lookup(alg); ok && h.Family == jose.HMAC {
+						sig, signed = signature(t, s, alg, input), true
+					}
+				} else if sig, err = jose.Signature(signer.(crypto.Signer), alg, input); err == nil {
+					signed = true
+				}
+				if !signed {
+					sig = make([]byte, 64) // a signature of no one
+				}
+				want := signed && k.Accepts(alg)
+				if got := k.Verify(alg, input, sig); got != want {
+					t.Errorf("%s key pinned to %q: Verify(%q) = %v, want %v (Accepts %v)", name, pin, alg, got, want, k.Accepts(alg))
+				}
+				if pin == "" {
+					continue
+				}
+				if k.Accepts(alg) != (alg == pin) {
+					t.Errorf("%s key pinned to %q: Accepts(%q) = %v", name, pin, alg, k.Accepts(alg))
+				}
+				// A signature made under the pinned algorithm verifies
+				// only when alg names it.
+				if got := k.Verify(alg, input, signature(t, signer, pin, input)); got != (alg == pin) {
+					t.Errorf("%s key pinned to %q: Verify(%q) of a %s signature = %v", name, pin, alg, pin, got)
+				}
+			}
+		}
 	}
 }
