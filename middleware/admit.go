@@ -54,8 +54,9 @@ func (g *Guard) admit(w http.ResponseWriter, r *http.Request, req scopes.Require
 	return r.WithContext(&authContext{Context: r.Context(), claims: c, guard: g, dpop: dpop&dpopScheme != 0})
 }
 
-// routeOf names r's route for the hooks: the pattern of the [http.ServeMux]
-// that routed it, else its path.
+// routeOf names r's route for the hooks: the pattern of the router that
+// matched it (an [http.ServeMux]; the Echo and Gin adapters set Pattern to
+// their framework's), else its path.
 func routeOf(r *http.Request) string {
 	if r.Pattern != "" {
 		return r.Pattern

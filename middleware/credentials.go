@@ -45,8 +45,9 @@ type Credentials struct {
 	DPoPMode DPoPMode
 	// Route names what the request is for, for [Hooks] only (it never
 	// changes a decision): the route pattern ("GET /orders/{id}", the
-	// matched [http.ServeMux] pattern, else the path) or the RPC method
-	// ("/pkg.Service/Method"). Metrics keep it as an attribute, so a front
+	// request's Pattern, which an [http.ServeMux] sets, and the Echo and
+	// Gin adapters set to their framework's route, "/orders/:id"; else the
+	// path) or the RPC method ("/pkg.Service/Method"). Metrics keep it as an attribute, so a front
 	// door should give a low-cardinality name. "" when none.
 	Route string
 }

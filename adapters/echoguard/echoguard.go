@@ -7,6 +7,10 @@
 // ([middleware.Guard.Admit]), so an Echo route answers exactly like a
 // net/http handler behind the same guard.
 //
+// The hooks (and otelguard's metrics) name a request by its route's pattern,
+// c.Path(): when no http.ServeMux set the request's Pattern, the adapter sets it
+// to that.
+//
 //	g, _ := middleware.NewGuard(validator, nil)
 //	api := e.Group("/api", echoguard.Middleware(g, nil))
 //	api.DELETE("/orders/:id", cancelOrder, echoguard.Require(g, scopes.AllOf("orders:write")))
@@ -99,7 +103,13 @@ func (m *guarded) serve(c echo.Context, next echo.HandlerFunc) error {
 	if m.skip != nil && m.skip(c) {
 		return next(c)
 	}
-	r := m.g.Admit(c.Response(), c.Request(), m.req)
+	r := c.Request()
+	if r.Pattern == "" {
+		// Echo matched the route: its pattern names the request for the
+		// hooks and metrics, as an http.ServeMux pattern would.
+		r.Pattern = c.Path()
+	}
+	r = m.g.Admit(c.Response(), r, m.req)
 	if r == nil {
 		return nil // answered by the guard
 	}

@@ -7,6 +7,10 @@
 // ([middleware.Guard.Admit]), so a Gin route answers exactly like a net/http
 // handler behind the same guard.
 //
+// The hooks (and otelguard's metrics) name a request by its route's pattern,
+// c.FullPath(): when no http.ServeMux set the request's Pattern, the adapter sets it
+// to that.
+//
 //	g, _ := middleware.NewGuard(validator, nil)
 //	api := r.Group("/api", ginguard.Middleware(g, nil))
 //	api.DELETE("/orders/:id", ginguard.Require(g, scopes.AllOf("orders:write")), cancelOrder)
@@ -80,6 +84,11 @@ func admit(g *middleware.Guard, req scopes.Requirement, skip func(*gin.Context) 
 	return func(c *gin.Context) {
 		if skip != nil && skip(c) {
 			return
+		}
+		if c.Request.Pattern == "" {
+			// Gin matched the route: its pattern names the request for
+			// the hooks and metrics, as an http.ServeMux pattern would.
+			c.Request.Pattern = c.FullPath()
 		}
 		r := g.Admit(c.Writer, c.Request, req)
 		if r == nil { // answered by the guard

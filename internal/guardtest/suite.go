@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,8 +50,9 @@ type App interface {
 // RunHTTPSuite runs the tests every HTTP adapter shares against app, each a
 // subtest: the front-door table with the guard mounted three ways, its
 // metadata and proxy variants, the attack table, the Skipper and
-// Requirement of the adapter's Config, the guard's own settings, and a
-// route requirement behind the group middleware validating once.
+// Requirement of the adapter's Config, the guard's own settings, a route
+// requirement behind the group middleware validating once, and the route
+// the hooks name.
 func RunHTTPSuite(t *testing.T, app App) {
 	t.Run("front_door", func(t *testing.T) { frontDoor(t, app) })
 	t.Run("metadata", func(t *testing.T) {
@@ -71,6 +73,7 @@ func RunHTTPSuite(t *testing.T, app App) {
 	t.Run("skipper", func(t *testing.T) { skipper(t, app) })
 	t.Run("guard_settings", func(t *testing.T) { guardSettings(t, app) })
 	t.Run("validates_once", func(t *testing.T) { validatesOnce(t, app) })
+	t.Run("decision_route", func(t *testing.T) { decisionRoute(t, app) })
 }
 
 // frontDoor runs the front-door table against the guard mounted on the
@@ -179,18 +182,9 @@ func guardSettings(t *testing.T, app App) {
 func validatesOnce(t *testing.T, app App) {
 	f := New(t)
 	var validations atomic.Int64
-	keys, err := jwks.ParseStatic(f.Server.JWKS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := middleware.NewValidator(middleware.Issuer{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: keys},
-		&middleware.Config{Now: func() time.Time { return f.Now }, Hooks: &middleware.Hooks{
-			Validated: func(context.Context, middleware.ValidationEvent) { validations.Add(1) },
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := NewGuard(t, v, nil)
+	g := NewGuard(t, hookedValidator(t, f, &middleware.Hooks{
+		Validated: func(context.Context, middleware.ValidationEvent) { validations.Add(1) },
+	}), nil)
 	c := Case{Name: "valid", Authorization: []string{"Bearer " + f.Token(Scope)}}
 	resp, body := c.Do(t, Serve(t, app.Group(t, g, Requirement, scopes.AnyOf("profile", Scope)))+"/api/orders")
 	if resp.StatusCode != 200 || body != Subject {
@@ -199,6 +193,63 @@ func validatesOnce(t *testing.T, app App) {
 	if n := validations.Load(); n != 1 {
 		t.Errorf("Validate called %d times for one request through three guards, want 1", n)
 	}
+}
+
+// decisionRoute checks that the hooks name a request by its route's pattern
+// in the framework, not by its path, so that metrics keyed by route
+// (otelguard) stay few: POST /orders/7/approve is "/orders/:id/approve".
+func decisionRoute(t *testing.T, app App) {
+	f := New(t)
+	var mu sync.Mutex
+	var routes []string
+	g := NewGuard(t, hookedValidator(t, f, &middleware.Hooks{
+		Decided: func(_ context.Context, ev middleware.DecisionEvent) {
+			mu.Lock()
+			routes = append(routes, ev.Route)
+			mu.Unlock()
+		},
+	}), nil)
+	url := Serve(t, app.Approve(t, g))
+	for _, path := range []string{"/orders/7/approve", "/orders/8/approve"} {
+		req, _ := http.NewRequest("POST", url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+f.Token("orders:approve"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("POST %s = %d, want 204", path, resp.StatusCode)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One admission per request names the route; the handler's Authorize
+	// reports a decision without one (see middleware.Authorize).
+	var named []string
+	for _, r := range routes {
+		if r != "" {
+			named = append(named, r)
+		}
+	}
+	if len(named) != 2 || named[0] != "/orders/:id/approve" || named[1] != named[0] {
+		t.Errorf("decision routes %q, want the route's pattern %q for each of the 2 requests", routes, "/orders/:id/approve")
+	}
+}
+
+// hookedValidator returns a validator of the fixture's server with hooks.
+func hookedValidator(tb testing.TB, f *Fixture, h *middleware.Hooks) *middleware.Validator {
+	tb.Helper()
+	keys, err := jwks.ParseStatic(f.Server.JWKS())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := middleware.NewValidator(middleware.Issuer{URL: f.Server.Issuer(), Audiences: []string{Audience}, Keys: keys},
+		&middleware.Config{Now: func() time.Time { return f.Now }, Hooks: h})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }
 
 // RunHTTP sends each of cases to url, each in a subtest named for it, and
