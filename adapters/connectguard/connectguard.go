@@ -32,6 +32,10 @@
 // the token. An admitted call's handler finds the claims with
 // [middleware.FromContext].
 //
+// With Config.Metadata the challenges name the protected resource metadata
+// document (RFC 9728), which [Interceptor.MetadataHandler] serves at
+// [Interceptor.MetadataPath] beside the services.
+//
 // Mount each handler with [Interceptor.Handler] (or [Interceptor.Wrap]) for
 // sender-constrained tokens: DPoP (RFC 9449; htm POST, htu the URL called)
 // and certificate-bound tokens (RFC 8705) are then checked as over net/http.
@@ -97,6 +101,14 @@ type Config struct {
 	// that pass through [Interceptor.Handler] or [Interceptor.Wrap]. Default
 	// none: those headers are ignored, whoever sends them.
 	TrustedProxies []netip.Prefix
+	// Metadata, when set, describes the protected resource (RFC 9728 §2), as
+	// [middleware.GuardConfig.Metadata] does for a net/http guard: the
+	// challenge of every Unauthenticated and PermissionDenied answer carries
+	// the URL of its document in a resource_metadata attribute (§5.1), so
+	// that clients find the authorization server, and
+	// [Interceptor.MetadataHandler] serves the document at
+	// [Interceptor.MetadataPath]. Default nil: no document, no attribute.
+	Metadata *middleware.ResourceMetadata
 }
 
 // Interceptor is a connect.Interceptor that authorizes calls by procedure.
@@ -139,7 +151,7 @@ func New(v *middleware.Validator, cfg *Config) (*Interceptor, error) {
 		}
 	}
 	g, err := middleware.NewGuard(v, &middleware.GuardConfig{Realm: cfg.Realm, RetryAfter: max(cfg.RetryAfter, 0),
-		DPoPMode: cfg.DPoPMode, ExternalURL: cfg.ExternalURL, TrustedProxies: cfg.TrustedProxies})
+		DPoPMode: cfg.DPoPMode, ExternalURL: cfg.ExternalURL, TrustedProxies: cfg.TrustedProxies, Metadata: cfg.Metadata})
 	if err != nil {
 		return nil, fmt.Errorf("connectguard: %w", err)
 	}
@@ -244,6 +256,27 @@ func (i *Interceptor) admittedHeaders(ctx context.Context, resp, req http.Header
 
 // mustBeMade panics, at wiring time, for an Interceptor not made by New
 // (whose calls would all be denied, since it has no table).
+// MetadataPath returns the path at which to serve [Interceptor.MetadataHandler]
+// on the server's mux (RFC 9728 §3.1), "" without Config.Metadata.
+func (i *Interceptor) MetadataPath() string {
+	i.mustBeMade()
+	return i.guard.MetadataPath()
+}
+
+// MetadataURL returns the URL of the metadata document, the
+// resource_metadata of the challenges, "" without Config.Metadata.
+func (i *Interceptor) MetadataURL() string {
+	i.mustBeMade()
+	return i.guard.MetadataURL()
+}
+
+// MetadataHandler serves the protected resource metadata document (see
+// [middleware.Guard.MetadataHandler]); 404 without Config.Metadata.
+func (i *Interceptor) MetadataHandler() http.Handler {
+	i.mustBeMade()
+	return i.guard.MetadataHandler()
+}
+
 func (i *Interceptor) mustBeMade() {
 	if i == nil || i.v == nil {
 		panic("connectguard: Interceptor not made by connectguard.New")

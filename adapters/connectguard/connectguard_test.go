@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -168,27 +169,76 @@ func TestConnectHTTPAnswer(t *testing.T) {
 			t.Run(m.name+"/"+tr.name, func(t *testing.T) {
 				for _, c := range f.Cases() {
 					c = m.want(c)
-					t.Run(c.Name, func(t *testing.T) {
-						req, err := http.NewRequest("POST", s.URL+getOrder, strings.NewReader(`{"ID":"7"}`))
-						if err != nil {
-							t.Fatal(err)
-						}
-						req.Header = caseHeader(&c, s.URL+getOrder)
-						req.Header.Set("Content-Type", "application/json")
-						resp, err := tr.client.Do(req)
-						if err != nil {
-							t.Fatal(err)
-						}
-						body, _ := io.ReadAll(resp.Body)
-						resp.Body.Close()
-						if resp.ProtoMajor != tr.proto {
-							t.Errorf("answered over HTTP/%d, want HTTP/%d", resp.ProtoMajor, tr.proto)
-						}
-						checkHTTP(t, &c, resp, body)
-					})
+					t.Run(c.Name, func(t *testing.T) { postCase(t, tr, s.URL, &c) })
 				}
 			})
 		}
+	}
+}
+
+// postCase sends case c to GetOrder on the server at url as a plain HTTP
+// request of a unary Connect-protocol call, over tr, and checks the answer
+// with checkHTTP.
+func postCase(t *testing.T, tr transport, url string, c *guardtest.Case) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url+getOrder, strings.NewReader(`{"ID":"7"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = caseHeader(c, url+getOrder)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := tr.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != tr.proto {
+		t.Errorf("answered over HTTP/%d, want HTTP/%d", resp.ProtoMajor, tr.proto)
+	}
+	checkHTTP(t, c, resp, body)
+}
+
+// TestConnectMetadata runs the front-door table with Config.Metadata: every
+// 401 and 403 challenge names the protected resource metadata document
+// (RFC 9728 §5.1, guardtest.MetadataCases), which the interceptor's
+// MetadataHandler serves at its MetadataPath; without Metadata there is no
+// document.
+func TestConnectMetadata(t *testing.T) {
+	f := guardtest.New(t)
+	cfg := *table
+	cfg.Metadata = &middleware.ResourceMetadata{Resource: guardtest.MetadataResource}
+	i := newInterceptor(t, f.Validator, &cfg)
+	s := newServer(t, i, true)
+	for _, tr := range transports(t) {
+		t.Run(tr.name, func(t *testing.T) {
+			for _, c := range f.MetadataCases() {
+				t.Run(c.Name, func(t *testing.T) { postCase(t, tr, s.URL, &c) })
+			}
+		})
+	}
+	if got := i.MetadataURL(); got != guardtest.MetadataURL {
+		t.Errorf("MetadataURL() = %q, want %q", got, guardtest.MetadataURL)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(i.MetadataPath(), i.MetadataHandler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + i.MetadataPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resource string `json:"resource"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || doc.Resource != guardtest.MetadataResource {
+		t.Errorf("GET %s = %d, resource %q (%v); want 200 and %q", i.MetadataPath(), resp.StatusCode, doc.Resource, err, guardtest.MetadataResource)
+	}
+	plain := newInterceptor(t, f.Validator, table)
+	if plain.MetadataPath() != "" || plain.MetadataURL() != "" {
+		t.Errorf("without Metadata: MetadataPath %q, MetadataURL %q; want none", plain.MetadataPath(), plain.MetadataURL())
 	}
 }
 
@@ -301,12 +351,14 @@ func TestNewErrors(t *testing.T) {
 }
 
 // TestZeroInterceptorPanicsAtWiring checks that an Interceptor not made by
-// New fails when the handler is built, not on its first call.
+// New fails when the handler is built, not on its first call, and when its
+// metadata handler is asked for.
 func TestZeroInterceptorPanicsAtWiring(t *testing.T) {
 	for name, i := range map[string]*connectguard.Interceptor{"zero": {}, "nil": nil} {
 		for kind, wire := range map[string]func(){
-			"unary":  func() { connect.NewUnaryHandler(getOrder, unaryHandler, connect.WithInterceptors(i)) },
-			"stream": func() { connect.NewServerStreamHandler(watchOrders, streamHandler, connect.WithInterceptors(i)) },
+			"unary":    func() { connect.NewUnaryHandler(getOrder, unaryHandler, connect.WithInterceptors(i)) },
+			"stream":   func() { connect.NewServerStreamHandler(watchOrders, streamHandler, connect.WithInterceptors(i)) },
+			"metadata": func() { i.MetadataHandler() },
 		} {
 			func() {
 				defer func() {
