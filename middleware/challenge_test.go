@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,6 +83,69 @@ func TestSafeDescription(t *testing.T) {
 	for _, tt := range tests {
 		if got := middleware.SafeDescription(tt.err); got != tt.want {
 			t.Errorf("SafeDescription(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestChallengeScope checks GuardConfig.ChallengeScope: the scope attribute
+// of the 401 challenges for a missing or invalid token, of each scheme's
+// challenge, before resource_metadata; not of a 403 (which names its own
+// scopes), a step-up 401, a DPoP proof's 401, a 400 or a 503; and a
+// ChallengeScope that is not valid scope tokens is refused.
+func TestChallengeScope(t *testing.T) {
+	f := newHTFixture(t)
+	const scope = `scope="mcp:tools profile"`
+	md := `resource_metadata="https://api.example.test/.well-known/oauth-protected-resource"`
+	missing := &middleware.Error{Kind: middleware.ErrMissingToken, Reason: middleware.ErrMissingToken}
+	stepUp := middleware.AsError(f.v.Check(&middleware.Claims{ACR: "pwd"}, middleware.ACR("mfa")))
+	if stepUp.Code() != middleware.CodeInsufficientUserAuthentication {
+		t.Fatalf("Check(acr pwd, ACR(mfa)) = %v, want a step-up refusal", stepUp)
+	}
+	tests := []struct {
+		name string
+		cfg  middleware.GuardConfig
+		err  error
+		want []string
+	}{
+		{"missing", middleware.GuardConfig{}, missing, []string{`Bearer realm="api", ` + scope}},
+		{"invalid", middleware.GuardConfig{}, middleware.InvalidToken(middleware.ErrExpired, nil),
+			[]string{`Bearer realm="api", error="invalid_token", error_description="token expired", ` + scope}},
+		{"insufficient scope", middleware.GuardConfig{}, middleware.InsufficientScope("orders:write"),
+			[]string{`Bearer realm="api", error="insufficient_scope", error_description="the token lacks a required scope", scope="orders:write"`}},
+		{"step-up", middleware.GuardConfig{}, stepUp, []string{middleware.Challenge(stepUp, "api")}},
+		{"invalid request", middleware.GuardConfig{}, &middleware.Error{Kind: middleware.ErrInvalidRequest, Reason: middleware.ErrMultipleTokens},
+			[]string{`Bearer realm="api", error="invalid_request"`}},
+		{"unavailable", middleware.GuardConfig{}, middleware.Unavailable(middleware.ErrKeysUnavailable, nil), nil},
+		{"with metadata", middleware.GuardConfig{Metadata: &middleware.ResourceMetadata{Resource: htAudience}}, missing,
+			[]string{`Bearer realm="api", ` + scope + `, ` + md}},
+		{"with DPoP", middleware.GuardConfig{DPoPMode: middleware.DPoPAllowed}, missing,
+			[]string{`Bearer realm="api", ` + scope, `DPoP realm="api", algs="` + strings.Join(f.v.DPoPAlgorithms(), " ") + `", ` + scope}},
+		{"DPoP proof", middleware.GuardConfig{DPoPMode: middleware.DPoPAllowed}, &middleware.Error{Kind: middleware.ErrInvalidToken, Reason: middleware.ErrDPoPMalformed},
+			nil}, // checked against the guard without ChallengeScope below
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plainCfg := tt.cfg
+			cfg := tt.cfg
+			cfg.ChallengeScope = "mcp:tools profile"
+			g, plain := htGuard(t, f.v, &cfg), htGuard(t, f.v, &plainCfg)
+			h, hp := http.Header{}, http.Header{}
+			status, plainStatus := g.ErrorHeaders(h, http.Header{}, tt.err), plain.ErrorHeaders(hp, http.Header{}, tt.err)
+			want := tt.want
+			if tt.name == "DPoP proof" {
+				want = hp.Values("WWW-Authenticate") // unchanged by ChallengeScope
+				if len(want) == 0 || strings.Contains(strings.Join(want, "\n"), "scope=") {
+					t.Fatalf("the DPoP proof refusal's challenges %q", want)
+				}
+			}
+			if got := h.Values("WWW-Authenticate"); !slices.Equal(got, want) || status != plainStatus {
+				t.Errorf("WWW-Authenticate =\n  %q (status %d)\nwant\n  %q (status %d)", got, status, want, plainStatus)
+			}
+		})
+	}
+	for _, bad := range []string{`a"b`, "a  b", " a", "caf\u00e9"} {
+		if _, err := middleware.NewGuard(f.v, &middleware.GuardConfig{ChallengeScope: bad}); err == nil {
+			t.Errorf("NewGuard(ChallengeScope %q) succeeded, want an error", bad)
 		}
 	}
 }

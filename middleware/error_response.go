@@ -47,6 +47,9 @@ func (g *Guard) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (g *Guard) setHeaders(h http.Header, e *Error, status int, dpop dpopUse) {
 	g.setChallenges(h, e, dpop)
+	if g.scope401 != "" && status == http.StatusUnauthorized && (e.Code() == "" || e.Code() == "invalid_token") {
+		appendChallengeAttr(h, `scope="`+g.scope401+`"`)
+	}
 	g.addResourceMetadata(h, status)
 	h.Set("Cache-Control", "no-store")
 	if status == http.StatusServiceUnavailable {

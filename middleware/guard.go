@@ -91,6 +91,15 @@ type GuardConfig struct {
 	// attribute (§5.1), so that clients find the authorization server.
 	// Default nil: no document, no attribute.
 	Metadata *ResourceMetadata
+	// ChallengeScope, when set, is the scope attribute (RFC 6750 §3) of every
+	// 401 challenge for a missing or invalid token: the space-delimited
+	// scopes a client should ask the authorization server for, so that its
+	// first token is enough. The MCP authorization specification asks MCP
+	// servers for it (mcpguard sets it from its requirement); a 403
+	// insufficient_scope names the scopes its route needs whether or not it
+	// is set. It must be valid scope tokens ([scopes.Parse]). Default "": no
+	// such attribute.
+	ChallengeScope string
 }
 
 // Guard protects net/http handlers with a [Validator]: it takes the access
@@ -112,6 +121,7 @@ type Guard struct {
 	dpopPrefix string // `DPoP realm="…"`
 	proxy      proxyConfig
 	md         *metadata // nil without GuardConfig.Metadata
+	scope401   string    // GuardConfig.ChallengeScope, canonical
 }
 
 // NewGuard returns a guard that validates tokens with v. cfg may be nil.
@@ -180,6 +190,13 @@ func newGuard(cfg *GuardConfig) (*Guard, error) {
 		}
 	}
 	g.sources = slices.Clone(cfg.TokenSources)
+	if cfg.ChallengeScope != "" {
+		set, err := scopes.Parse(cfg.ChallengeScope)
+		if err != nil {
+			return nil, fmt.Errorf("middleware: ChallengeScope: %w", err)
+		}
+		g.scope401 = set.String()
+	}
 	g.dpopPrefix = "DPoP" + g.prefix[len("Bearer"):]
 
 	g.public, err = publicMux(cfg.PublicPaths)

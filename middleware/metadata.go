@@ -243,13 +243,18 @@ func (g *Guard) addResourceMetadata(h http.Header, status int) {
 	if g.md == nil || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
 		return
 	}
+	appendChallengeAttr(h, `resource_metadata="`+g.md.url+`"`)
+}
+
+// appendChallengeAttr appends the attribute attr to every challenge in h.
+func appendChallengeAttr(h http.Header, attr string) {
 	cs := h["Www-Authenticate"]
 	for i, c := range cs {
 		sep := ", "
 		if !strings.Contains(c, " ") {
 			sep = " " // a bare scheme: "Bearer"
 		}
-		cs[i] = c + sep + `resource_metadata="` + g.md.url + `"`
+		cs[i] = c + sep + attr
 	}
 }
 

@@ -101,13 +101,15 @@ func TestEndToEnd(t *testing.T) {
 	}
 	defer session.Close()
 
-	// The first request had no token: 401 pointing at the metadata.
+	// The first request had no token: 401 pointing at the metadata and naming
+	// the scope of Config.Requirement, which the client asks for (the MCP
+	// scope selection strategy), rather than all of scopes_supported.
 	ex := rec.exchanges()
 	if len(ex) == 0 || ex[0].url != f.resource || ex[0].status != 401 {
 		t.Fatalf("first exchange = %+v, want POST %s answered 401", ex, f.resource)
 	}
 	mdURL := strings.Replace(f.resource, "/mcp", "/.well-known/oauth-protected-resource/mcp", 1)
-	if want := `Bearer realm="api", resource_metadata="` + mdURL + `"`; ex[0].challenge != want {
+	if want := `Bearer realm="api", scope="` + scopeRead + `", resource_metadata="` + mdURL + `"`; ex[0].challenge != want {
 		t.Errorf("401 challenge = %q, want %q", ex[0].challenge, want)
 	}
 	if len(rec.find(200, mdURL)) == 0 {

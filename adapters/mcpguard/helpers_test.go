@@ -79,7 +79,9 @@ func newFixture(t testing.TB, fc fixtureConfig) *fixture {
 		},
 		AllowAudienceTrailingSlash: fc.trailingSlash,
 		Metadata: &middleware.ResourceMetadata{
-			ScopesSupported: []string{scopeRead}, ResourceName: "Orders MCP server",
+			// More than Requirement needs: the client's first authorization
+			// asks for the 401 challenge's scope, not for all of these.
+			ScopesSupported: []string{scopeRead, scopeWrite}, ResourceName: "Orders MCP server",
 		},
 	})
 	if err != nil {

@@ -47,7 +47,10 @@ const DefaultMaxBodySize = mcp.DefaultMaxRequestBodyBytes
 // publishes metadata listing the validator's issuers.
 type Config struct {
 	// Requirement is the scope requirement of every request to the endpoint.
-	// Default nil: a valid token, whatever its scopes.
+	// The scopes that satisfy it are the scope attribute of the 401
+	// challenges ([middleware.GuardConfig.ChallengeScope]), from which MCP
+	// clients take the scopes they ask for. Default nil: a valid token,
+	// whatever its scopes, and no scope attribute.
 	Requirement scopes.Requirement
 	// Tools maps tool names to the scopes a tools/call of that tool needs,
 	// on top of Requirement. A tool not in the map needs Requirement only.
@@ -112,7 +115,8 @@ func New(v *middleware.Validator, resource string, cfg *Config) (*Guard, error) 
 	md.Resource = resource
 	g, err := middleware.NewGuard(v, &middleware.GuardConfig{
 		Realm: cfg.Realm, ErrorHandler: cfg.ErrorHandler, Metadata: &md,
-		DPoPMode: middleware.DPoPOff, // the SDK's transport reads the Bearer scheme only
+		DPoPMode:       middleware.DPoPOff, // the SDK's transport reads the Bearer scheme only
+		ChallengeScope: challengeScope(cfg.Requirement),
 	})
 	if err != nil {
 		return nil, err
@@ -138,6 +142,21 @@ func New(v *middleware.Validator, resource string, cfg *Config) (*Guard, error) 
 		mg.tools[name] = req
 	}
 	return mg, nil
+}
+
+// challengeScope is the scope attribute of the 401 challenges for req: the
+// scopes that would satisfy it with none granted, which the MCP
+// authorization specification asks servers to name ("Scope Selection
+// Strategy"); "" for no requirement, or one that names no scope (roles).
+func challengeScope(req scopes.Requirement) string {
+	if req == nil {
+		return ""
+	}
+	set, err := scopes.New(req.Satisfying(scopes.Set{})...)
+	if err != nil {
+		return ""
+	}
+	return set.String()
 }
 
 // slashTwin returns u with a trailing "/" removed, or added if it has none.
@@ -179,7 +198,8 @@ func (g *Guard) MetadataHandler() http.Handler { return g.g.MetadataHandler() }
 // Refusals are the guard's: 401 for a missing or invalid token (including a
 // token for another audience), 403 insufficient_scope naming the scopes that
 // would satisfy the request, 400 for a malformed request, 503 when the
-// authorization server cannot be reached; 401 and 403 carry resource_metadata.
+// authorization server cannot be reached; 401 and 403 carry resource_metadata,
+// and a 401 names the scopes of [Config.Requirement].
 func (g *Guard) Protect(next http.Handler) http.Handler {
 	sdk := auth.RequireBearerToken(tokenInfo, &auth.RequireBearerTokenOptions{
 		ResourceMetadataURL:    g.MetadataURL(),

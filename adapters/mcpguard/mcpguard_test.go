@@ -160,7 +160,7 @@ func TestToolRequirements(t *testing.T) {
 		{"repeated params", read, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"cancel_order"},"params":{"name":"whoami"}}`, 400, ""},
 		{"not JSON, left to the SDK", read, `{"method":"tools/call",`, 200, ""},
 		{"too large", write, call("whoami") + strings.Repeat(" ", 512), 413, ""},
-		{"too large, no token: 401 first", "", call("whoami") + strings.Repeat(" ", 512), 401, `Bearer realm="api", resource_metadata="` + mdURL + `"`},
+		{"too large, no token: 401 first", "", call("whoami") + strings.Repeat(" ", 512), 401, `Bearer realm="api", scope="` + scopeRead + `", resource_metadata="` + mdURL + `"`},
 		{"get", read, "", 200, ""},
 	}
 	for _, tt := range tests {

@@ -68,7 +68,7 @@ func TestExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if want := `Bearer realm="api", resource_metadata="` + mdURL + `"`; resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != want {
+	if want := `Bearer realm="api", scope="orders:read", resource_metadata="` + mdURL + `"`; resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != want {
 		t.Fatalf("no token: %d %q, want 401 %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
 	}
 	resp, err = http.Get(mdURL)
