@@ -15,6 +15,7 @@ type authCode struct {
 	redirectURI string
 	challenge   string
 	scopes      []string
+	resources   []string // RFC 8707 resource indicators, the token's audience
 	subject     string
 	expires     time.Time
 	used        bool   // redeemed once: further attempts fail
@@ -49,33 +50,38 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	if state := q.Get("state"); state != "" {
 		params.Set("state", state)
 	}
-	if granted, e := checkAuthorization(c, q); e != nil {
+	if granted, resources, e := checkAuthorization(c, q); e != nil {
 		params.Set("error", e.code)
 		params.Set("error_description", e.desc)
 	} else {
-		params.Set("code", s.newCode(c, redirectURI, q.Get("code_challenge"), granted, q.Get("login_hint")))
+		params.Set("code", s.newCode(c, redirectURI, q.Get("code_challenge"), granted, resources, q.Get("login_hint")))
 	}
 	redirect(w, r, target, params)
 }
 
 // checkAuthorization checks an authorization request's parameters and
-// returns the granted scopes.
-func checkAuthorization(c *Client, q url.Values) ([]string, *oauthError) {
+// returns the granted scopes and the resource indicators (RFC 8707 §2.1).
+func checkAuthorization(c *Client, q url.Values) ([]string, []string, *oauthError) {
 	for name, vs := range q {
-		if len(vs) > 1 {
-			return nil, invalidRequest("parameter " + name + " repeated")
+		if len(vs) > 1 && name != resourceParam {
+			return nil, nil, invalidRequest("parameter " + name + " repeated")
 		}
 	}
 	if q.Get("response_type") != "code" {
-		return nil, &oauthError{code: "unsupported_response_type", desc: "only response_type=code is supported"}
+		return nil, nil, &oauthError{code: "unsupported_response_type", desc: "only response_type=code is supported"}
 	}
 	if q.Get("code_challenge_method") != "S256" {
-		return nil, invalidRequest("code_challenge_method must be S256")
+		return nil, nil, invalidRequest("code_challenge_method must be S256")
 	}
 	if ch, err := unb64(q.Get("code_challenge")); err != nil || len(ch) != sha256.Size {
-		return nil, invalidRequest("code_challenge must be a base64url SHA-256 hash")
+		return nil, nil, invalidRequest("code_challenge must be a base64url SHA-256 hash")
 	}
-	return grantedScopes(c, q.Get("scope"))
+	resources, e := resourcesOf(q[resourceParam])
+	if e != nil {
+		return nil, nil, e
+	}
+	granted, e := grantedScopes(c, q.Get("scope"))
+	return granted, resources, e
 }
 
 // redirect sends the user agent back to target with params added to its
@@ -92,7 +98,7 @@ func redirect(w http.ResponseWriter, r *http.Request, target *url.URL, params ur
 }
 
 // newCode stores and returns a fresh authorization code.
-func (s *Server) newCode(c *Client, redirectURI, challenge string, granted []string, subject string) string {
+func (s *Server) newCode(c *Client, redirectURI, challenge string, granted, resources []string, subject string) string {
 	code := randomString(32)
 	now := s.now()
 	s.mu.Lock()
@@ -103,6 +109,7 @@ func (s *Server) newCode(c *Client, redirectURI, challenge string, granted []str
 		redirectURI: redirectURI,
 		challenge:   challenge,
 		scopes:      granted,
+		resources:   resources,
 		subject:     orDefault(subject, DefaultSubject),
 		expires:     now.Add(AuthCodeLifetime),
 	}
@@ -146,7 +153,21 @@ func (s *Server) redeemCode(c *Client, form url.Values, jkt string) (map[string]
 	if !secretEqual(ac.challenge, b64(sum[:])) {
 		return nil, invalidGrant("code_verifier does not match code_challenge")
 	}
-	resp := s.issue(c, ac.subject, ac.scopes, jkt)
+	// The token request may narrow the resources the authorization request
+	// named (RFC 8707 §2.2), never widen them.
+	resources, e := resourcesOf(form[resourceParam])
+	if e != nil {
+		return nil, e
+	}
+	for _, r := range resources {
+		if len(ac.resources) > 0 && !slices.Contains(ac.resources, r) {
+			return nil, invalidTarget("resource not named in the authorization request")
+		}
+	}
+	if len(resources) == 0 {
+		resources = ac.resources
+	}
+	resp := s.issue(c, ac.subject, ac.scopes, resources, jkt)
 	s.mu.Lock()
 	ac.issued = resp["access_token"].(string)
 	s.mu.Unlock()

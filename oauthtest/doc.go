@@ -7,7 +7,8 @@
 // RFC 8414), a JWK Set (RFC 7517), mints RFC 9068 JWT access tokens and opaque
 // tokens, answers RFC 7662 introspection, and runs a token endpoint for the
 // client credentials grant and the authorization code grant with PKCE
-// (RFC 7636, S256 only). Faults — error statuses, delays, garbage bodies,
+// (RFC 7636, S256 only); a request naming resource indicators (RFC 8707,
+// as MCP clients send) gets a token with them as its audience. Faults — error statuses, delays, garbage bodies,
 // Cache-Control headers — can be injected per endpoint with [Server.SetFault]
 // to test how a resource server copes with a misbehaving authorization server.
 //

@@ -51,8 +51,10 @@ func FuzzTokenEndpoint(f *testing.F) {
 	f.Add("Bearer t", "token=abc")
 	f.Add("", "client_assertion_type="+assertionType+"&client_assertion=a.b.c&token=x")
 	f.Add("Basic Yzpz", "grant_type=client_credentials&scope=%zz")
+	f.Add(basic("c", "s"), "grant_type=client_credentials&resource=https%3A%2F%2Fa.test%2Fapi&resource=urn%3Ax&resource=%23")
 	codes := map[string]bool{"invalid_request": true, "invalid_client": true, "invalid_grant": true,
-		"invalid_scope": true, "unauthorized_client": true, "unsupported_grant_type": true}
+		"invalid_scope": true, "unauthorized_client": true, "unsupported_grant_type": true,
+		"invalid_target": true} // RFC 8707 §2
 	f.Fuzz(func(t *testing.T, auth, body string) {
 		for _, u := range []string{s.TokenURL(), s.IntrospectionURL()} {
 			req := httptest.NewRequest(http.MethodPost, u, strings.NewReader(body))

@@ -90,7 +90,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, *oauthError)
 		return nil, invalidRequest("malformed form body")
 	}
 	for name, vs := range r.PostForm {
-		if len(vs) > 1 {
+		if len(vs) > 1 && name != resourceParam {
 			return nil, invalidRequest("parameter " + name + " repeated")
 		}
 	}

@@ -45,7 +45,8 @@ type Config struct {
 	// RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA (RFC 7518 §3.1,
 	// RFC 8037). Default [DefaultAlgorithm] (RS256).
 	Algorithm string
-	// Audience is the "aud" of minted tokens that name none. Default
+	// Audience is the "aud" of minted tokens that name none, and of the
+	// token endpoint's tokens requested for no resource (RFC 8707). Default
 	// [DefaultAudience].
 	Audience string
 	// TokenLifetime is the lifetime of minted tokens. Default

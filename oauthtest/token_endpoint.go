@@ -12,7 +12,8 @@ import (
 // serveToken is the token endpoint (RFC 6749 §3.2) for the client
 // credentials grant (§4.4) and the authorization code grant (§4.1.3) with
 // PKCE (RFC 7636 §4.5). A request with a valid DPoP proof gets a token bound
-// to the proof's key (RFC 9449 §5).
+// to the proof's key (RFC 9449 §5); one naming resources (RFC 8707) a token
+// for them.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	form, e := parseForm(w, r)
 	if e != nil {
@@ -63,7 +64,11 @@ func (s *Server) clientCredentials(c *Client, form url.Values, jkt string) (map[
 	if e != nil {
 		return nil, e
 	}
-	return s.issue(c, c.ID, granted, jkt), nil
+	resources, e := resourcesOf(form[resourceParam])
+	if e != nil {
+		return nil, e
+	}
+	return s.issue(c, c.ID, granted, resources, jkt), nil
 }
 
 // grantedScopes returns the requested scopes if the client may have them all,
@@ -84,11 +89,12 @@ func grantedScopes(c *Client, requested string) ([]string, *oauthError) {
 	return set.List(), nil
 }
 
-// issue mints an access token, bound to the DPoP key jkt unless it is "",
-// and returns the RFC 6749 §5.1 response (token_type "DPoP" for a bound
-// token, RFC 9449 §5).
-func (s *Server) issue(c *Client, subject string, granted []string, jkt string) map[string]any {
-	opts := TokenOptions{Subject: subject, ClientID: c.ID, Scopes: granted, JKT: jkt}
+// issue mints an access token for the resources (its audience; none:
+// [Config.Audience]), bound to the DPoP key jkt unless it is "", and returns
+// the RFC 6749 §5.1 response (token_type "DPoP" for a bound token, RFC 9449
+// §5).
+func (s *Server) issue(c *Client, subject string, granted, resources []string, jkt string) map[string]any {
+	opts := TokenOptions{Subject: subject, ClientID: c.ID, Scopes: granted, Audience: resources, JKT: jkt}
 	var tok string
 	if c.OpaqueTokens {
 		tok = s.OpaqueToken(opts)

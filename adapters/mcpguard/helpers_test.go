@@ -40,22 +40,20 @@ type fixture struct {
 }
 
 type fixtureConfig struct {
-	trailingSlash bool   // Config.AllowAudienceTrailingSlash
-	audience      string // oauthtest's audience; default the resource
+	trailingSlash bool // Config.AllowAudienceTrailingSlash
 }
 
 // newFixture starts the servers; the MCP endpoint's address is known before
-// the authorization server starts, so that its tokens name it as audience.
+// the authorization server starts, so that its clients may ask tokens for it.
 func newFixture(t testing.TB, fc fixtureConfig) *fixture {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewUnstartedServer(mux)
 	f := &fixture{srv: srv, resource: "http://" + srv.Listener.Addr().String() + "/mcp"}
-	aud := fc.audience
-	if aud == "" {
-		aud = f.resource
-	}
-	f.as = oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Audience: aud, Clients: []oauthtest.Client{{
+	// oauthtest's own audience is another API's: the tokens its token
+	// endpoint issues name the MCP server only because the client asks for
+	// it as the RFC 8707 resource.
+	f.as = oauthtest.NewServer(&oauthtest.Config{Algorithm: "ES256", Clients: []oauthtest.Client{{
 		ID: clientID, AuthMethod: oauthtest.AuthNone, RedirectURIs: []string{redirect},
 		Scopes: []string{scopeRead, scopeWrite},
 	}}})
