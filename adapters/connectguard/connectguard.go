@@ -103,9 +103,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Metadata, when set, describes the protected resource (RFC 9728 §2), as
 	// [middleware.GuardConfig.Metadata] does for a net/http guard: the
-	// challenge of every Unauthenticated and PermissionDenied answer carries
-	// the URL of its document in a resource_metadata attribute (§5.1), so
-	// that clients find the authorization server, and
+	// challenge of every Unauthenticated answer, and of a PermissionDenied
+	// for missing scopes, carries the URL of its document in a
+	// resource_metadata attribute (§5.1), so that clients find the
+	// authorization server, and
 	// [Interceptor.MetadataHandler] serves the document at
 	// [Interceptor.MetadataPath]. Default nil: no document, no attribute.
 	Metadata *middleware.ResourceMetadata
@@ -254,8 +255,6 @@ func (i *Interceptor) admittedHeaders(ctx context.Context, resp, req http.Header
 	}
 }
 
-// mustBeMade panics, at wiring time, for an Interceptor not made by New
-// (whose calls would all be denied, since it has no table).
 // MetadataPath returns the path at which to serve [Interceptor.MetadataHandler]
 // on the server's mux (RFC 9728 §3.1), "" without Config.Metadata.
 func (i *Interceptor) MetadataPath() string {
@@ -277,6 +276,8 @@ func (i *Interceptor) MetadataHandler() http.Handler {
 	return i.guard.MetadataHandler()
 }
 
+// mustBeMade panics, at wiring time, for an Interceptor not made by New
+// (whose calls would all be denied, since it has no table).
 func (i *Interceptor) mustBeMade() {
 	if i == nil || i.v == nil {
 		panic("connectguard: Interceptor not made by connectguard.New")
