@@ -90,9 +90,6 @@ func splitToken(token string, j *jws, sigBuf []byte) ([]byte, error) {
 	if err := j.splitHeader(token[:h]); err != nil {
 		return nil, err
 	}
-	if j.signature == "" {
-		return nil, errNoSignature // after the header: see finishSplit
-	}
 	if sn := b64.DecodedLen(len(j.signature)); sn > len(sigBuf) {
 		sigBuf = make([]byte, sn)
 	}
@@ -133,11 +130,6 @@ func cutJWS(token string, j *jws) (int, error) {
 
 // finishSplit decodes the signature after the header was parsed.
 func (j *jws) finishSplit() error {
-	if j.signature == "" {
-		// Checked after the header, so that a token with "alg":"none" and no
-		// signature is refused for its algorithm.
-		return errNoSignature
-	}
 	var err error
 	j.sig, err = decodeSignature(j.scratch[j.hdrLen:], j.signature)
 	return err
@@ -233,8 +225,13 @@ var errNoSignature = newError(ErrInvalidToken, ErrMalformed, errors.New("signatu
 
 var errSignature = newError(ErrInvalidToken, ErrMalformed, errors.New("signature is not valid base64url"))
 
-// decodeSignature decodes the base64url signature sig into dst.
+// decodeSignature decodes the base64url signature sig into dst. Its callers
+// call it after parsing the header, so that a token with "alg":"none" and no
+// signature is refused for its algorithm, not for the missing signature.
 func decodeSignature(dst []byte, sig string) ([]byte, error) {
+	if sig == "" {
+		return nil, errNoSignature
+	}
 	n, err := b64.Decode(dst, bytesOf(sig))
 	if err != nil {
 		return nil, errSignature
