@@ -179,10 +179,10 @@ func appendCanon(b []byte, kv ...string) []byte {
 
 // decodeFixed decodes strict base64url of exactly n bytes.
 func decodeFixed(s string, n int) []byte {
-	if b64.DecodedLen(len(s)) != n {
+	if jose.DecodedLen(len(s)) != n {
 		return nil
 	}
-	b, err := b64.DecodeString(s)
+	b, err := jose.Decode(s)
 	if err != nil || len(b) != n {
 		return nil
 	}
@@ -226,11 +226,11 @@ func okpKey(m *jwkMembers) any {
 }
 
 func rsaKey(m *jwkMembers) any {
-	n, err := b64.DecodeString(m.n)
+	n, err := jose.Decode(m.n)
 	if err != nil || len(n) == 0 || n[0] == 0 {
 		return nil // RFC 7518 §6.3.1.1: no leading zero octets
 	}
-	e, err := b64.DecodeString(m.e)
+	e, err := jose.Decode(m.e)
 	if err != nil || len(e) == 0 || len(e) > 4 || e[0] == 0 {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
@@ -104,7 +105,7 @@ func (d *dpopVerifier) proofHeader(proof string, j *jws, jkt string) (*jwks.Key,
 	pk := d.keys.get(proof[:h])
 	if pk != nil {
 		j.alg, j.a = pk.alg.Name, pk.alg
-		j.scratch = make([]byte, b64.DecodedLen(len(j.signature)))
+		j.scratch = make([]byte, jose.DecodedLen(len(j.signature)))
 		if j.finishSplit() != nil {
 			return nil, errProofMalformed
 		}
@@ -150,8 +151,8 @@ func (d *dpopVerifier) parseProofHeader(proof string, j *jws) (*proofKey, error)
 // proofClaims decodes and parses the proof's payload.
 func (j *jws) proofClaims() (proofClaims, error) {
 	var pc proofClaims
-	buf := make([]byte, b64.DecodedLen(len(j.payload)))
-	n, err := b64.Decode(buf, bytesOf(j.payload))
+	buf := make([]byte, jose.DecodedLen(len(j.payload)))
+	n, err := jose.DecodeInto(buf, j.payload)
 	if err != nil {
 		return pc, errProofMalformed
 	}

@@ -11,10 +11,9 @@ import (
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
-// b64 is strict unpadded base64url (RFC 7515 §2): no padding, no
-// non-canonical trailing bits. Characters outside the alphabet, including the
-// \r and \n that encoding/base64 would skip, are refused by splitJWS first.
-var b64 = base64.RawURLEncoding.Strict()
+// b64 encodes unpadded base64url (RFC 7515 §2): thumbprints, "ath", nonces.
+// Decoding is [jose.DecodeInto]'s, strict and on every uncached token's path.
+var b64 = base64.RawURLEncoding
 
 // jws is a compact JWS (RFC 7515 §7.1) split into its parts, with the
 // protected header parsed. splitJWS decodes the header and the signature into
@@ -56,14 +55,15 @@ var b64url = func() (t [256]bool) {
 // JWE (five parts) is errJWE.
 //
 // The dots are found with IndexByte; the parts' alphabet is left to the
-// strict base64url decoder, which refuses everything outside it except CR and
-// LF, refused here.
+// strict base64url decoder, which refuses everything outside it. CR and LF
+// are refused here first, so that a token holding one is not a JWS
+// whichever part holds it.
 func splitJWS(token string, j *jws) error {
 	h, err := cutJWS(token, j)
 	if err != nil {
 		return err
 	}
-	j.scratch = make([]byte, b64.DecodedLen(h)+b64.DecodedLen(len(j.signature)))
+	j.scratch = make([]byte, jose.DecodedLen(h)+jose.DecodedLen(len(j.signature)))
 	if err := j.splitHeader(token[:h]); err != nil {
 		return err
 	}
@@ -84,13 +84,13 @@ func splitToken(token string, j *jws, sigBuf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pn, hn := b64.DecodedLen(len(j.payload)), b64.DecodedLen(h)
+	pn, hn := jose.DecodedLen(len(j.payload)), jose.DecodedLen(h)
 	c, buf := newClaims(pn + hn)
 	j.claimsBlock, j.body, j.scratch = c, buf[:pn:pn], buf[pn:]
 	if err := j.splitHeader(token[:h]); err != nil {
 		return nil, err
 	}
-	if sn := b64.DecodedLen(len(j.signature)); sn > len(sigBuf) {
+	if sn := jose.DecodedLen(len(j.signature)); sn > len(sigBuf) {
 		sigBuf = make([]byte, sn)
 	}
 	return decodeSignature(sigBuf, j.signature)
@@ -98,7 +98,7 @@ func splitToken(token string, j *jws, sigBuf []byte) ([]byte, error) {
 
 // splitHeader decodes the encoded header enc into j.scratch and parses it.
 func (j *jws) splitHeader(enc string) error {
-	n, err := b64.Decode(j.scratch, bytesOf(enc))
+	n, err := jose.DecodeInto(j.scratch, enc)
 	if err != nil || n == 0 || j.scratch[0] != '{' {
 		return errNotJWS // not a JWS header: perhaps an opaque token
 	}
@@ -208,9 +208,9 @@ func (j *jws) parseHeader(buf []byte) error {
 func (j *jws) claims() (*Claims, claimSpans, error) {
 	c, buf := j.claimsBlock, j.body
 	if c == nil {
-		c, buf = newClaims(b64.DecodedLen(len(j.payload)))
+		c, buf = newClaims(jose.DecodedLen(len(j.payload)))
 	}
-	n, err := b64.Decode(buf, bytesOf(j.payload))
+	n, err := jose.DecodeInto(buf, j.payload)
 	if err != nil {
 		return nil, claimSpans{}, errClaims
 	}
@@ -232,7 +232,7 @@ func decodeSignature(dst []byte, sig string) ([]byte, error) {
 	if sig == "" {
 		return nil, errNoSignature
 	}
-	n, err := b64.Decode(dst, bytesOf(sig))
+	n, err := jose.DecodeInto(dst, sig)
 	if err != nil {
 		return nil, errSignature
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
@@ -44,8 +45,8 @@ func VerifySignedJWT(ctx context.Context, keys jwks.Source, algs []string, typ, 
 	if !key.Accepts(j.alg) || !j.verify(key) {
 		return nil, signedRefused("signature does not verify")
 	}
-	buf := make([]byte, b64.DecodedLen(len(j.payload)))
-	n, err := b64.Decode(buf, bytesOf(j.payload))
+	buf := make([]byte, jose.DecodedLen(len(j.payload)))
+	n, err := jose.DecodeInto(buf, j.payload)
 	if err != nil {
 		return nil, signedRefused("payload is not base64url")
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/rsguard/rsguard/internal/jose"
 )
 
 // authCode is an issued authorization code (RFC 6749 §4.1.2).
@@ -73,7 +75,7 @@ func checkAuthorization(c *Client, q url.Values) ([]string, []string, *oauthErro
 	if q.Get("code_challenge_method") != "S256" {
 		return nil, nil, invalidRequest("code_challenge_method must be S256")
 	}
-	if ch, err := unb64(q.Get("code_challenge")); err != nil || len(ch) != sha256.Size {
+	if ch, err := jose.Decode(q.Get("code_challenge")); err != nil || len(ch) != sha256.Size {
 		return nil, nil, invalidRequest("code_challenge must be a base64url SHA-256 hash")
 	}
 	resources, e := resourcesOf(q[resourceParam])

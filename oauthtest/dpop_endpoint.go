@@ -124,8 +124,8 @@ func decodeProof(proof string) (*dpopProof, string, *oauthError) {
 	}
 	var p dpopProof
 	parts := strings.Split(proof, ".") // three, decodeJWS checked
-	hdr, _ := unb64(parts[0])
-	body, _ := unb64(parts[1])
+	hdr, _ := jose.Decode(parts[0])
+	body, _ := jose.Decode(parts[1])
 	if json.Unmarshal(hdr, &p.header) != nil || json.Unmarshal(body, &p.claims) != nil {
 		return nil, "", invalidProof("malformed header or claims")
 	}

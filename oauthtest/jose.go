@@ -3,7 +3,6 @@ package oauthtest
 import (
 	"bytes"
 	"crypto"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,9 +68,9 @@ func decodeJWS(token string) (*decodedJWS, error) {
 	}
 	var d decodedJWS
 	d.input = parts[0] + "." + parts[1]
-	h, err1 := unb64(parts[0])
-	c, err2 := unb64(parts[1])
-	sig, err3 := unb64(parts[2])
+	h, err1 := jose.Decode(parts[0])
+	c, err2 := jose.Decode(parts[1])
+	sig, err3 := jose.Decode(parts[2])
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, errNotJWS
 	}
@@ -86,5 +85,3 @@ func decodeJWS(token string) (*decodedJWS, error) {
 	d.sig = sig
 	return &d, nil
 }
-
-func unb64(s string) ([]byte, error) { return base64.RawURLEncoding.Strict().DecodeString(s) }

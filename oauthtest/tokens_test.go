@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/middleware"
 )
 
@@ -146,7 +147,7 @@ func segment(t *testing.T, tok string, i int) map[string]any {
 	if len(parts) != 3 {
 		t.Fatalf("token has %d parts, want 3", len(parts))
 	}
-	b, err := unb64(parts[i])
+	b, err := jose.Decode(parts[i])
 	if err != nil {
 		t.Fatalf("segment %d: %v", i, err)
 	}
@@ -156,7 +157,7 @@ func segment(t *testing.T, tok string, i int) map[string]any {
 // tamper flips a bit in the middle of the token's signature.
 func tamper(tok string) string {
 	i := strings.LastIndexByte(tok, '.')
-	sig, _ := unb64(tok[i+1:])
+	sig, _ := jose.Decode(tok[i+1:])
 	sig[len(sig)/2] ^= 1
 	return tok[:i+1] + b64(sig)
 }

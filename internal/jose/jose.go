@@ -1,9 +1,10 @@
 // Package jose is rsguard's one implementation of JWS (RFC 7515, RFC 7518,
 // RFC 8037): the table of algorithm facts ([Lookup], [Alg]), signing with any
 // [crypto.Signer] ([Sign], [Signature]), verification ([Verify], allocation
-// free with a scratch buffer), and public keys as JWKs and their RFC 7638
-// thumbprints. The middleware verifies with it, and oauthtest's tokens,
-// introspection's client assertions and DPoP proofs are signed with it:
+// free with a scratch buffer), public keys as JWKs and their RFC 7638
+// thumbprints, and strict base64url ([DecodeInto], [Decode]). The middleware
+// verifies with it, and oauthtest's tokens, introspection's client
+// assertions and DPoP proofs are signed with it:
 //
 //	a, _ := jose.Lookup("ES256")                           // family, hash, curve
 //	jwt, err := jose.Sign(map[string]any{"typ": "JWT"}, payload, key, "ES256")
@@ -180,5 +181,13 @@ func fixedECDSA(der []byte, size int) ([]byte, error) {
 // Encode returns b in unpadded base64url (RFC 7515 §2).
 func Encode(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// Decode decodes unpadded base64url, strictly (RFC 7515 §2).
-func Decode(s string) ([]byte, error) { return base64.RawURLEncoding.Strict().DecodeString(s) }
+// Decode decodes unpadded base64url, strictly (RFC 7515 §2), into a new
+// slice: [DecodeInto] for a caller without a buffer.
+func Decode(s string) ([]byte, error) {
+	b := make([]byte, DecodedLen(len(s)))
+	n, err := DecodeInto(b, s)
+	if err != nil {
+		return nil, err
+	}
+	return b[:n], nil
+}

@@ -1,0 +1,146 @@
+package jose_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/rsguard/rsguard/internal/jose"
+)
+
+// strict is the decoder DecodeInto must agree with.
+var strict = base64.RawURLEncoding.Strict()
+
+// checkAgainstStrict decodes s with DecodeInto and with encoding/base64's
+// strict RawURLEncoding and fails t unless both refuse it or both decode it
+// to the same bytes. Input with CR or LF, which encoding/base64 skips, must
+// be refused.
+func checkAgainstStrict(t *testing.T, s string) {
+	t.Helper()
+	dst := make([]byte, jose.DecodedLen(len(s)))
+	n, err := jose.DecodeInto(dst, s)
+	if strings.ContainsAny(s, "\r\n") {
+		if err == nil {
+			t.Fatalf("DecodeInto(%q) = %d, nil; want ErrBase64 for CR or LF", s, n)
+		}
+		return
+	}
+	want, werr := strict.DecodeString(s)
+	switch {
+	case (err == nil) != (werr == nil):
+		t.Fatalf("DecodeInto(%q) error = %v; encoding/base64's = %v", s, err, werr)
+	case err != nil && !errors.Is(err, jose.ErrBase64):
+		t.Fatalf("DecodeInto(%q) error = %v, want ErrBase64", s, err)
+	case err == nil && !bytes.Equal(dst[:n], want):
+		t.Fatalf("DecodeInto(%q) = %x, want %x", s, dst[:n], want)
+	case len(want) != jose.DecodedLen(len(s)) && err == nil:
+		t.Fatalf("DecodedLen(%d) = %d, decoded %d", len(s), jose.DecodedLen(len(s)), len(want))
+	}
+}
+
+// TestDecodeIntoShortInputs compares every input of up to three characters
+// from the alphabet and seven bytes outside it: every tail a longer input
+// can end with, the refused lengths and the non-canonical final bits.
+func TestDecodeIntoShortInputs(t *testing.T) {
+	const symbols = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ \r\n\x00\xff"
+	checkAgainstStrict(t, "")
+	for _, a := range []byte(symbols) {
+		checkAgainstStrict(t, string(a))
+		for _, b := range []byte(symbols) {
+			checkAgainstStrict(t, string([]byte{a, b}))
+			for _, c := range []byte(symbols) {
+				checkAgainstStrict(t, string([]byte{a, b, c}))
+			}
+		}
+	}
+}
+
+// TestDecodeIntoEveryLength round-trips random bytes of every length up to
+// 600 (past RSA-4096 signatures), and checks that one byte outside the
+// alphabet at any position of the encoding is refused.
+func TestDecodeIntoEveryLength(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 601 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		s := base64.RawURLEncoding.EncodeToString(b)
+		checkAgainstStrict(t, s)
+		dst := make([]byte, jose.DecodedLen(len(s)))
+		if got, err := jose.DecodeInto(dst, s); err != nil || !bytes.Equal(dst[:got], b) {
+			t.Fatalf("DecodeInto(encoding of %d bytes) = %d, %v", n, got, err)
+		}
+		if n == 0 {
+			continue
+		}
+		for _, bad := range []byte("=+/ \r\n\x00\x80.") {
+			i := r.IntN(len(s))
+			s2 := s[:i] + string(bad) + s[i+1:]
+			if _, err := jose.DecodeInto(dst, s2); !errors.Is(err, jose.ErrBase64) {
+				t.Fatalf("DecodeInto with %q at %d of %d = %v, want ErrBase64", bad, i, len(s), err)
+			}
+		}
+	}
+}
+
+// TestDecodeIntoShortDst: a destination shorter than DecodedLen is an error,
+// not a panic, and nothing is written past it.
+func TestDecodeIntoShortDst(t *testing.T) {
+	s := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xAB}, 40))
+	for n := range jose.DecodedLen(len(s)) {
+		buf := make([]byte, n, n+16)
+		if _, err := jose.DecodeInto(buf, s); !errors.Is(err, jose.ErrBase64) {
+			t.Fatalf("DecodeInto(%d-byte dst) = %v, want ErrBase64", n, err)
+		}
+		if tail := buf[n : n+16]; !bytes.Equal(tail, make([]byte, 16)) {
+			t.Fatalf("DecodeInto(%d-byte dst) wrote past it: %x", n, tail)
+		}
+	}
+	// An exact destination: the eight-byte writes stay inside it.
+	for n := range 40 {
+		s := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xCD}, n))
+		buf := make([]byte, jose.DecodedLen(len(s)), jose.DecodedLen(len(s))+16)
+		if got, err := jose.DecodeInto(buf, s); err != nil || got != n {
+			t.Fatalf("DecodeInto(%d bytes) = %d, %v", n, got, err)
+		}
+		if tail := buf[n : n+16]; !bytes.Equal(tail, make([]byte, 16)) {
+			t.Fatalf("DecodeInto(%d bytes) wrote past dst: %x", n, tail)
+		}
+	}
+}
+
+func TestDecodeIntoAllocations(t *testing.T) {
+	s := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 256))
+	dst := make([]byte, 512)
+	if n := testing.AllocsPerRun(100, func() { _, _ = jose.DecodeInto(dst, s) }); n != 0 {
+		t.Errorf("DecodeInto allocates %v times, want 0", n)
+	}
+}
+
+func FuzzDecodeInto(f *testing.F) {
+	for _, s := range []string{"", "A", "AA", "AB", "AAA", "AAB", "AQ", "AAE", "eyJhbGciOiJSUzI1NiJ9",
+		"AAAA\nAAAA", "AAAA====", "_-_-_-_-_", "YWJjZGVmZ2hpamtsbW5vcA", "YWJjZGVmZ2hpamtsbW5vcA\r"} {
+		f.Add(s)
+	}
+	f.Fuzz(checkAgainstStrict)
+}
+
+func BenchmarkDecodeInto(b *testing.B) {
+	sig := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0x5A, 0xC3}, 128)) // an RS256 signature's length
+	dst := make([]byte, 512)
+	b.Run("rsguard", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = jose.DecodeInto(dst, sig)
+		}
+	})
+	b.Run("encoding-base64", func(b *testing.B) {
+		src := []byte(sig)
+		for b.Loop() {
+			_, _ = strict.Decode(dst, src)
+		}
+	})
+}
