@@ -73,3 +73,57 @@ func FuzzUniqueMembers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValues checks the values Number and Str return against encoding/json:
+// what they scan is the JSON value encoding/json reads, to the same value,
+// and a refusal is of input encoding/json refuses too.
+func FuzzValues(f *testing.F) {
+	for _, seed := range []string{`0`, `7`, `05`, `1767323045`, `999999999999999`, `1000000000000000`,
+		`12345678901234567890`, `-3`, `1.5`, `1e3`, `1E+2`, `2.`, `1ex`, `-`, `1,`, `"abc"`, `"a\"b"`,
+		`"\u00e9"`, `"caf` + "\u00e9" + `"`, `"x` + "\x01" + `"`, `"unterminated`, `""`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		isStr := len(data) > 0 && data[0] == '"'
+		s := &Scanner{B: data}
+		var got any
+		var err error
+		if isStr {
+			got, err = s.Str()
+		} else {
+			got, err = s.Number()
+		}
+		if err != nil {
+			var v any
+			// Number and Str start at the value: encoding/json also skips
+			// white space before it.
+			atValue := len(data) > 0 && strings.TrimLeft(string(data[:1]), " \t\r\n") != ""
+			if atValue && json.Unmarshal(data, &v) == nil && utf8.Valid(data) && !strings.Contains(strings.ToLower(string(data)), `\ud`) {
+				if _, ok := v.(float64); ok == !isStr {
+					t.Fatalf("scanner refused %q, which encoding/json reads as %v: %v", data, v, err)
+				}
+			}
+			return
+		}
+		var want any
+		if isStr {
+			var v string
+			if e := json.Unmarshal(data[:s.I], &v); e != nil {
+				t.Fatalf("Str read %q from %q, which encoding/json refuses: %v", got, data[:s.I], e)
+			}
+			want = v
+		} else {
+			var v float64
+			if e := json.Unmarshal(data[:s.I], &v); e != nil {
+				t.Fatalf("Number read %v from %q, which encoding/json refuses: %v", got, data[:s.I], e)
+			}
+			want = v
+		}
+		if got != want {
+			t.Fatalf("scan of %q = %v, encoding/json's %v", data[:s.I], got, want)
+		}
+		if json.Valid(data) && strings.TrimRight(string(data[s.I:]), " \t\r\n") != "" {
+			t.Fatalf("scan of %q stopped at %d, before the end of the value", data, s.I)
+		}
+	})
+}
