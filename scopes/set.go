@@ -55,16 +55,21 @@ func ParseFields(s string) (Set, error) {
 		return Set{}, nil
 	}
 	d := dedup{list: make([]string, 0, strings.Count(s, " ")+1)}
-	for s != "" {
-		var tok string
-		tok, s, _ = strings.Cut(s, " ") // a plain loop: this is every token's path
-		if tok == "" {
-			continue
-		}
-		if !ValidToken(tok) {
+	// One pass: this is every token's path.
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if i > start {
+				d.add(s[start:i])
+			}
+			start = i + 1
+		case !tokenChar(c):
 			return Set{}, ErrSyntax
 		}
-		d.add(tok)
+	}
+	if start < len(s) {
+		d.add(s[start:])
 	}
 	return Set{list: d.list}, nil
 }
@@ -127,13 +132,16 @@ func ValidToken(tok string) bool {
 		return false
 	}
 	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+		if !tokenChar(tok[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+// tokenChar reports whether c may appear in a scope-token: NQCHAR, %x21 /
+// %x23-5B / %x5D-7E (RFC 6749 §3.3).
+func tokenChar(c byte) bool { return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\' }
 
 // Has reports whether the set contains scope.
 func (s Set) Has(scope string) bool { return slices.Contains(s.list, scope) }
