@@ -376,6 +376,14 @@ func TestNewValidatorErrors(t *testing.T) {
 	}
 }
 
+// lineBreakAt inserts br into the part-th part of the compact JWS tok, at
+// offset at.
+func lineBreakAt(tok string, part, at int, br string) string {
+	parts := strings.Split(tok, ".")
+	parts[part] = parts[part][:at] + br + parts[part][at:]
+	return strings.Join(parts, ".")
+}
+
 // memIntrospector answers RFC 7662 introspection from a map of token to
 // response JSON; "down" is unavailable, anything else inactive.
 type memIntrospector struct {
@@ -438,6 +446,13 @@ func TestValidateHybrid(t *testing.T) {
 		// so it goes to introspection (the fake introspector knows no such
 		// token). Without an introspector it is ErrUnsupportedFormat (attack table).
 		{"eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a2V5.aXY.Y2lwaGVy.dGFn", ErrInactive, true},
+		// A line break in the header leaves no JWS header: opaque. One in the
+		// payload or the signature of a token whose header is a JWS's is a
+		// malformed JWS, refused without asking.
+		{lineBreakAt(k.token(), 0, 5, "\r\n"), ErrInactive, true},
+		{lineBreakAt(k.token(), 1, 7, "\n"), ErrMalformed, false},
+		{lineBreakAt(k.token(), 2, 9, "\r"), ErrMalformed, false},
+		{k.token() + "\r\n", ErrMalformed, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.token[:min(len(tc.token), 20)], func(t *testing.T) {

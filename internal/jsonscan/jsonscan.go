@@ -13,7 +13,9 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -145,9 +147,21 @@ func (s *Scanner) Str() (string, error) {
 	}
 	i++
 	start := i
-	// The common string is plain ASCII: scanned with locals, not s.I.
-	for i < len(b) && plainASCII[b[i]] {
-		i++
+	// The common string is plain ASCII: scanned with locals, not s.I, eight
+	// bytes at a time, to the first byte that is not plain (the closing
+	// quote, as a rule).
+	for {
+		if i+8 > len(b) {
+			for i < len(b) && plainASCII[b[i]] {
+				i++
+			}
+			break
+		}
+		if m := notPlain8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		i += 8
 	}
 	if i < len(b) && b[i] == '"' {
 		s.I = i + 1
@@ -156,6 +170,17 @@ func (s *Scanner) Str() (string, error) {
 	}
 	s.I = i
 	return s.strRest(start)
+}
+
+// notPlain8 flags, in the high bit of its byte, each byte of the eight of
+// x (little-endian) that is not plainASCII: a control character, '"', '\\'
+// or beyond ASCII. x-0x20… sets the high bit of a byte below 0x20 (and of
+// most beyond ASCII, which x flags itself), (v-lo)&^v that of a zero byte of
+// v. A borrow can only add flags above a true one, so the lowest is exact.
+func notPlain8(x uint64) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, bs := x^(lo*'"'), x^(lo*'\\')
+	return ((x - lo*0x20) | (q-lo)&^q | (bs-lo)&^bs | x) & hi
 }
 
 // strRest continues Str from the first byte that is not plain ASCII.

@@ -1,7 +1,10 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -145,5 +148,57 @@ func TestStrOnce(t *testing.T) {
 				t.Errorf("err %v, a %q, b %q; want ok %v, a %q, b %q", err, a, b, tt.ok, tt.a, tt.b)
 			}
 		})
+	}
+}
+
+// TestNotPlain8 holds notPlain8 to plainASCII: its lowest flag must be the
+// first byte that is not plain (none: no flag), for every byte value at
+// every position of a plain word, every pair of positions over the bytes at
+// the edges of the classes (where a borrow could hide or invent a flag), and
+// random words.
+func TestNotPlain8(t *testing.T) {
+	first := func(w [8]byte) int {
+		for i, c := range w {
+			if !plainASCII[c] {
+				return i
+			}
+		}
+		return 8
+	}
+	check := func(w [8]byte) {
+		t.Helper()
+		got := 8
+		if m := notPlain8(binary.LittleEndian.Uint64(w[:])); m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if want := first(w); got != want {
+			t.Fatalf("notPlain8(%q): first flag at %d, want %d", w[:], got, want)
+		}
+	}
+	base := [8]byte{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
+	for pos := range 8 {
+		for c := range 256 {
+			w := base
+			w[pos] = byte(c)
+			check(w)
+		}
+	}
+	edges := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f, 0x80, 0x81, 0xdc, 0xff}
+	for p1 := range 8 {
+		for p2 := p1 + 1; p2 < 8; p2++ {
+			for _, c1 := range edges {
+				for _, c2 := range edges {
+					w := base
+					w[p1], w[p2] = c1, c2
+					check(w)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200000 {
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], r.Uint64()&0x7f7f7f7f7f7f7f7f|0x2020202020202020*uint64(r.IntN(2)))
+		check(w)
 	}
 }
