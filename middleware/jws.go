@@ -42,14 +42,6 @@ var errNotJWS = invalid(ErrMalformed)
 // introspector when it has one, and refuses it otherwise.
 var errJWE = invalid(ErrUnsupportedFormat)
 
-// b64url marks the base64url alphabet.
-var b64url = func() (t [256]bool) {
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
-		t[c] = true
-	}
-	return t
-}()
-
 // splitJWS splits a compact JWS into j and parses its header. A token of any
 // other shape is errNotJWS (so that it may go to introspection), and a compact
 // JWE (five parts) is errJWE.
@@ -142,7 +134,7 @@ func otherShape(token string) error {
 		return errNotJWS
 	}
 	for i := 0; i < len(token); i++ {
-		if c := token[i]; c != '.' && !b64url[c] {
+		if c := token[i]; c != '.' && !jose.InAlphabet(c) {
 			return errNotJWS
 		}
 	}

@@ -22,6 +22,9 @@ var b64Value = func() (t [256]byte) {
 	return t
 }()
 
+// InAlphabet reports whether c is a base64url character.
+func InAlphabet(c byte) bool { return b64Value[c] < 64 }
+
 // DecodedLen returns the length of the bytes n characters of unpadded
 // base64url decode to, at most.
 func DecodedLen(n int) int { return n/4*3 + n%4*6/8 }

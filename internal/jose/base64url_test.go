@@ -144,3 +144,12 @@ func BenchmarkDecodeInto(b *testing.B) {
 		}
 	})
 }
+
+func TestInAlphabet(t *testing.T) {
+	for c := range 256 {
+		_, err := strict.DecodeString(string([]byte{'A', 'A', 'A', byte(c)}))
+		if want := err == nil && c != '\r' && c != '\n'; jose.InAlphabet(byte(c)) != want {
+			t.Errorf("InAlphabet(%q) = %v, want %v", c, !want, want)
+		}
+	}
+}
