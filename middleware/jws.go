@@ -11,9 +11,10 @@ import (
 	"github.com/rsguard/rsguard/middleware/jwks"
 )
 
-// b64 encodes unpadded base64url (RFC 7515 §2): thumbprints, "ath", nonces.
-// Decoding is [jose.DecodeInto]'s, strict and on every uncached token's path.
-var b64 = base64.RawURLEncoding
+// b64 is strict unpadded base64url (RFC 7515 §2), for encoding thumbprints,
+// "ath" and nonces. Tokens and proofs are decoded by [jose.DecodeInto],
+// which also refuses the CR and LF that encoding/base64 skips.
+var b64 = base64.RawURLEncoding.Strict()
 
 // jws is a compact JWS (RFC 7515 §7.1) split into its parts, with the
 // protected header parsed. splitJWS decodes the header and the signature into

@@ -367,29 +367,11 @@ func (s *Scanner) number() (float64, error) {
 		}
 	}
 	v := s.B[start:s.I]
-	if len(v) <= 15 && isDigits(v) {
-		// Fast path: a non-negative integer of at most 15 digits is exact
-		// in a float64, as ParseFloat would return it.
-		var u uint64
-		for _, c := range v {
-			u = u*10 + uint64(c-'0')
-		}
-		return float64(u), nil
-	}
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(v), len(v)), 64)
 	if err != nil {
 		return 0, ErrSyntax
 	}
 	return f, nil
-}
-
-func isDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Scanner) digits() int {
