@@ -36,9 +36,9 @@ func DecodedLen(n int) int { return n/4*3 + n%4*6/8 }
 // byte are [ErrBase64]. On error dst's contents are unspecified.
 //
 // It decodes what encoding/base64's RawURLEncoding.Strict() decodes, to the
-// same bytes (FuzzDecodeInto checks this), in about half its instructions:
-// it is on every uncached token's path, for the header, the claims and the
-// signature.
+// same bytes (FuzzDecodeInto checks this), in about 13 % fewer
+// instructions and 25 % less time (BenchmarkDecodeInto): it is on every
+// uncached token's path, for the header, the claims and the signature.
 func DecodeInto(dst []byte, src string) (int, error) {
 	if len(src)%4 == 1 || len(dst) < DecodedLen(len(src)) {
 		return 0, ErrBase64
