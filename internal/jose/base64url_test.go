@@ -25,6 +25,17 @@ func checkAgainstStrict(t *testing.T, s string) { checkWithRoom(t, s, 0) }
 // the decoded bytes and their length must not depend on the room.
 func checkWithRoom(t *testing.T, s string, extra int) {
 	t.Helper()
+	for _, vector := range []bool{true, false} {
+		restore := jose.SetAVX2(vector)
+		checkDecode(t, s, extra)
+		restore()
+	}
+}
+
+// checkDecode is checkWithRoom for DecodeInto as it is set now, with AVX2
+// or without.
+func checkDecode(t *testing.T, s string, extra int) {
+	t.Helper()
 	dst := make([]byte, jose.DecodedLen(len(s))+extra)
 	n, err := jose.DecodeInto(dst, s)
 	if strings.ContainsAny(s, "\r\n") {
@@ -85,9 +96,63 @@ func TestDecodeIntoEveryLength(t *testing.T) {
 		for _, bad := range []byte("=+/ \r\n\x00\x80.") {
 			i := r.IntN(len(s))
 			s2 := s[:i] + string(bad) + s[i+1:]
-			if _, err := jose.DecodeInto(dst, s2); !errors.Is(err, jose.ErrBase64) {
-				t.Fatalf("DecodeInto with %q at %d of %d = %v, want ErrBase64", bad, i, len(s), err)
+			for _, vector := range []bool{true, false} {
+				restore := jose.SetAVX2(vector)
+				_, err := jose.DecodeInto(dst, s2)
+				restore()
+				if !errors.Is(err, jose.ErrBase64) {
+					t.Fatalf("DecodeInto (AVX2 %v) with %q at %d of %d = %v, want ErrBase64", vector, bad, i, len(s), err)
+				}
 			}
+		}
+	}
+}
+
+// TestDecodeIntoEveryByteInBlocks puts every byte value at every position of
+// two whole 32-character blocks and the tail after them: the AVX2 code must
+// take or refuse each byte as the scalar code and encoding/base64 do, in
+// the first block and after a good one.
+func TestDecodeIntoEveryByteInBlocks(t *testing.T) {
+	s := base64.RawURLEncoding.EncodeToString([]byte("every byte at every position of two blocks, and a tail"))
+	if len(s) < 70 {
+		t.Fatalf("encoding is %d characters, want 70 or more", len(s))
+	}
+	b := []byte(s)
+	for i := range b {
+		for c := range 256 {
+			was := b[i]
+			b[i] = byte(c)
+			checkWithRoom(t, string(b), 0)
+			b[i] = was
+		}
+	}
+}
+
+// TestDecodeBlocks: where the processor has AVX2, DecodeInto decodes whole
+// blocks with it, up to a block with a byte outside the alphabet or the
+// end of dst's room; elsewhere it decodes none.
+func TestDecodeBlocks(t *testing.T) {
+	s := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0x3C, 0x99, 0xF0}, 40)) // 160 characters
+	dst := make([]byte, jose.DecodedLen(len(s)))
+	for _, c := range []struct {
+		src  string
+		room int
+		want int
+	}{
+		{s, len(dst), 160},
+		{s[:159], len(dst), 128},
+		{s[:31], len(dst), 0},
+		{s[:70] + "." + s[71:], len(dst), 64},
+		{"." + s[1:], len(dst), 0},
+		{s, 95, 96},
+		{s, 24*3 - 1, 64},
+	} {
+		want := c.want
+		if !jose.HasAVX2() {
+			want = 0
+		}
+		if got := jose.DecodeBlocks(dst[:c.room], c.src); got != want {
+			t.Errorf("DecodeBlocks(%d-byte dst, %d characters) = %d, want %d (AVX2: %v)", c.room, len(c.src), got, want, jose.HasAVX2())
 		}
 	}
 }
@@ -125,6 +190,12 @@ func FuzzDecodeInto(f *testing.F) {
 		"AAAA\nAAAA", "AAAA====", "_-_-_-_-_", "YWJjZGVmZ2hpamtsbW5vcA", "YWJjZGVmZ2hpamtsbW5vcA\r"} {
 		f.Add(s)
 	}
+	// Whole blocks for the AVX2 code, good and with a bad byte in the
+	// first, the second or the tail.
+	long := base64.RawURLEncoding.EncodeToString([]byte("a seed of seventy characters for the vector code's blocks"))
+	for _, s := range []string{long, long[:64], long[:5] + "." + long[6:], long[:40] + "\n" + long[41:], long[:66] + "=" + long[67:]} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, extra := range []int{0, 1, 2, 7, 8, 23} {
 			checkWithRoom(t, s, extra)
@@ -136,6 +207,12 @@ func BenchmarkDecodeInto(b *testing.B) {
 	sig := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0x5A, 0xC3}, 128)) // an RS256 signature's length
 	dst := make([]byte, 512)
 	b.Run("rsguard", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = jose.DecodeInto(dst, sig)
+		}
+	})
+	b.Run("rsguard-scalar", func(b *testing.B) {
+		defer jose.SetAVX2(false)()
 		for b.Loop() {
 			_, _ = jose.DecodeInto(dst, sig)
 		}
