@@ -141,7 +141,7 @@ func BenchmarkOverhead(b *testing.B) {
 			for b.Loop() {
 				var j jws
 				var sigBuf [sigBufSize]byte
-				if _, err := splitToken(tok, &j, sigBuf[:]); err != nil {
+				if _, err := splitToken(tok, &j, sigBuf[:], &v.headers); err != nil {
 					b.Fatal(err)
 				}
 				c, sp, err := j.claims()
@@ -159,7 +159,7 @@ func BenchmarkOverhead(b *testing.B) {
 				if err := v.checkClaims(c, is, v.now(), true); err != nil {
 					b.Fatal(err)
 				}
-				if err := c.setScopes(sp, is.ScopeClaim); err != nil {
+				if err := c.setScopes(sp, is.ScopeClaim, &v.scopeSets); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/rsguard/rsguard/internal/jsonscan"
 	"github.com/rsguard/rsguard/scopes"
@@ -143,7 +144,7 @@ func ParseClaims(data []byte, scopeClaim string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.setScopes(sp, scopeClaim); err != nil {
+	if err := c.setScopes(sp, scopeClaim, nil); err != nil {
 		return nil, err
 	}
 	c.scopeFrom = scopeClaim
@@ -378,8 +379,9 @@ func scanSpan(s *jsonscan.Scanner, seen *int, bit int, dst *jsonscan.Span) error
 var errScopeClaim = InvalidToken(ErrMalformed, errors.New("scope claim is not a valid scope string or array")).at(RuleScopeClaim)
 
 // setScopes fills c.Scopes from the configured claim, or from "scope" then
-// "scp".
-func (c *Claims) setScopes(sp claimSpans, claim string) error {
+// "scp". sets, if not nil, remembers the sets of values lately parsed (a Set
+// is immutable, so claims may share one).
+func (c *Claims) setScopes(sp claimSpans, claim string, sets *memo[scopes.Set]) error {
 	var v jsonscan.Span
 	switch claim {
 	case "", "scope":
@@ -398,11 +400,18 @@ func (c *Claims) setScopes(sp claimSpans, claim string) error {
 	if v.End == 0 {
 		return nil
 	}
+	// c.raw is never written once parsed, so a view of it serves as the key.
+	raw := unsafe.String(&c.raw[v.Start], v.End-v.Start)
+	if set, ok := sets.get(raw); ok {
+		c.Scopes = set
+		return nil
+	}
 	set, err := scopeValue(c.raw[v.Start:v.End])
 	if err != nil {
 		return errScopeClaim
 	}
 	c.Scopes = set
+	sets.put(raw, set)
 	return nil
 }
 

@@ -60,8 +60,10 @@ func TestColdValidationAllocations(t *testing.T) {
 			// the pooled buffers of PSS and ECDSA under the race detector.
 			verify := testing.AllocsPerRun(100, func() { k.key.Verify(alg, input, sig) })
 			got := testing.AllocsPerRun(100, func() { validate(v, tok) })
-			if got > verify+2 {
-				t.Errorf("Validate: %v allocations, want at most the signature check's %v + 2", got, verify)
+			// One for the claims' block; the scope set comes from the
+			// validator's memo (the first validation, above, stored it).
+			if got > verify+1 {
+				t.Errorf("Validate: %v allocations, want at most the signature check's %v + 1", got, verify)
 			}
 		})
 	}

@@ -270,7 +270,9 @@ func fuzzValidator(tb testing.TB, keys []*testKey) *Validator {
 // FuzzValidate feeds Validate mutated tokens: it never panics, and every
 // token it accepts has canonical base64url parts, a signature that the
 // standard library verifies with the key its kid names, and the issuer,
-// audience and lifetime it must have, read with encoding/json.
+// audience and lifetime it must have, read with encoding/json. A validator
+// that has seen every earlier input (whose memos hold some of their headers
+// and scopes) judges each as a new one does, for the same reason.
 func FuzzValidate(f *testing.F) {
 	keys := fuzzKeys(f)
 	v := fuzzValidator(f, keys)
@@ -278,6 +280,11 @@ func FuzzValidate(f *testing.F) {
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, token string) {
 		c, err := validate(v, token)
+		_, fresh := validate(fuzzValidator(t, keys), token)
+		if e, ef := (*Error)(nil), (*Error)(nil); (err == nil) != (fresh == nil) ||
+			err != nil && errors.As(err, &e) && errors.As(fresh, &ef) && e.Reason != ef.Reason {
+			t.Fatalf("Validate(%q) = %v; a new validator's: %v", token, err, fresh)
+		}
 		if err != nil {
 			if c != nil {
 				t.Fatalf("Validate(%q) = %v and claims", token, err)

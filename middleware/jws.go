@@ -71,21 +71,50 @@ const sigBufSize = 512
 // the room for their JSON, and the signature into sigBuf, which only the
 // signature check reads (a larger one gets a buffer of its own). It returns
 // the signature; j.claims then decodes the payload into the block.
-func splitToken(token string, j *jws, sigBuf []byte) ([]byte, error) {
+//
+// A header that headers remembers is neither decoded nor parsed again; one
+// parsed without error (and without a "jwk", which only proofs use) is
+// offered to it.
+func splitToken(token string, j *jws, sigBuf []byte, headers *memo[tokenHeader]) ([]byte, error) {
 	h, err := cutJWS(token, j)
 	if err != nil {
 		return nil, err
 	}
-	pn, hn := jose.DecodedLen(len(j.payload)), jose.DecodedLen(h)
-	c, buf := newClaims(pn + hn)
-	j.claimsBlock, j.body, j.scratch = c, buf[:pn:pn], buf[pn:]
-	if err := j.splitHeader(token[:h]); err != nil {
-		return nil, err
+	enc := token[:h]
+	pn := jose.DecodedLen(len(j.payload))
+	if th, ok := headers.get(enc); ok {
+		j.claimsBlock, j.body = newClaims(pn)
+		j.alg, j.typ, j.kid, j.a, j.hasTyp = th.alg, th.typ, th.kid, th.a, th.hasTyp
+	} else {
+		c, buf := newClaims(pn + jose.DecodedLen(h))
+		j.claimsBlock, j.body, j.scratch = c, buf[:pn:pn], buf[pn:]
+		if err := j.splitHeader(enc); err != nil {
+			return nil, err
+		}
+		if j.jwk.End == 0 {
+			headers.put(enc, newTokenHeader(j))
+		}
 	}
 	if sn := jose.DecodedLen(len(j.signature)); sn > len(sigBuf) {
 		sigBuf = make([]byte, sn)
 	}
 	return decodeSignature(sigBuf, j.signature)
+}
+
+// tokenHeader is what splitToken reads from a protected header, for its
+// memo.
+type tokenHeader struct {
+	alg, typ, kid string
+	a             jose.Alg
+	hasTyp        bool
+}
+
+// newTokenHeader copies the parsed header of j, whose strings alias its
+// scratch, into one allocation of its own.
+func newTokenHeader(j *jws) tokenHeader {
+	all := j.alg + j.typ + j.kid
+	typ := len(j.alg) + len(j.typ)
+	return tokenHeader{alg: all[:len(j.alg)], typ: all[len(j.alg):typ], kid: all[typ:], a: j.a, hasTyp: j.hasTyp}
 }
 
 // splitHeader decodes the encoded header enc into j.scratch and parses it.

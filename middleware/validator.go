@@ -10,6 +10,7 @@ import (
 
 	"github.com/rsguard/rsguard/internal/jose"
 	"github.com/rsguard/rsguard/middleware/jwks"
+	"github.com/rsguard/rsguard/scopes"
 )
 
 // Defaults for [Config] fields left zero.
@@ -189,6 +190,8 @@ type Validator struct {
 	owner        // what Close closes
 	dpop         *dpopVerifier
 	ignoreCnf    []string
+	headers      memo[tokenHeader] // protected headers lately parsed
+	scopeSets    memo[scopes.Set]  // scope claims lately parsed, by their JSON value
 }
 
 type issuer struct {
@@ -463,7 +466,7 @@ func (v *Validator) validate(ctx context.Context, token string, now time.Time) (
 func (v *Validator) validateJWS(ctx context.Context, token string, now time.Time) (*Claims, *issuer, bool, error) {
 	var jws jws
 	var sigBuf [sigBufSize]byte // on the stack: only the signature check reads it
-	sig, err := splitToken(token, &jws, sigBuf[:])
+	sig, err := splitToken(token, &jws, sigBuf[:], &v.headers)
 	if (err == errNotJWS || err == errJWE) && v.introspector != nil {
 		c, is, err := v.introspectOpaque(ctx, token, now)
 		return c, is, false, err
@@ -518,7 +521,7 @@ func (v *Validator) validateJWS(ctx context.Context, token string, now time.Time
 	if err := v.checkClaims(c, is, now, true); err != nil {
 		return nil, is, false, err
 	}
-	if err := c.setScopes(sp, is.ScopeClaim); err != nil {
+	if err := c.setScopes(sp, is.ScopeClaim, &v.scopeSets); err != nil {
 		return nil, is, false, err
 	}
 	if len(is.roles) > 0 {

@@ -54,6 +54,17 @@ func (t *Table) Validator(tb testing.TB) *middleware.Validator {
 	return v
 }
 
+// UncachedValidator is Validator with the verified-token cache off, so that
+// every validation of a token parses and checks it again.
+func (t *Table) UncachedValidator(tb testing.TB) *middleware.Validator {
+	tb.Helper()
+	v, err := middleware.NewValidator(t.issuer(tb), &middleware.Config{Now: t.clock, CacheSize: -1})
+	if err != nil {
+		tb.Fatalf("guardtest: NewValidator: %v", err)
+	}
+	return v
+}
+
 func (t *Table) clock() time.Time { return t.Now }
 
 func (t *Table) issuer(tb testing.TB) middleware.Issuer {
