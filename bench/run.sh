@@ -40,6 +40,12 @@ if [ -z "$BENCHSTAT" ]; then
 fi
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# The processor's family, model and stepping: the name alone can stay the same
+# across generations (a figure set on one may not hold on another).
+cpuid_line() {
+  awk -F': *' '/^cpu family/ && !f {f=$2} /^model[ \t]*:/ && !m {m=$2} /^stepping/ && !s {s=$2}
+    END {printf "family %s, model %s, stepping %s", f, m, s}' /proc/cpuinfo
+}
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 load_before=$(load)
 
@@ -70,7 +76,7 @@ cat <<EOF
 Run ${started} with \`bench/run.sh\` (COUNT=${COUNT} BENCHTIME=${BENCHTIME} INTERLEAVE=${INTERLEAVE} HTTP_ROUNDS=${HTTP_ROUNDS} HTTP_DURATION=${HTTP_DURATION} HTTP_CLIENTS=${HTTP_CLIENTS} HTTP_ALG=${HTTP_ALG}).
 
 - Go: \`$(go version)\`
-- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') (/proc/cpuinfo; \`go test\` reports "$(grep -m1 '^cpu:' "$OUT/verify.txt" | cut -d: -f2- | sed 's/^ *//; s/ *$//')"), $(nproc) cores
+- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(cpuid_line) (/proc/cpuinfo; \`go test\` reports "$(grep -m1 '^cpu:' "$OUT/verify.txt" | cut -d: -f2- | sed 's/^ *//; s/ *$//')"), $(nproc) cores
 - Load average (1, 5, 15 min) before: ${load_before}; after: ${load_after}
 - Peers: $(go list -m -f '{{.Path}} {{.Version}}' github.com/lestrrat-go/jwx/v3 github.com/golang-jwt/jwt/v5 \
   github.com/MicahParks/keyfunc/v3 github.com/go-jose/go-jose/v4 github.com/auth0/go-jwt-middleware/v2 \
