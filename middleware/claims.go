@@ -411,7 +411,12 @@ func (c *Claims) setScopes(sp claimSpans, claim string, sets *memo[scopes.Set]) 
 		return errScopeClaim
 	}
 	c.Scopes = set
-	sets.put(raw, set)
+	// The remembered set is parsed again from the memo's copy of the value:
+	// set's strings alias c.raw, which would keep this token's claims alive.
+	sets.put(raw, func(k string) scopes.Set {
+		s, _ := scopeValue(bytesOf(k)) // the same bytes: no error
+		return s
+	})
 	return nil
 }
 

@@ -92,7 +92,7 @@ func splitToken(token string, j *jws, sigBuf []byte, headers *memo[tokenHeader])
 			return nil, err
 		}
 		if j.jwk.End == 0 {
-			headers.put(enc, newTokenHeader(j))
+			headers.put(enc, func(string) tokenHeader { return newTokenHeader(j) })
 		}
 	}
 	if sn := jose.DecodedLen(len(j.signature)); sn > len(sigBuf) {

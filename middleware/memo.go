@@ -49,10 +49,12 @@ func (m *memo[V]) get(key string) (V, bool) {
 	return zero, false
 }
 
-// put remembers val for key after a miss, on one miss in memoAdmit, in the
-// next slot in turn. key is copied: the caller's may alias a token. val must
-// not be modified afterwards.
-func (m *memo[V]) put(key string, val V) {
+// put offers key after a miss: on one miss in memoAdmit it stores
+// value(k) in the next slot in turn, where k is the memo's own copy of key,
+// so that the value may alias k but never the caller's buffers (a token's,
+// which the memo would otherwise keep alive). The value must not be
+// modified afterwards.
+func (m *memo[V]) put(key string, value func(k string) V) {
 	if m == nil {
 		return
 	}
@@ -60,6 +62,7 @@ func (m *memo[V]) put(key string, val V) {
 	if n%memoAdmit != 1 {
 		return
 	}
+	k := strings.Clone(key)
 	i := n / memoAdmit % memoSlots
-	m.slots[i].Store(&memoEntry[V]{key: strings.Clone(key), val: val})
+	m.slots[i].Store(&memoEntry[V]{key: k, val: value(k)})
 }

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
+
+	"github.com/rsguard/rsguard/scopes"
 )
 
 // warm validates token with v memoN times, enough for its header and scope
@@ -103,6 +106,39 @@ func TestScopeMemo(t *testing.T) {
 	}
 }
 
+// TestScopeMemoOwnsItsStrings: a remembered scope set's strings point into
+// the memo's copy of the claim, not into the claims of the token that
+// filled the slot, which the memo would otherwise keep alive.
+func TestScopeMemoOwnsItsStrings(t *testing.T) {
+	k := keyFor(t, "ES256")
+	v := newTestValidator(t, []*testKey{k}, nil, &Config{CacheSize: -1})
+	claims, err := warm(t, v, k.mint(nil, map[string]any{"scope": "orders:read orders:write"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e *memoEntry[scopes.Set]
+	for i := range v.scopeSets.slots {
+		if s := v.scopeSets.slots[i].Load(); s != nil && s.key == `"orders:read orders:write"` {
+			e = s
+		}
+	}
+	if e == nil {
+		t.Fatal("the scope claim is not in the memo")
+	}
+	within := func(s string, in []byte) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.SliceData(in)))
+		return p >= lo && p+uintptr(len(s)) <= lo+uintptr(len(in))
+	}
+	for _, s := range e.val.List() {
+		if !within(s, bytesOf(e.key)) {
+			t.Errorf("remembered scope %q is not in the memo's copy of the claim", s)
+		}
+		if within(s, claims.raw) {
+			t.Errorf("remembered scope %q points into a token's claims", s)
+		}
+	}
+}
+
 // TestMemoConcurrent has 16 goroutines look up and store 24 keys in one memo
 // (more than it holds, so slots are replaced while read): every hit must be
 // the value of its key, and the race detector must find nothing.
@@ -122,7 +158,7 @@ func TestMemoConcurrent(t *testing.T) {
 					hitCount[g]++
 					continue
 				}
-				m.put(key, "value of "+key)
+				m.put(key, func(k string) string { return "value of " + k })
 			}
 		})
 	}
@@ -142,7 +178,7 @@ func TestMemoConcurrent(t *testing.T) {
 func TestMemoAdmission(t *testing.T) {
 	var m memo[int]
 	for i := range memoAdmit * (memoSlots + 1) {
-		m.put(strconv.Itoa(i), i)
+		m.put(strconv.Itoa(i), func(string) int { return i })
 	}
 	for i := range memoAdmit * (memoSlots + 1) {
 		v, ok := m.get(strconv.Itoa(i))
@@ -159,7 +195,7 @@ func TestMemoAdmission(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	for i, key := range keys {
 		if _, ok := m.get(key); !ok {
-			m.put(key, i)
+			m.put(key, func(string) int { return i })
 		}
 	}
 	runtime.ReadMemStats(&after)
@@ -168,7 +204,7 @@ func TestMemoAdmission(t *testing.T) {
 		t.Errorf("a miss allocates %.3f times on average, want at most %.3f", per, max)
 	}
 	var nilMemo *memo[int]
-	nilMemo.put("a", 1)
+	nilMemo.put("a", func(string) int { return 1 })
 	if _, ok := nilMemo.get("a"); ok {
 		t.Error("a nil memo remembered a value")
 	}

@@ -114,7 +114,7 @@ loop:
 	VPERMD       Y0, Y5, Y0
 	VMOVDQU      X0, (DI)
 	VEXTRACTI128 $1, Y0, X1
-	MOVQ         X1, 16(DI)
+	VMOVQ        X1, 16(DI)
 
 	ADDQ $32, SI
 	SUBQ $32, CX

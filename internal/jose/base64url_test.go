@@ -151,8 +151,19 @@ func TestDecodeBlocks(t *testing.T) {
 		if !jose.HasAVX2() {
 			want = 0
 		}
-		if got := jose.DecodeBlocks(dst[:c.room], c.src); got != want {
+		// Room beyond dst's length, filled with a guard byte: the vector
+		// code writes 24 bytes a block and nothing after them.
+		buf := bytes.Repeat([]byte{0xEE}, len(dst)+32)
+		got := jose.DecodeBlocks(buf[:c.room:c.room], c.src)
+		if got != want {
 			t.Errorf("DecodeBlocks(%d-byte dst, %d characters) = %d, want %d (AVX2: %v)", c.room, len(c.src), got, want, jose.HasAVX2())
+		}
+		wrote := got / 4 * 3
+		if !bytes.Equal(buf[wrote:], bytes.Repeat([]byte{0xEE}, len(buf)-wrote)) {
+			t.Errorf("DecodeBlocks(%d-byte dst, %d characters) wrote past the %d bytes it decoded", c.room, len(c.src), wrote)
+		}
+		if decoded, err := strict.DecodeString(c.src[:got]); err != nil || !bytes.Equal(buf[:wrote], decoded) {
+			t.Errorf("DecodeBlocks(%d-byte dst, %d characters) decoded %x, want %x (%v)", c.room, len(c.src), buf[:wrote], decoded, err)
 		}
 	}
 }

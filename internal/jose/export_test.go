@@ -1,7 +1,9 @@
 package jose
 
 // SetAVX2 turns DecodeInto's AVX2 code on or off (on only where the
-// processor has it) and returns a function restoring the setting.
+// processor has it) and returns a function restoring the setting. It writes
+// a package variable unguarded: no test that calls it may run in parallel
+// with one that decodes.
 func SetAVX2(on bool) (restore func()) {
 	was := useAVX2
 	useAVX2 = on && avx2
