@@ -20,9 +20,10 @@ import (
 // clients' scope strings) costs a few allocations on one validation in
 // memoAdmit, not on each, and cannot churn the slots faster than that; its
 // misses cost what parsing did before. Forged headers can push entries out,
-// never mislead: an entry's value is a function of its key. A hit is seen
-// in the time a validation takes; what it tells (a recent alg, kid and
-// typ, a recent scope string) is no secret of a token's.
+// never mislead: an entry's value is a function of its key. The header memo
+// is asked before the signature is checked, so a forger can time its hits;
+// they tell a recent alg, kid and typ, which the JWK Set publishes. The
+// scope memo is asked only once the signature and the claims have passed.
 type memo[V any] struct {
 	slots  [memoSlots]atomic.Pointer[memoEntry[V]]
 	misses atomic.Uint32
