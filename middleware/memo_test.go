@@ -13,7 +13,7 @@ import (
 	"github.com/rsguard/rsguard/scopes"
 )
 
-// warm validates token with v memoN times, enough for its header and scope
+// warm validates token with v memoAdmit+2 times, enough for its header and scope
 // claim to be stored (one miss in memoAdmit is), and fails unless every
 // validation gives the same verdict; it returns the last one.
 func warm(t *testing.T, v *Validator, token string) (*Claims, error) {
@@ -30,10 +30,10 @@ func warm(t *testing.T, v *Validator, token string) (*Claims, error) {
 	return c, err
 }
 
-// TestHeaderMemo: headers of the same length as a remembered one, differing
-// in one member, are parsed, not served from the memo: another key id, an
-// algorithm rsguard knows but the key does not take, an empty "typ" where
-// none was, and back.
+// TestHeaderMemo: headers that differ from remembered ones in one member
+// (another key id or algorithm, of the same length; another, absent or empty
+// "typ") are judged on their own, not from the memo, and the remembered ones
+// again as before.
 func TestHeaderMemo(t *testing.T) {
 	k := newTestKey(t, "k1", "RS256", "RS256")
 	v := newTestValidator(t, []*testKey{k}, func(is *Issuer) { is.Types = CompatTypes() }, &Config{CacheSize: -1})
